@@ -1,0 +1,2 @@
+"""Band representations: induction from Wyckoff positions, elementary band representations,
+decomposition of symmetry vectors, symmetry indicators."""

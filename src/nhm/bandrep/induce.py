@@ -1,0 +1,148 @@
+"""Band representations induced from a site of any Wyckoff position.
+
+For h in G_k, the Wyckoff orbit {q_alpha} (q_alpha = g_alpha q_1 exactly) and a site representation
+rho of G_{q_1}, in the physics convention (science.md §2):
+
+    chi^k(h) = sum_alpha [h q_alpha - q_alpha = t_alpha in L] exp(-2 pi i k.t_alpha)
+               chi_rho(g_alpha^-1 {E|-t_alpha} h g_alpha)
+
+Everything except k and rho (which alpha are fixed by h, t_alpha, the site element and the sign of its
+SU(2) lift) is computed once per site with exact integer arithmetic; each k and rho is then a numpy
+contraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from math import lcm
+
+import numpy as np
+
+from nhm.errors import GroupTheoryError
+from nhm.groups.irreps import LittleGroup, little_group
+from nhm.groups.seitz import Vec3
+from nhm.groups.site import SiteGroup, SiteIrrep, orbit, site_group
+from nhm.groups.spacegroup import SpaceGroup, space_group
+
+
+@dataclass(frozen=True, eq=False)
+class Induction:
+    """The k- and rho-independent part of inducing from the site ``point``."""
+
+    space_group: SpaceGroup
+    point: Vec3
+    site: SiteGroup
+    orbit: tuple[Vec3, ...]  # one representative per orbit point in the primitive cell
+    fixed: np.ndarray  # (n_alpha, n_ops) bool: h q_alpha = q_alpha + lattice vector
+    shift: np.ndarray  # (n_alpha, n_ops, 3) that lattice vector t_alpha (floats, exact values)
+    site_element: np.ndarray  # (n_alpha, n_ops) index into site.operations
+    sign: np.ndarray  # (n_alpha, n_ops) lift sign of the site element
+
+    def characters(self, lg: LittleGroup, site_characters: np.ndarray) -> np.ndarray:
+        """Characters of the induced representation on ``lg.indices`` (physics convention)."""
+        idx = list(lg.indices)
+        kf = np.array([float(x) for x in lg.k])
+        phase = np.exp(-2j * np.pi * (self.shift[:, idx] @ kf))
+        vals = site_characters[self.site_element[:, idx]]
+        if lg.double:
+            vals = vals * self.sign[:, idx]
+        return np.sum(np.where(self.fixed[:, idx], phase * vals, 0), axis=0)
+
+
+@cache
+def induction(space_group_number: int, point: Vec3) -> Induction:
+    g = space_group(space_group_number)
+    site = site_group(g, point)
+    points, gops = orbit(g, point)
+    n_alpha, n_ops = len(points), g.order
+    if n_alpha * site.order != n_ops:
+        raise GroupTheoryError(f"orbit of {point} in SG {g.number}: {n_alpha} points x {site.order} != {n_ops}")
+    den = lcm(24, *(x.denominator for p in points for x in p))
+    scale = den // 24
+    q = np.array([[int(x * den) for x in p] for p in points], dtype=np.int64)
+    rots = g.rotations.astype(np.int64)
+    trans = g.translations_int.astype(np.int64) * scale
+    cent = g.centering_int.astype(np.int64) * scale
+    diff = np.einsum("hij,aj->ahi", rots, q) + trans[None] - q[:, None, :]
+    fixed = np.zeros((n_alpha, n_ops), dtype=bool)
+    for c in cent:
+        fixed |= np.all((diff - c) % den == 0, axis=-1)
+    shift = diff / den
+
+    ra = np.array([op.rotation for op in gops], dtype=np.int64)
+    ra_inv = np.rint(np.linalg.inv(ra)).astype(np.int64)
+    elem_rot = np.einsum("aij,hjk,akl->ahil", ra_inv, rots, ra)
+    ua = np.array([op.su2 for op in gops])
+    elem_u = np.einsum("aji,hjk,akl->ahil", ua.conj(), g.lifts, ua)
+    site_pos = {op.rotation: n for n, op in enumerate(site.operations)}
+    site_elem = np.zeros((n_alpha, n_ops), dtype=int)
+    sign = np.ones((n_alpha, n_ops), dtype=int)
+    for a, h in zip(*np.nonzero(fixed)):
+        key = tuple(tuple(int(x) for x in row) for row in elem_rot[a, h])
+        n = site_pos[key]
+        site_elem[a, h] = n
+        s = np.real(np.trace(elem_u[a, h] @ site.operations[n].su2.conj().T)) / 2
+        sign[a, h] = 1 if s > 0 else -1
+    return Induction(g, point, site, points, fixed, shift, site_elem, sign)
+
+
+@dataclass(frozen=True)
+class BandRepresentation:
+    """A band representation rho↑G with its decomposition at the maximal k-vectors.
+
+    ``multiplicities[k_name][label]`` counts irreps (or co-reps with time reversal) in BCS labels.
+    """
+
+    space_group: int
+    wyckoff: str  # "2a", or the site coordinates when not a tabulated representative
+    site_symmetry: str
+    site_irrep: str
+    dimension: int  # number of bands = dim(rho) x orbit points in the primitive cell
+    double: bool
+    time_reversal: bool
+    multiplicities: dict[str, dict[str, int]] = field(compare=False)
+    characters: dict[str, np.ndarray] = field(compare=False, repr=False)
+
+    @cached_property
+    def irreps_text(self) -> str:
+        parts = []
+        for k, mult in self.multiplicities.items():
+            for label, m in mult.items():
+                parts.append(f"{m}{label}" if m > 1 else label)
+        return " ".join(parts)
+
+
+def induce(
+    space_group_number: int,
+    point: Vec3,
+    site_irrep: SiteIrrep,
+    kpoints: tuple[str, ...],
+    *,
+    double: bool,
+    time_reversal: bool,
+    wyckoff: str = "",
+    site_symmetry: str = "",
+) -> BandRepresentation:
+    """Induce ``site_irrep`` of the site group of ``point`` and decompose at the named k-vectors."""
+    ind = induction(space_group_number, point)
+    mult: dict[str, dict[str, int]] = {}
+    chars: dict[str, np.ndarray] = {}
+    for name in kpoints:
+        lg = little_group(space_group_number, name, double=double)
+        chi = ind.characters(lg, site_irrep.characters)
+        m = lg.decompose(chi, time_reversal=time_reversal)
+        basis = lg.coreps if time_reversal else lg.irreps
+        mult[name] = {r.label: int(x) for r, x in zip(basis, m) if x}
+        chars[name] = chi
+    return BandRepresentation(
+        space_group_number,
+        wyckoff or ",".join(str(x) for x in point),
+        site_symmetry,
+        site_irrep.name,
+        site_irrep.dimension * len(ind.orbit),
+        double,
+        time_reversal,
+        mult,
+        chars,
+    )

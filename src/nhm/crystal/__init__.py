@@ -1,0 +1,1 @@
+"""Crystal structures: reading, space-group detection and standardization to the BCS setting."""

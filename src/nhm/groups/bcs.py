@@ -1,0 +1,191 @@
+"""Bilbao (BCS) reference data, read from the files of the PyPI package ``irreptables``.
+
+irreptables ships, per magnetic space group (BNS number), the BCS character tables of the little
+groups at the maximal k-vectors (``correptables/``) and the elementary band representations
+(``ebrs/``). We read the files ourselves: the package's own reader needs the ``irrep`` package.
+
+Conventions of the files (checked in the tests):
+- operations are ``{R|t}`` with ``x -> R x + t`` in the conventional basis of the BCS setting, one per
+  rotation (centring translations omitted), each with the SU(2) matrix BCS uses as its lift;
+- k-vectors are in the conventional reciprocal basis;
+- characters are the complex conjugates of the physics convention ``D({E|t}) = exp(-i k.t)``.
+
+For space group ``n`` the type-I group is the lowest BNS number ``n.m`` and the grey group (with time
+reversal) is ``n.(m+1)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from nhm.crystal.setting import check_space_group_number
+from nhm.errors import InputError
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("irreptables"))) / "data"
+
+
+def _frac(x: str, denominator: int = 48) -> Fraction:
+    return Fraction(x).limit_denominator(denominator)
+
+
+@dataclass(frozen=True)
+class BcsOperation:
+    """One coset representative ``{R|t}`` with BCS's SU(2) lift ``S`` (identity for spinless tables)."""
+
+    rotation: tuple[tuple[int, int, int], ...]
+    translation: tuple[Fraction, Fraction, Fraction]
+    su2: np.ndarray
+    antiunitary: bool
+
+
+@dataclass(frozen=True)
+class BcsIrrep:
+    """A BCS irrep (or co-representation) of a little group: characters on the listed operations."""
+
+    label: str
+    dimension: int
+    characters: np.ndarray  # complex, aligned with BcsKPoint.operations
+
+
+@dataclass(frozen=True)
+class BcsKPoint:
+    name: str
+    k: tuple[Fraction, Fraction, Fraction]  # conventional reciprocal basis
+    operations: tuple[int, ...]  # 0-based indices into BcsTable.operations (unitary ones)
+    irreps: tuple[BcsIrrep, ...]
+
+
+@dataclass(frozen=True)
+class BcsTable:
+    bns: str
+    name: str
+    spinor: bool
+    operations: tuple[BcsOperation, ...]
+    kpoints: tuple[BcsKPoint, ...]
+
+    def kpoint(self, name: str) -> BcsKPoint:
+        for kp in self.kpoints:
+            if kp.name == name:
+                return kp
+        known = ", ".join(kp.name for kp in self.kpoints)
+        raise InputError(f"space group {self.bns} has no maximal k-vector {name!r} (it has {known})")
+
+
+@cache
+def bns_numbers(space_group: int) -> tuple[str, str]:
+    """BNS numbers ``(type I, grey)`` of the magnetic groups built on ``space_group``."""
+    n = check_space_group_number(space_group)
+    minors = sorted(
+        int(p.name.split("_")[0].split(".")[1])
+        for p in (_data_dir() / "ebrs").glob(f"{n}.*_ebrs.json")
+    )
+    return f"{n}.{minors[0]}", f"{n}.{minors[0] + 1}"
+
+
+def _parse_operation(line: str, spinor: bool) -> BcsOperation:
+    v = line.split()
+    rot = tuple(tuple(int(x) for x in v[3 * i : 3 * i + 3]) for i in range(3))
+    t = tuple(_frac(x) for x in v[9:12])
+    if spinor:
+        mod = np.array(v[12:16], dtype=float)
+        phase = np.array(v[16:20], dtype=float)
+        su2 = (mod * np.exp(1j * np.pi * phase)).reshape(2, 2)
+        tr_flag = v[20] if len(v) > 20 else "1"
+    else:
+        su2 = np.eye(2, dtype=complex)
+        tr_flag = v[12] if len(v) > 12 else "1"
+    return BcsOperation(rot, t, su2, int(tr_flag) == -1)  # type: ignore[arg-type]
+
+
+_KPOINT = re.compile(r"^\s*kpoint\s+(\S+)\s*:(.*):(.*)$")
+
+
+@cache
+def bcs_table(space_group: int, spinor: bool, time_reversal: bool) -> BcsTable:
+    """The BCS character table of space group ``space_group`` (grey group if ``time_reversal``)."""
+    bns = bns_numbers(space_group)[1 if time_reversal else 0]
+    path = _data_dir() / "correptables" / f"irreps-SG={bns}-{'spin' if spinor else 'scal'}.dat"
+    lines = path.read_text().splitlines()
+    header: dict[str, str] = {}
+    i = 0
+    while not lines[i].strip().lower().startswith("symmetries"):
+        key, _, value = lines[i].partition("=")
+        header[key.strip().lower()] = value.strip()
+        i += 1
+    nsym = int(header["nsym"])
+    ops = [_parse_operation(lines[i + 1 + j], spinor) for j in range(nsym)]
+    i += 1 + nsym
+    kpoints: list[BcsKPoint] = []
+    current: tuple[str, tuple, tuple[int, ...]] | None = None
+    irreps: list[BcsIrrep] = []
+
+    def flush() -> None:
+        if current is not None:
+            kpoints.append(BcsKPoint(current[0], current[1], current[2], tuple(irreps)))
+
+    for line in lines[i:]:
+        if not line.strip():
+            continue
+        m = _KPOINT.match(line)
+        if m:
+            flush()
+            irreps = []
+            k = tuple(_frac(x, 12) for x in m.group(2).split())
+            current = (m.group(1), k, tuple(int(x) - 1 for x in m.group(3).split()))
+            continue
+        assert current is not None
+        v = line.split()
+        n = len(current[2])
+        mod = np.array(v[2 : 2 + n], dtype=float)
+        phase = np.array(v[2 + n : 2 + 2 * n], dtype=float) if len(v) >= 2 + 2 * n else np.zeros(n)
+        irreps.append(BcsIrrep(v[0], int(v[1]), mod * np.exp(1j * np.pi * phase)))
+    flush()
+    return BcsTable(bns, header.get("name", "").strip(), spinor, tuple(ops), tuple(kpoints))
+
+
+@dataclass(frozen=True)
+class BcsEbr:
+    wyckoff: str  # e.g. "2a"
+    site_symmetry: str  # BCS's symbol (with 1' for grey groups)
+    name: str  # e.g. "A1g↑G(1)"
+    vector: tuple[int, ...]  # multiplicities over BcsEbrData.labels
+
+
+@dataclass(frozen=True)
+class BcsEbrData:
+    labels: tuple[str, ...]
+    dimensions: tuple[int, ...]
+    ebrs: tuple[BcsEbr, ...]
+    smith_diagonal: tuple[int, ...]
+
+
+@cache
+def bcs_ebrs(space_group: int, spinor: bool, time_reversal: bool) -> BcsEbrData:
+    """Bilbao's elementary band representations (as shipped by irreptables)."""
+    bns = bns_numbers(space_group)[1 if time_reversal else 0]
+    raw = json.loads((_data_dir() / "ebrs" / f"{bns}_ebrs.json").read_text())
+    raw = raw["double" if spinor else "single"]
+    ebrs = []
+    for e in raw["ebrs"]:
+        wyck, _, site = e["wyckoff_position"].partition("(")
+        ebrs.append(
+            BcsEbr(wyck, site.rstrip(")"), e["ebr_name"], tuple(int(round(x)) for x in e["vector"]))
+        )
+    smith = raw.get("smith_form", {}).get("s", [])
+    diag = tuple(int(smith[i][i]) for i in range(min(len(smith), len(smith[0]) if smith else 0)))
+    return BcsEbrData(
+        tuple(raw["basis"]["irrep_labels"]),
+        tuple(int(d) for d in raw["basis"]["degeneracies"]),
+        tuple(ebrs),
+        diag,
+    )

@@ -1,0 +1,333 @@
+"""Irreducible (co-)representations of little groups, single- and double-valued, with BCS labels.
+
+Convention (physics, as spgrep): ``P(g) f(r) = f(g^-1 r)`` and ``D({E|t}) = exp(-2 pi i k.t)`` with k in
+the conventional reciprocal basis and t in the conventional direct basis. Characters are given on the
+coset representatives of :mod:`nhm.groups.spacegroup` (BCS translations and BCS SU(2) lifts).
+BCS characters are the complex conjugates of ours; labels are assigned by comparing ``conj(chi)``
+with the irreptables table (science.md §2.1).
+
+Irreps come from spgrep's projective-irrep kernel fed with our exact factor system
+``omega(a, b) = sign(a, b) * exp(-2 pi i k.delta(a, b))``; every result is validated (projective
+representation property, sum of squared dimensions, orthonormal characters) and recomputed with
+spgrep's randomized method if the default method fails (science.md §2.4 lists its known failures).
+
+Time reversal: irreps are paired by the Herring test in the double group,
+``W = (1/|G_k|) sum_{a k = -k} chi((a T)^2)`` with ``T^2 = +1`` (spinless) or ``-1`` (spinor):
+W = +1 the irrep is its own co-representation, -1 it is doubled, 0 it pairs with
+``chi'(g) = conj(chi(a^-1 g a))``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+import numpy as np
+
+from nhm.errors import GroupTheoryError, InputError
+from nhm.groups.bcs import BcsKPoint, bcs_table
+from nhm.groups.seitz import Vec3, as_fraction_vector
+from nhm.groups.spacegroup import SpaceGroup, space_group
+
+CHARACTER_TOL = 1e-3  # BCS tables print 5 significant digits (0.70711)
+NUMERIC_TOL = 1e-8  # for our own floating-point checks
+
+Reality = Literal["alone", "doubled", "paired", "none"]
+
+
+@dataclass(frozen=True)
+class Irrep:
+    """A unitary irrep of the little group G_k (double-valued if ``double``)."""
+
+    label: str
+    dimension: int
+    characters: np.ndarray  # on LittleGroup.indices, physics convention
+    matrices: np.ndarray  # (|indices|, d, d)
+    herring: int  # +1, -1, 0; 2 if no operation maps k to -k (T relates k to another star)
+
+
+@dataclass(frozen=True)
+class CoRep:
+    """A co-representation with time reversal: one irrep (alone or doubled) or a pair of irreps."""
+
+    label: str
+    dimension: int
+    characters: np.ndarray  # on the unitary part, physics convention
+    components: tuple[int, ...]  # indices into LittleGroup.irreps (repeated when doubled)
+    kind: Reality
+
+
+@dataclass(frozen=True, eq=False)
+class LittleGroup:
+    space_group: SpaceGroup
+    k: Vec3
+    name: str | None
+    double: bool
+    indices: tuple[int, ...]  # coset representatives of G_k / T
+    factor_system: np.ndarray
+    irreps: tuple[Irrep, ...]
+    coreps: tuple[CoRep, ...]
+
+    @property
+    def order(self) -> int:
+        return len(self.indices)
+
+    def decompose(self, characters: np.ndarray, *, time_reversal: bool = False) -> np.ndarray:
+        """Multiplicities of the irreps (or co-reps) in a representation with these characters.
+
+        Raises GroupTheoryError if they are not non-negative integers (not a representation).
+        """
+        basis = self.coreps if time_reversal else self.irreps
+        m = np.array([np.vdot(r.characters, characters) for r in basis]) / self.order
+        if time_reversal:
+            # <chi_corep, chi_corep> = number of irreps in it (2 for paired, 4 for doubled)
+            norms = np.array([np.vdot(r.characters, r.characters).real for r in basis]) / self.order
+            m = m / norms
+        mi = np.rint(m.real)
+        if np.max(np.abs(m - mi)) > 1e-6 or np.any(mi < 0):
+            raise GroupTheoryError(
+                f"characters at {self.name or self.k} do not decompose into irreps: {np.round(m, 4)}"
+            )
+        return mi.astype(int)
+
+    def irrep(self, label: str) -> Irrep | CoRep:
+        for r in (*self.irreps, *self.coreps):
+            if r.label == label:
+                return r
+        known = ", ".join(r.label for r in self.irreps)
+        raise InputError(f"{self.name or self.k} of space group {self.space_group.number} has no irrep {label!r} (it has {known})")
+
+
+def factor_system(g: SpaceGroup, indices: tuple[int, ...], k: Vec3, double: bool) -> np.ndarray:
+    table, delta, sign = g.multiplication
+    idx = np.array(indices)
+    kf = np.array([float(x) for x in k])
+    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[np.ix_(idx, idx)], kf))
+    if double:
+        phase = phase * sign[np.ix_(idx, idx)]
+    return phase
+
+
+def _validate(mats: list[np.ndarray], omega: np.ndarray, prod: np.ndarray) -> bool:
+    n = omega.shape[0]
+    if sum(m.shape[1] ** 2 for m in mats) != n:
+        return False
+    chars = np.array([np.trace(m, axis1=1, axis2=2) for m in mats])
+    gram = chars.conj() @ chars.T / n
+    if np.max(np.abs(gram - np.eye(len(mats)))) > 1e-6:
+        return False
+    for m in mats:
+        lhs = np.einsum("iab,jbc->ijac", m, m)
+        rhs = omega[:, :, None, None] * m[prod]
+        if np.max(np.abs(lhs - rhs)) > 1e-6:
+            return False
+    return True
+
+
+def _regular_split_irreps(omega: np.ndarray, prod: np.ndarray, seed: int = 0) -> list[np.ndarray]:
+    """All irreps with factor system omega, by splitting the projective regular representation.
+
+    ``L(g) e_h = omega(g, h) e_{gh}``. A group average ``X = sum_g L(g) M L(g)^+`` of a random
+    Hermitian M commutes with L, so its eigenspaces are L-invariant and, for generic M, irreducible.
+    """
+    n = omega.shape[0]
+    reg = np.zeros((n, n, n), dtype=complex)
+    for g in range(n):
+        reg[g, prod[g], np.arange(n)] = omega[g]
+    rng = np.random.default_rng(seed)
+    found: list[np.ndarray] = []
+    chars_found: list[np.ndarray] = []
+    for _ in range(8):
+        m = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+        m = m + m.conj().T
+        x = np.einsum("gab,bc,gdc->ad", reg, m, reg.conj())
+        w, v = np.linalg.eigh(x)
+        start = 0
+        while start < n:
+            stop = start + 1
+            while stop < n and abs(w[stop] - w[start]) < 1e-6 * max(1.0, abs(w[start])):
+                stop += 1
+            basis = v[:, start:stop]
+            start = stop
+            d = np.einsum("ia,gij,jb->gab", basis.conj(), reg, basis)
+            chi = np.trace(d, axis1=1, axis2=2)
+            if abs(np.vdot(chi, chi).real / n - 1) > 1e-6:
+                continue  # reducible: an accidental degeneracy; another random M will split it
+            if not any(np.max(np.abs(chi - c)) < 1e-6 for c in chars_found):
+                found.append(d)
+                chars_found.append(chi)
+        if sum(f.shape[1] ** 2 for f in found) == n:
+            break
+    return found
+
+
+def _enumerate_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
+    """spgrep's irreps, validated; our regular-representation split where spgrep fails."""
+    from spgrep.symmetry.enumerate import enumerate_unitary_irreps
+
+    for method in ("Neto", "random"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mats, _ = enumerate_unitary_irreps(rotations, factor_system=omega, method=method)
+        except Exception:  # noqa: BLE001 - spgrep raises assorted errors on its failures
+            continue
+        if _validate(mats, omega, prod):
+            return mats
+    mats = _regular_split_irreps(omega, prod)
+    if _validate(mats, omega, prod):
+        return mats
+    raise GroupTheoryError("no valid set of irreps found (spgrep and the regular-representation split failed)")
+
+
+def _label_sort_key(label: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", label)]
+
+
+def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> str | None:
+    for r in table.irreps:
+        ref = r.characters[positions]
+        if np.max(np.abs(np.conj(chars) - ref)) < CHARACTER_TOL:
+            return r.label
+    return None
+
+
+def _herring(g: SpaceGroup, k: Vec3, indices, chars: np.ndarray, double: bool) -> tuple[int, int | None]:
+    """Herring indicator and one operation a with a k = -k (None if there is none)."""
+    minus = g.minus_k_operations(k)
+    if not minus:
+        return 2, None
+    table, delta, sign = g.multiplication
+    pos = {i: n for n, i in enumerate(indices)}
+    kf = np.array([float(x) for x in k])
+    total = 0j
+    for a in minus:
+        sq = table[a, a]
+        val = np.exp(-2j * np.pi * kf @ delta[a, a]) * chars[pos[sq]]
+        if double:
+            val *= -sign[a, a]  # T^2 = -1 on spinors
+        total += val
+    w = total / len(indices)
+    wi = round(w.real)
+    if abs(w - wi) > 1e-6 or wi not in (-1, 0, 1):
+        raise GroupTheoryError(f"Herring sum {w:.4f} at k={k} is not -1, 0 or 1")
+    return wi, minus[0]
+
+
+def _conjugated_characters(g: SpaceGroup, k: Vec3, indices, chars: np.ndarray, a: int, double: bool) -> np.ndarray:
+    """chi'(h) = conj(chi(a^-1 h a)) for h in G_k."""
+    ops = g.operations
+    ainv = ops[a].inverse()
+    pos = {i: n for n, i in enumerate(indices)}
+    kf = np.array([float(x) for x in k])
+    out = np.empty(len(indices), dtype=complex)
+    for n, h in enumerate(indices):
+        m, d, s = g.reduce(ainv @ ops[h] @ ops[a])
+        val = np.exp(-2j * np.pi * kf @ np.array([float(x) for x in d])) * chars[pos[m]]
+        out[n] = np.conj(val * (s if double else 1))
+    return out
+
+
+def _resolve_k(g: SpaceGroup, k: str | Vec3 | tuple, double: bool) -> tuple[Vec3, str | None, BcsKPoint | None]:
+    table = bcs_table(g.number, double, False)
+    if isinstance(k, str):
+        name = normalize_k_name(k)
+        kp = table.kpoint(name)
+        return kp.k, kp.name, kp
+    kv = as_fraction_vector(k, 48)
+    for kp in table.kpoints:
+        if kp.k == kv:
+            return kv, kp.name, kp
+    return kv, None, None
+
+
+_ALIASES = {"Γ": "GM", "G": "GM", "GAMMA": "GM", "Gamma": "GM", "GM": "GM"}
+
+
+def normalize_k_name(name: str) -> str:
+    """Accept Γ, G, Gamma for BCS's GM; other names as BCS writes them (case-sensitive after that)."""
+    s = name.strip()
+    return _ALIASES.get(s, _ALIASES.get(s.upper(), s))
+
+
+@cache
+def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -> LittleGroup:
+    g = space_group(number)
+    indices = g.little_cogroup(k)
+    omega = factor_system(g, indices, k, double)
+    table, _, _ = g.multiplication
+    pos = {i: n for n, i in enumerate(indices)}
+    prod = np.array([[pos[table[i, j]] for j in indices] for i in indices])
+    mats = _enumerate_irreps(g.rotations[list(indices)], omega, prod)
+
+    bcs_k = None
+    if name is not None:
+        bcs_k = bcs_table(number, double, False).kpoint(name)
+        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
+        if set(bpos) != set(indices):
+            raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
+        positions = [bpos[i] for i in indices]
+
+    raw = []
+    for m in mats:
+        chars = np.trace(m, axis1=1, axis2=2)
+        label = _match(chars, bcs_k, positions) if bcs_k is not None else None
+        raw.append((label, m, chars))
+    if bcs_k is not None and any(lbl is None for lbl, _, _ in raw):
+        raise GroupTheoryError(f"an irrep at {name} of SG {number} matches no BCS irrep")
+    if bcs_k is not None:
+        raw.sort(key=lambda x: _label_sort_key(x[0]))
+    prefix = name or "k"
+    irreps = []
+    for n, (label, m, chars) in enumerate(raw):
+        w, _ = _herring(g, k, indices, chars, double)
+        irreps.append(Irrep(label or f"{prefix}{n + 1}", m.shape[1], chars, m, w))
+    coreps = _build_coreps(g, k, name, double, indices, irreps)
+    return LittleGroup(g, k, name, double, indices, omega, tuple(irreps), coreps)
+
+
+def _build_coreps(g, k, name, double, indices, irreps) -> tuple[CoRep, ...]:
+    out: list[CoRep] = []
+    used: set[int] = set()
+    bcs_k = bcs_table(g.number, double, True).kpoint(name) if name is not None else None
+    if bcs_k is not None:
+        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
+        positions = [bpos[i] for i in indices]
+    for n, ir in enumerate(irreps):
+        if n in used:
+            continue
+        w, a = _herring(g, k, indices, ir.characters, double)
+        if w in (1, 2):
+            comps, kind, chars = (n,), ("alone" if w == 1 else "none"), ir.characters
+        elif w == -1:
+            comps, kind, chars = (n, n), "doubled", 2 * ir.characters
+        else:
+            partner = _conjugated_characters(g, k, indices, ir.characters, a, double)
+            match = [m for m, other in enumerate(irreps) if np.max(np.abs(other.characters - partner)) < 1e-6]
+            if len(match) != 1 or match[0] == n:
+                raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name or k}")
+            comps, kind, chars = (n, match[0]), "paired", ir.characters + irreps[match[0]].characters
+        used.update(comps)
+        label = None
+        if bcs_k is not None:
+            label = _match(chars, bcs_k, positions)
+            if label is None:
+                raise GroupTheoryError(f"co-rep {'+'.join(irreps[c].label for c in comps)} at {name} of SG {g.number} matches no BCS co-rep")
+        if label is None:
+            label = "".join(irreps[c].label for c in comps)
+        out.append(CoRep(label, int(round(chars[0].real)), chars, comps, kind))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def little_group(space_group_number: int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:
+    """The little group of k with its labelled irreps and time-reversal co-reps.
+
+    ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``, ``"H"``, ...) or coordinates in the conventional
+    reciprocal basis (exact Fractions preferred; floats are snapped to 1/48).
+    """
+    g = space_group(space_group_number)
+    kv, name, _ = _resolve_k(g, k, double)
+    return _little_group_cached(g.number, kv, name, double)

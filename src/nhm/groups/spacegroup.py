@@ -1,0 +1,158 @@
+"""The 230 space groups in the BCS setting, as coset representatives with SU(2) lifts.
+
+The coset representatives (one per rotation, modulo the centred lattice) and their lifts are BCS's own,
+read from irreptables; the tests check that they are exactly spglib's operations for
+``bcs_hall_number(n)`` (same rotation, translation equal modulo the lattice). Using BCS's translations
+and lifts means our characters and BCS's refer to the very same group elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+import numpy as np
+
+from nhm.crystal.setting import centering_vectors, check_space_group_number
+from nhm.errors import GroupTheoryError
+from nhm.groups.bcs import bcs_table
+from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, mat_vec, vec_add, vec_sub
+
+
+DENOMINATOR = 24  # every BCS translation is a multiple of 1/24 (checked)
+
+
+@dataclass(frozen=True, eq=False)
+class SpaceGroup:
+    number: int
+    symbol: str
+    operations: tuple[SeitzOp, ...]  # coset representatives of G/T, BCS translations and lifts
+    centering: tuple[Vec3, ...]  # (0,0,0) first
+
+    @cached_property
+    def rotations(self) -> np.ndarray:
+        """(n, 3, 3) integer rotations of the coset representatives (conventional basis)."""
+        return np.array([op.rotation for op in self.operations], dtype=int)
+
+    @cached_property
+    def translations(self) -> np.ndarray:
+        return np.array([[float(x) for x in op.translation] for op in self.operations])
+
+    @cached_property
+    def lifts(self) -> np.ndarray:
+        return np.array([op.su2 for op in self.operations])
+
+    @cached_property
+    def _rotation_index(self) -> dict[tuple, int]:
+        return {op.rotation: i for i, op in enumerate(self.operations)}
+
+    @property
+    def order(self) -> int:
+        """Order of the point group |G/T|."""
+        return len(self.operations)
+
+    def index_of_rotation(self, rotation) -> int:
+        key = tuple(tuple(int(x) for x in row) for row in rotation)
+        return self._rotation_index[key]
+
+    def is_lattice_vector(self, v: Vec3) -> bool:
+        return any(is_integer_vector(vec_sub(v, c)) for c in self.centering)
+
+    def is_reciprocal_lattice_vector(self, g: Vec3) -> bool:
+        return is_integer_vector(g) and all(dot(g, c).denominator == 1 for c in self.centering)
+
+    def reduce(self, op: SeitzOp) -> tuple[int, Vec3, int]:
+        """Write ``op`` as ``{E|delta} * sign * operations[i]``; returns ``(i, delta, sign)``.
+
+        ``delta`` is a lattice vector (centring included) and ``sign`` is +1 or -1 according to
+        whether the lift of ``op`` equals or is minus the canonical lift of ``operations[i]``.
+        """
+        i = self.index_of_rotation(op.rotation)
+        ref = self.operations[i]
+        delta = vec_sub(op.translation, ref.translation)
+        if not self.is_lattice_vector(delta):
+            raise GroupTheoryError(f"{op} is not an element of space group {self.number}")
+        s = np.real(np.trace(op.su2 @ ref.su2.conj().T)) / 2
+        if abs(abs(s) - 1) > 1e-6:
+            raise GroupTheoryError(f"lift of {op} is not ±(canonical lift)")
+        return i, delta, 1 if s > 0 else -1
+
+    @cached_property
+    def translations_int(self) -> np.ndarray:
+        """Translations times DENOMINATOR, as exact integers (BCS translations are multiples of 1/24)."""
+        t = np.array([[x * DENOMINATOR for x in op.translation] for op in self.operations])
+        if any(x.denominator != 1 for x in t.ravel()):
+            raise GroupTheoryError(f"translation of space group {self.number} not a multiple of 1/24")
+        return t.astype(int)
+
+    @cached_property
+    def centering_int(self) -> np.ndarray:
+        return np.array([[int(x * DENOMINATOR) for x in c] for c in self.centering], dtype=int)
+
+    @cached_property
+    def multiplication(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(table, delta, sign)``: ops[i] @ ops[j] = {E|delta[i,j]} * sign[i,j] * ops[table[i,j]].
+
+        ``delta`` is returned as float (exact multiples of 1/24) lattice vectors; computed with
+        integer arithmetic over the common denominator 24.
+        """
+        rots, tr = self.rotations, self.translations_int
+        n = self.order
+        prod = np.einsum("iab,jbc->ijac", rots, rots).reshape(n * n, 9)
+        keys = {tuple(r.ravel()): i for i, r in enumerate(rots)}
+        table = np.array([keys[tuple(p)] for p in prod], dtype=int).reshape(n, n)
+        delta = np.einsum("iab,jb->ija", rots, tr) + tr[:, None, :] - tr[table]
+        # every delta must be a lattice vector: integer after removing some centring vector
+        ok = np.zeros((n, n), dtype=bool)
+        for c in self.centering_int:
+            ok |= np.all((delta - c) % DENOMINATOR == 0, axis=-1)
+        if not ok.all():
+            raise GroupTheoryError(f"coset representatives of space group {self.number} do not close")
+        lifts = self.lifts
+        prod_u = np.einsum("iab,jbc->ijac", lifts, lifts)
+        s = np.real(np.einsum("ijab,ijab->ij", prod_u, lifts[table].conj())) / 2
+        if np.max(np.abs(np.abs(s) - 1)) > 1e-6:
+            raise GroupTheoryError(f"SU(2) lifts of space group {self.number} do not close")
+        return table, delta / DENOMINATOR, np.where(s > 0, 1, -1)
+
+    def kvector_maps_to(self, i: int, k: Vec3, target: Vec3) -> bool:
+        """True if operation i maps k to ``target`` modulo the reciprocal lattice.
+
+        {R|t} maps the Bloch vector k to R^-T k; since ``R^-T k = target`` iff ``k = R^T target``,
+        we test that without inverting R.
+        """
+        r = self.operations[i].rotation
+        rt = tuple(tuple(r[j][i2] for j in range(3)) for i2 in range(3))
+        return self.is_reciprocal_lattice_vector(vec_sub(mat_vec(rt, target), k))  # type: ignore[arg-type]
+
+    def little_cogroup(self, k: Vec3) -> tuple[int, ...]:
+        """Indices of the coset representatives whose rotation leaves k invariant (exactly)."""
+        return tuple(i for i in range(self.order) if self.kvector_maps_to(i, k, k))
+
+    def minus_k_operations(self, k: Vec3) -> tuple[int, ...]:
+        """Indices of the operations that map k to -k (these, times T, are in the magnetic little group)."""
+        mk = (-k[0], -k[1], -k[2])
+        return tuple(i for i in range(self.order) if self.kvector_maps_to(i, k, mk))
+
+    def site_stabilizer(self, q: Vec3) -> tuple[SeitzOp, ...]:
+        """The site-symmetry group of point q: the ops {R|t+n} (n in the lattice) with R q + t + n = q."""
+        out = []
+        for op in self.operations:
+            d = vec_sub(q, op.apply(q))
+            if self.is_lattice_vector(d):
+                out.append(SeitzOp(op.rotation, vec_add(op.translation, d), op.su2))
+        return tuple(out)
+
+
+@cache
+def space_group(number: int) -> SpaceGroup:
+    """Space group ``number`` in the BCS setting (cached)."""
+    n = check_space_group_number(number)
+    scalar = bcs_table(n, False, False)
+    spin = bcs_table(n, True, False)
+    lifts = {op.rotation: op.su2 for op in spin.operations}
+    ops = tuple(
+        SeitzOp(op.rotation, op.translation, np.asarray(lifts[op.rotation], dtype=complex))
+        for op in scalar.operations
+    )
+    return SpaceGroup(n, scalar.name, ops, centering_vectors(n))
