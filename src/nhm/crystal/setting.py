@@ -10,6 +10,7 @@ coordinates transform as ``k_p = P^T k_c`` and direct ones as ``x_p = P^{-1} x_c
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from functools import cache
 
@@ -54,10 +55,18 @@ def check_space_group_number(number: int) -> int:
 
 
 @cache
+def spacegroup_type(hall: int):
+    """spglib's space-group type of a Hall number (its deprecation chatter silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return spglib.get_spacegroup_type(hall)
+
+
+@cache
 def _hall_numbers_by_group() -> dict[int, list[int]]:
     table: dict[int, list[int]] = {}
     for hall in range(1, 531):
-        table.setdefault(spglib.get_spacegroup_type(hall).number, []).append(hall)
+        table.setdefault(spacegroup_type(hall).number, []).append(hall)
     return table
 
 
@@ -66,14 +75,14 @@ def bcs_hall_number(number: int) -> int:
     """spglib Hall number of the BCS setting of space group ``number``."""
     halls = _hall_numbers_by_group()[check_space_group_number(number)]
     for hall in halls:
-        if spglib.get_spacegroup_type(hall).choice == "2":
+        if spacegroup_type(hall).choice == "2":
             return hall
     return halls[0]  # spglib's default: ITA standard (b-unique, cell choice 1, hexagonal axes)
 
 
 def lattice_centering(number: int) -> str:
     """One of P, A, C, I, F, R (R only for the rhombohedral groups in hexagonal axes)."""
-    symbol = spglib.get_spacegroup_type(bcs_hall_number(number)).international_short
+    symbol = spacegroup_type(bcs_hall_number(number)).international_short
     return symbol[0]
 
 
@@ -92,7 +101,7 @@ def setting_summary(number: int) -> dict:
     """JSON-ready description of the BCS setting of space group ``number``."""
     n = check_space_group_number(number)
     hall = bcs_hall_number(n)
-    t = spglib.get_spacegroup_type(hall)
+    t = spacegroup_type(hall)
     choice = t.choice
     words = {"1": "origin choice 1", "2": "origin choice 2", "H": "hexagonal axes", "R": "rhombohedral axes"}
     description = words.get(choice, f"ITA standard setting{f' ({choice})' if choice else ''}")

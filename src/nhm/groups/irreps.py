@@ -164,7 +164,18 @@ def _regular_split_irreps(omega: np.ndarray, prod: np.ndarray, seed: int = 0) ->
     return found
 
 
+_IRREP_CACHE: dict[bytes, list[np.ndarray]] = {}
+
+
 def _enumerate_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
+    """Irreps with factor system omega, memoized: many little groups share rotations and factor system."""
+    key = rotations.astype(np.int8).tobytes() + (np.round(omega, 9) + 0.0).astype(np.complex128).tobytes()
+    if key not in _IRREP_CACHE:
+        _IRREP_CACHE[key] = _compute_irreps(rotations, omega, prod)
+    return _IRREP_CACHE[key]
+
+
+def _compute_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
     """spgrep's irreps, validated; our regular-representation split where spgrep fails."""
     from spgrep.symmetry.enumerate import enumerate_unitary_irreps
 
@@ -195,40 +206,54 @@ def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> str | N
     return None
 
 
-def _herring(g: SpaceGroup, k: Vec3, indices, chars: np.ndarray, double: bool) -> tuple[int, int | None]:
-    """Herring indicator and one operation a with a k = -k (None if there is none)."""
+@dataclass(frozen=True)
+class _TimeReversalData:
+    """What the Herring test and the partner search need, computed once per little group."""
+
+    a: int | None  # one operation with a k = -k (None: T relates k to another star)
+    count: int  # how many coset representatives map k to -k
+    square_pos: np.ndarray  # for each such a: position of a^2's coset rep in G_k
+    square_factor: np.ndarray  # exp(-ik.delta) * lift sign * T^2 for each a^2
+    conj_pos: np.ndarray  # position of a^-1 h a for h in G_k
+    conj_factor: np.ndarray  # its phase and lift sign
+
+
+def _time_reversal_data(g: SpaceGroup, k: Vec3, indices: tuple[int, ...], double: bool) -> _TimeReversalData:
     minus = g.minus_k_operations(k)
     if not minus:
-        return 2, None
+        empty = np.zeros(0)
+        return _TimeReversalData(None, 0, empty.astype(int), empty, empty.astype(int), empty)
     table, delta, sign = g.multiplication
     pos = {i: n for n, i in enumerate(indices)}
     kf = np.array([float(x) for x in k])
-    total = 0j
-    for a in minus:
-        sq = table[a, a]
-        val = np.exp(-2j * np.pi * kf @ delta[a, a]) * chars[pos[sq]]
-        if double:
-            val *= -sign[a, a]  # T^2 = -1 on spinors
-        total += val
-    w = total / len(indices)
+    m = np.array(minus)
+    sq = table[m, m]
+    factor = np.exp(-2j * np.pi * delta[m, m] @ kf)
+    if double:
+        factor = factor * (-sign[m, m])  # T^2 = -1 on spinors
+    a = minus[0]
+    cidx, cdelta, csign = g.conjugates(a, indices)
+    conj_pos = [pos[j] for j in cidx]
+    conj_factor = np.exp(-2j * np.pi * cdelta @ kf) * (csign if double else 1)
+    return _TimeReversalData(
+        a, len(minus), np.array([pos[i] for i in sq]), factor, np.array(conj_pos), np.array(conj_factor)
+    )
+
+
+def _herring(trd: _TimeReversalData, chars: np.ndarray, order: int) -> int:
+    """Herring indicator: +1, -1, 0; 2 if no operation maps k to -k."""
+    if trd.a is None:
+        return 2
+    w = np.sum(trd.square_factor * chars[trd.square_pos]) / order
     wi = round(w.real)
     if abs(w - wi) > 1e-6 or wi not in (-1, 0, 1):
-        raise GroupTheoryError(f"Herring sum {w:.4f} at k={k} is not -1, 0 or 1")
-    return wi, minus[0]
+        raise GroupTheoryError(f"Herring sum {w:.4f} is not -1, 0 or 1")
+    return wi
 
 
-def _conjugated_characters(g: SpaceGroup, k: Vec3, indices, chars: np.ndarray, a: int, double: bool) -> np.ndarray:
+def _partner_characters(trd: _TimeReversalData, chars: np.ndarray) -> np.ndarray:
     """chi'(h) = conj(chi(a^-1 h a)) for h in G_k."""
-    ops = g.operations
-    ainv = ops[a].inverse()
-    pos = {i: n for n, i in enumerate(indices)}
-    kf = np.array([float(x) for x in k])
-    out = np.empty(len(indices), dtype=complex)
-    for n, h in enumerate(indices):
-        m, d, s = g.reduce(ainv @ ops[h] @ ops[a])
-        val = np.exp(-2j * np.pi * kf @ np.array([float(x) for x in d])) * chars[pos[m]]
-        out[n] = np.conj(val * (s if double else 1))
-    return out
+    return np.conj(trd.conj_factor * chars[trd.conj_pos])
 
 
 def _resolve_k(g: SpaceGroup, k: str | Vec3 | tuple, double: bool) -> tuple[Vec3, str | None, BcsKPoint | None]:
@@ -281,15 +306,15 @@ def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -
     if bcs_k is not None:
         raw.sort(key=lambda x: _label_sort_key(x[0]))
     prefix = name or "k"
+    trd = _time_reversal_data(g, k, indices, double)
     irreps = []
     for n, (label, m, chars) in enumerate(raw):
-        w, _ = _herring(g, k, indices, chars, double)
-        irreps.append(Irrep(label or f"{prefix}{n + 1}", m.shape[1], chars, m, w))
-    coreps = _build_coreps(g, k, name, double, indices, irreps)
+        irreps.append(Irrep(label or f"{prefix}{n + 1}", m.shape[1], chars, m, _herring(trd, chars, len(indices))))
+    coreps = _build_coreps(g, name, double, indices, irreps, trd)
     return LittleGroup(g, k, name, double, indices, omega, tuple(irreps), coreps)
 
 
-def _build_coreps(g, k, name, double, indices, irreps) -> tuple[CoRep, ...]:
+def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> tuple[CoRep, ...]:
     out: list[CoRep] = []
     used: set[int] = set()
     bcs_k = bcs_table(g.number, double, True).kpoint(name) if name is not None else None
@@ -299,16 +324,16 @@ def _build_coreps(g, k, name, double, indices, irreps) -> tuple[CoRep, ...]:
     for n, ir in enumerate(irreps):
         if n in used:
             continue
-        w, a = _herring(g, k, indices, ir.characters, double)
+        w = ir.herring
         if w in (1, 2):
             comps, kind, chars = (n,), ("alone" if w == 1 else "none"), ir.characters
         elif w == -1:
             comps, kind, chars = (n, n), "doubled", 2 * ir.characters
         else:
-            partner = _conjugated_characters(g, k, indices, ir.characters, a, double)
+            partner = _partner_characters(trd, ir.characters)
             match = [m for m, other in enumerate(irreps) if np.max(np.abs(other.characters - partner)) < 1e-6]
             if len(match) != 1 or match[0] == n:
-                raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name or k}")
+                raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name}")
             comps, kind, chars = (n, match[0]), "paired", ir.characters + irreps[match[0]].characters
         used.update(comps)
         label = None

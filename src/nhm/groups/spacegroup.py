@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property
+from math import lcm
 
 import numpy as np
 
 from nhm.crystal.setting import centering_vectors, check_space_group_number
 from nhm.errors import GroupTheoryError
 from nhm.groups.bcs import bcs_table
-from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, mat_vec, vec_add, vec_sub
+from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, vec_add, vec_sub
 
 
 DENOMINATOR = 24  # every BCS translation is a multiple of 1/24 (checked)
@@ -115,24 +116,45 @@ class SpaceGroup:
             raise GroupTheoryError(f"SU(2) lifts of space group {self.number} do not close")
         return table, delta / DENOMINATOR, np.where(s > 0, 1, -1)
 
-    def kvector_maps_to(self, i: int, k: Vec3, target: Vec3) -> bool:
-        """True if operation i maps k to ``target`` modulo the reciprocal lattice.
+    def conjugates(self, a: int, hs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``ops[a]^-1 ops[h] ops[a] = {E|delta} * sign * ops[index]`` for every h in ``hs`` (vectorized, exact)."""
+        hs = np.asarray(hs, dtype=int)
+        ra = self.rotations[a]
+        ra_inv = np.rint(np.linalg.inv(ra)).astype(int)
+        rot = np.einsum("ij,hjk,kl->hil", ra_inv, self.rotations[hs], ra)
+        keys = {tuple(r.ravel()): i for i, r in enumerate(self.rotations)}
+        index = np.array([keys[tuple(r.ravel())] for r in rot], dtype=int)
+        ta, th = self.translations_int[a], self.translations_int[hs]
+        t = np.einsum("ij,hj->hi", ra_inv, np.einsum("hij,j->hi", self.rotations[hs], ta) + th - ta)
+        delta = t - self.translations_int[index]
+        u = np.einsum("ji,hjk,kl->hil", self.lifts[a].conj(), self.lifts[hs], self.lifts[a])
+        s = np.real(np.einsum("hab,hab->h", u, self.lifts[index].conj())) / 2
+        return index, delta / DENOMINATOR, np.where(s > 0, 1, -1)
 
-        {R|t} maps the Bloch vector k to R^-T k; since ``R^-T k = target`` iff ``k = R^T target``,
-        we test that without inverting R.
+    def kvector_images(self, k: Vec3, target: Vec3) -> np.ndarray:
+        """Boolean mask over the coset representatives: which map k to ``target`` (mod the reciprocal lattice).
+
+        {R|t} maps the Bloch vector k to R^-T k, and ``R^-T k = target`` iff ``k = R^T target``; exact
+        integer arithmetic over the common denominator of k and target.
         """
-        r = self.operations[i].rotation
-        rt = tuple(tuple(r[j][i2] for j in range(3)) for i2 in range(3))
-        return self.is_reciprocal_lattice_vector(vec_sub(mat_vec(rt, target), k))  # type: ignore[arg-type]
+        den = lcm(*(x.denominator for x in (*k, *target)))
+        kk = np.array([int(x * den) for x in k], dtype=np.int64)
+        tt = np.array([int(x * den) for x in target], dtype=np.int64)
+        diff = np.einsum("nji,j->ni", self.rotations, tt) - kk  # R^T target - k, times den
+        ok = np.all(diff % den == 0, axis=1)
+        # a reciprocal lattice vector also has integer products with the centring vectors
+        for c in self.centering_int[1:]:
+            ok &= (diff @ c) % (den * DENOMINATOR) == 0
+        return ok
 
     def little_cogroup(self, k: Vec3) -> tuple[int, ...]:
         """Indices of the coset representatives whose rotation leaves k invariant (exactly)."""
-        return tuple(i for i in range(self.order) if self.kvector_maps_to(i, k, k))
+        return tuple(int(i) for i in np.nonzero(self.kvector_images(k, k))[0])
 
     def minus_k_operations(self, k: Vec3) -> tuple[int, ...]:
         """Indices of the operations that map k to -k (these, times T, are in the magnetic little group)."""
         mk = (-k[0], -k[1], -k[2])
-        return tuple(i for i in range(self.order) if self.kvector_maps_to(i, k, mk))
+        return tuple(int(i) for i in np.nonzero(self.kvector_images(k, mk))[0])
 
     def site_stabilizer(self, q: Vec3) -> tuple[SeitzOp, ...]:
         """The site-symmetry group of point q: the ops {R|t+n} (n in the lattice) with R q + t + n = q."""

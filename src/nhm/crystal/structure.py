@@ -1,0 +1,457 @@
+"""Read a crystal structure and standardize it to the BCS setting of its space group.
+
+``read_crystal`` accepts an ``ase.Atoms``, a structure file (anything ``ase.io.read`` reads) or a
+chemical symbol (ASE's reference crystal of that element). spglib finds the space group, then
+standardizes to the BCS setting (``setting.bcs_hall_number``): the conventional cell of the ITA
+standard setting, origin choice 2, hexagonal axes for R groups.
+
+spglib's choice of origin is unique only up to the Euclidean normalizer of the group: hcp Mg comes
+out on 2c or 2d, diamond on 8a or 8b, depending on where the input's origin happens to sit. We remove
+that arbitrariness by trying every origin shift in the normalizer (at most 8 per group) and keeping
+the one whose orbits sort first: lowest Wyckoff letters, then the lightest element on the lowest
+letter, then the smallest representative. So hcp Mg is always 2c, diamond 8a, MgB2 Mg 1a + B 2d,
+SrTiO3 Sr 1a + Ti 1b + O 3c and NaCl Na 4a + Cl 4b, whatever rigid shift or atom order the input
+had. Normalizer elements with a rotation part (e.g. inverting a non-centrosymmetric structure) are
+not tried: they change the structure's handedness or orientation, not just the bookkeeping.
+
+Conventions: fractional coordinates are column vectors; lattices are (3, 3) arrays whose *rows* are
+the cell vectors in Å (ASE's convention).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import ase
+import ase.io
+import numpy as np
+import spglib
+from ase.build import bulk
+from ase.data import atomic_numbers, chemical_symbols, reference_states
+from ase.geometry import cell_to_cellpar
+
+from nhm.crystal.setting import bcs_hall_number, centering_vectors, primitive_transform
+from nhm.errors import GroupTheoryError, InputError
+
+__all__ = ["AtomOrbit", "Crystal", "read_crystal"]
+
+_GRID = 24  # normalizer shifts of all 230 groups are multiples of 1/8 or 1/3 (checked; <= 8 each)
+_DECIMALS = 8  # rounding of fractional coordinates when comparing them
+_ZERO_TOL = 1e-8  # a fractional coordinate this close to 1 is 0
+
+
+@dataclass(frozen=True)
+class AtomOrbit:
+    """One Wyckoff orbit of atoms of one element in the BCS conventional cell.
+
+    ``multiplicity`` is the ITA multiplicity: the number of atoms of the orbit in the conventional
+    cell (centring translations included). ``site_symmetry`` is the oriented site-symmetry symbol as
+    spglib writes it (e.g. ``"m-3m"``, ``"-6m2"``, ``".3m"``). ``representative`` is one atom of the
+    orbit in fractional coordinates of the BCS conventional cell, each in [0, 1): the
+    lexicographically smallest one.
+    """
+
+    element: str
+    wyckoff_letter: str
+    multiplicity: int
+    site_symmetry: str
+    representative: tuple[float, float, float]
+
+    @property
+    def label(self) -> str:
+        """Multiplicity and letter, e.g. ``"2a"``."""
+        return f"{self.multiplicity}{self.wyckoff_letter}"
+
+
+@dataclass(frozen=True, eq=False)
+class Crystal:
+    """A crystal structure with its space group, standardized to the BCS setting.
+
+    ``lattice`` (rows = conventional cell vectors a, b, c in Å), ``positions`` (fractional in that
+    cell) and ``numbers`` (atomic numbers) are spglib's standardized, symmetry-idealized
+    conventional cell. spglib also *rotates* it to the standard Cartesian orientation (e.g. a along
+    x, b in the xy plane), so ``lattice`` is in general not parallel to ``atoms.cell``.
+
+    The map from the input structure (spglib's convention, composed over our origin choice):
+
+    * fractional coordinates: ``x_std = transformation_matrix @ x_in + origin_shift`` (mod lattice
+      translations of the conventional cell);
+    * cell vectors, columns: ``(a_s b_s c_s) = std_rotation_matrix (a b c) transformation_matrix^-1``,
+      i.e. with rows ``lattice ≈ inv(P).T @ atoms.cell @ std_rotation_matrix.T`` (equal up to the
+      idealization).
+
+    ``orbits`` are sorted by Wyckoff letter, then atomic number. Arrays are read-only.
+    """
+
+    atoms: ase.Atoms
+    space_group: int
+    international: str
+    hall_number: int
+    lattice: np.ndarray
+    positions: np.ndarray
+    numbers: np.ndarray
+    transformation_matrix: np.ndarray
+    origin_shift: np.ndarray
+    orbits: tuple[AtomOrbit, ...]
+    symprec: float
+    std_rotation_matrix: np.ndarray
+
+    def conventional_atoms(self) -> ase.Atoms:
+        """The BCS conventional cell as a periodic ``ase.Atoms`` (a new object)."""
+        return ase.Atoms(
+            numbers=self.numbers.copy(),
+            scaled_positions=self.positions.copy(),
+            cell=self.lattice.copy(),
+            pbc=True,
+        )
+
+    def primitive_atoms(self) -> ase.Atoms:
+        """The BCS primitive cell, ``a_p = a_c P`` with ``P = setting.primitive_transform``.
+
+        Positions are ``x_p = P^-1 x_c`` folded into [0, 1); atoms that the centring makes
+        coincide are kept once. Same Cartesian orientation as ``lattice``.
+        """
+        p = np.array(primitive_transform(self.space_group), dtype=float)
+        cell = p.T @ self.lattice  # row j = sum_i P[i, j] a_i
+        frac = _reduce(self.positions @ np.linalg.inv(p).T)
+        keep: list[int] = []
+        for i in range(len(frac)):
+            if not any(
+                self.numbers[i] == self.numbers[j] and _same_point(frac[i], frac[j]) for j in keep
+            ):
+                keep.append(i)
+        n_centering = len(centering_vectors(self.space_group))
+        if len(keep) * n_centering != len(frac):
+            raise GroupTheoryError(
+                f"primitive cell of space group {self.space_group}: {len(keep)} atoms from "
+                f"{len(frac)} in the conventional cell with {n_centering} centring vectors"
+            )
+        return ase.Atoms(
+            numbers=self.numbers[keep], scaled_positions=frac[keep], cell=cell, pbc=True
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description: group, BCS conventional cell (Å, degrees) and Wyckoff orbits."""
+        a, b, c, alpha, beta, gamma = cell_to_cellpar(self.lattice)
+        return {
+            "formula": self.atoms.get_chemical_formula(mode="metal"),
+            "space_group": self.space_group,
+            "international": self.international,
+            "hall_number": self.hall_number,
+            "setting": "BCS (ITA standard, origin choice 2, hexagonal axes for R)",
+            "symprec": self.symprec,
+            "cell_parameters": {
+                "a": float(a),
+                "b": float(b),
+                "c": float(c),
+                "alpha": float(alpha),
+                "beta": float(beta),
+                "gamma": float(gamma),
+            },
+            "lattice": self.lattice.tolist(),
+            "atoms_in_conventional_cell": len(self.numbers),
+            "orbits": [
+                {
+                    "element": o.element,
+                    "wyckoff": o.label,
+                    "site_symmetry": o.site_symmetry,
+                    "representative": list(o.representative),
+                }
+                for o in self.orbits
+            ],
+        }
+
+
+def read_crystal(
+    source: str | os.PathLike[str] | ase.Atoms,
+    *,
+    a: float | None = None,
+    symprec: float = 1e-5,
+    angle_tolerance: float = -1.0,
+) -> Crystal:
+    """Read a structure, find its space group and standardize it to the BCS setting.
+
+    ``source``: an ``ase.Atoms``; a path to a structure file (any format ``ase.io.read`` reads,
+    its last image if there are several); or a chemical symbol such as ``"Nb"`` (exact
+    capitalization), meaning ASE's reference crystal of that element (``ase.build.bulk``). An
+    existing file takes precedence over a symbol. ``a`` (Å) replaces the reference lattice
+    parameter of an element (ASE's ``a``: cubic edge, hexagonal ``a`` with c/a kept, rhombohedral
+    edge); it is refused for files and Atoms. ``symprec`` (Å) and ``angle_tolerance`` (degrees,
+    -1 = spglib's default) are spglib's tolerances.
+
+    Raises ``InputError`` (one readable message) for anything that is not a periodic 3D crystal
+    whose symmetry spglib can find.
+    """
+    if not symprec > 0:
+        raise InputError(f"symprec must be a positive length in Å, got {symprec!r}")
+    atoms, name = _load_atoms(source, a)
+    _check_periodic(atoms, name)
+    cell = (atoms.cell[:], atoms.get_scaled_positions(wrap=False), atoms.numbers)
+
+    first = _dataset(cell, name, symprec, angle_tolerance)
+    number = int(_get(first, "number"))
+    hall = bcs_hall_number(number)
+    ds1 = _dataset(cell, name, symprec, angle_tolerance, hall)
+    _check_same_group(ds1, number, hall, name)
+
+    # Try each origin of the normalizer on the standardized cell; keep the one that sorts first.
+    lattice1 = np.asarray(_get(ds1, "std_lattice"), dtype=float)
+    positions1 = np.asarray(_get(ds1, "std_positions"), dtype=float)
+    types1 = np.asarray(_get(ds1, "std_types"), dtype=int)
+    best: tuple[tuple, np.ndarray, Any, tuple[AtomOrbit, ...]] | None = None
+    for t in _normalizer_shifts(hall):
+        ds2 = _dataset((lattice1, positions1 + t, types1), name, symprec, angle_tolerance, hall)
+        _check_same_group(ds2, number, hall, name)
+        orbits = _orbits(ds2)
+        keys = [_orbit_key(o) for o in orbits]
+        key = (tuple(k[:2] for k in keys), tuple(keys))  # letters first, then elements
+        if best is None or key < best[0]:
+            best = (key, t, ds2, orbits)
+    assert best is not None  # the zero shift is always a candidate
+    _, t, ds2, orbits = best
+
+    # Compose the two standardizations: x1 = P1 x + p1, x2 = P2 (x1 + t) + p2.
+    p1 = np.asarray(_get(ds1, "transformation_matrix"), dtype=float)
+    p2 = np.asarray(_get(ds2, "transformation_matrix"), dtype=float)
+    o1 = np.asarray(_get(ds1, "origin_shift"), dtype=float)
+    o2 = np.asarray(_get(ds2, "origin_shift"), dtype=float)
+    r1 = np.asarray(_get(ds1, "std_rotation_matrix"), dtype=float)
+    r2 = np.asarray(_get(ds2, "std_rotation_matrix"), dtype=float)
+
+    return Crystal(
+        atoms=atoms,
+        space_group=number,
+        international=str(_get(ds2, "international")),
+        hall_number=hall,
+        lattice=_frozen(np.asarray(_get(ds2, "std_lattice"), dtype=float)),
+        positions=_frozen(_reduce(np.asarray(_get(ds2, "std_positions"), dtype=float))),
+        numbers=_frozen(np.asarray(_get(ds2, "std_types"), dtype=int)),
+        transformation_matrix=_frozen(p2 @ p1),
+        origin_shift=_frozen(_reduce(p2 @ (o1 + t) + o2)),
+        orbits=orbits,
+        symprec=float(symprec),
+        std_rotation_matrix=_frozen(r2 @ r1),
+    )
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+def _load_atoms(source: str | os.PathLike[str] | ase.Atoms, a: float | None) -> tuple[ase.Atoms, str]:
+    if isinstance(source, ase.Atoms):
+        _refuse_a(a, "an Atoms object")
+        return source, source.get_chemical_formula() or "Atoms"
+    if isinstance(source, os.PathLike):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"cannot read a crystal structure from '{path}': no such file")
+        _refuse_a(a, f"the file '{path}'")
+        return _read_file(path), str(path)
+    if not isinstance(source, str):
+        raise InputError(
+            f"expected an element symbol, a structure file or ase.Atoms, got {type(source).__name__}"
+        )
+    if not source.strip():
+        raise InputError("no structure given: pass an element symbol or a structure file")
+    if Path(source).exists():
+        _refuse_a(a, f"the file '{source}'")
+        return _read_file(Path(source)), source
+    if source in atomic_numbers and source != "X":
+        return _element_crystal(source, a), source
+    raise InputError(f"'{source}' is neither a chemical element nor a readable structure file")
+
+
+def _refuse_a(a: float | None, what: str) -> None:
+    if a is not None:
+        raise InputError(f"a= sets the lattice constant of an element's reference crystal; not for {what}")
+
+
+def _read_file(path: Path) -> ase.Atoms:
+    if path.is_dir():
+        raise InputError(f"cannot read a crystal structure from '{path}': it is a directory")
+    try:
+        atoms = ase.io.read(path)
+    except Exception as exc:  # ASE raises anything from AssertionError to StopIteration on bad files
+        raise InputError(f"cannot read a crystal structure from '{path}': {_short_reason(exc)}") from None
+    if isinstance(atoms, list):  # defensive: read() without index returns one image
+        atoms = atoms[-1]
+    if len(atoms) == 0:
+        raise InputError(f"cannot read a crystal structure from '{path}': the file contains no atoms")
+    return atoms
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    if not text:
+        return f"malformed or unrecognized content ({type(exc).__name__})"
+    reason = text[0]
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
+def _element_crystal(symbol: str, a: float | None) -> ase.Atoms:
+    if a is not None and not (np.isfinite(a) and a > 0):
+        raise InputError(f"lattice constant a must be a positive length in Å, got {a!r}")
+    ref = reference_states[atomic_numbers[symbol]]
+    kind = ref.get("symmetry") if ref else None
+    try:
+        return bulk(symbol, a=a)
+    except (ValueError, KeyError, TypeError, NotImplementedError):
+        described = f"its reference state is '{kind}'" if kind else "ASE has no reference structure for it"
+        raise InputError(
+            f"cannot build a crystal for element '{symbol}': {described}, which ASE cannot build as "
+            f"a bulk crystal; pass a structure file (CIF, POSCAR, ...) instead"
+        ) from None
+
+
+def _check_periodic(atoms: ase.Atoms, name: str) -> None:
+    if len(atoms) == 0:
+        raise InputError(f"'{name}' contains no atoms")
+    if not np.all(atoms.pbc):
+        raise InputError(
+            f"'{name}' is not periodic in 3D (pbc={atoms.pbc.tolist()}); a crystal needs a full "
+            f"unit cell with periodic boundary conditions"
+        )
+    volume = abs(np.linalg.det(atoms.cell[:]))
+    if not volume > 1e-6:
+        raise InputError(f"'{name}' has no 3D unit cell (cell volume {volume:.3g} Å^3)")
+
+
+# --- symmetry ----------------------------------------------------------------------------------
+
+
+def _get(dataset: Any, name: str) -> Any:
+    """spglib >= 2.5 returns a dataclass; older versions a dict."""
+    return dataset[name] if isinstance(dataset, dict) else getattr(dataset, name)
+
+
+def _dataset(cell: tuple, name: str, symprec: float, angle_tolerance: float, hall: int = 0) -> Any:
+    reason = ""
+    try:
+        with warnings.catch_warnings():
+            # spglib 2.x warns on every call while its old (return-None) error handling is active
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = spglib.get_symmetry_dataset(
+                cell, symprec=symprec, angle_tolerance=angle_tolerance, hall_number=hall
+            )
+    except spglib.SpglibError as exc:
+        dataset, reason = None, f" ({_short_reason(exc)})"
+    if dataset is None:
+        hint = (
+            "try a larger symprec (e.g. 1e-3 Å for experimental or relaxed structures)"
+            if symprec < 1e-2
+            else "check for overlapping atoms, or try a different symprec"
+        )
+        raise InputError(
+            f"spglib found no space group for '{name}' at symprec={symprec:g} Å{reason}: atoms may "
+            f"overlap or lie too far from symmetric positions for this tolerance; {hint}"
+        )
+    return dataset
+
+
+def _check_same_group(dataset: Any, number: int, hall: int, name: str) -> None:
+    if int(_get(dataset, "number")) != number or int(_get(dataset, "hall_number")) != hall:
+        raise InputError(
+            f"the symmetry of '{name}' is ambiguous at this tolerance (space group {number} at "
+            f"first, {_get(dataset, 'number')} after standardizing); try a smaller or larger symprec"
+        )
+
+
+@cache
+def _normalizer_shifts(hall: int) -> tuple[np.ndarray, ...]:
+    """Origin shifts t (conventional fractional) with t G t^-1 = G, modulo the centred lattice.
+
+    Only shifts perpendicular to the polar (free) axes: a continuous shift along a polar axis maps
+    every Wyckoff position to itself. The zero shift comes first.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sym = spglib.get_symmetry_from_database(hall)
+        number = spglib.get_spacegroup_type(hall).number
+    rotations = np.unique(np.asarray(sym["rotations"], dtype=int), axis=0)
+    centering = np.array([[int(x * _GRID) for x in c] for c in centering_vectors(number)])
+    stacked = np.concatenate([np.eye(3, dtype=int) - r for r in rotations])
+    free = [i for i in range(3) if not stacked[:, i].any()]
+    if 3 - np.linalg.matrix_rank(stacked) != len(free):
+        raise GroupTheoryError(f"Hall number {hall}: polar directions are not along cell axes")
+
+    ranges = [[0] if i in free else range(_GRID) for i in range(3)]
+    grid = np.array(list(itertools.product(*ranges)), dtype=int)  # t = grid / _GRID
+    moved = np.einsum("nij,gj->gni", stacked.reshape(-1, 3, 3), grid)  # (I - R) t, times _GRID
+    # (I - R) t must be a centred-lattice vector for every R
+    diff = moved[:, :, None, :] - centering[None, None, :, :]
+    ok = np.all(np.any(np.all(diff % _GRID == 0, axis=3), axis=2), axis=1)
+
+    shifts: list[np.ndarray] = []
+    seen: set[tuple[int, ...]] = set()
+    for k in grid[ok]:
+        key = min(tuple((k - c) % _GRID) for c in centering)
+        if key not in seen:
+            seen.add(key)
+            shifts.append(np.array(key, dtype=float) / _GRID)
+    return tuple(shifts)
+
+
+def _orbits(dataset: Any) -> tuple[AtomOrbit, ...]:
+    """Wyckoff orbits of the standardized cell of ``dataset``, sorted (letter, Z, representative)."""
+    wyckoffs = list(_get(dataset, "wyckoffs"))
+    sites = list(_get(dataset, "site_symmetry_symbols"))
+    equivalent = np.asarray(_get(dataset, "equivalent_atoms"))
+    to_primitive = np.asarray(_get(dataset, "mapping_to_primitive"))
+    std_to_primitive = np.asarray(_get(dataset, "std_mapping_to_primitive"))
+    std_positions = _reduce(np.asarray(_get(dataset, "std_positions"), dtype=float))
+    std_types = np.asarray(_get(dataset, "std_types"), dtype=int)
+
+    # an input atom for each primitive-cell atom, hence for each standardized atom
+    input_of_primitive = {int(p): i for i, p in enumerate(to_primitive)}
+    members: dict[int, list[int]] = {}
+    for j, p in enumerate(std_to_primitive):
+        members.setdefault(int(equivalent[input_of_primitive[int(p)]]), []).append(j)
+
+    orbits = []
+    for orbit_atom, js in members.items():
+        first = min(js, key=lambda j: tuple(np.round(std_positions[j], _DECIMALS)))
+        x, y, z = (float(v) + 0.0 for v in std_positions[first])  # + 0.0: no -0.0
+        orbits.append(
+            AtomOrbit(
+                element=chemical_symbols[int(std_types[js[0]])],
+                wyckoff_letter=str(wyckoffs[orbit_atom]),
+                multiplicity=len(js),
+                site_symmetry=str(sites[orbit_atom]),
+                representative=(x, y, z),
+            )
+        )
+    return tuple(sorted(orbits, key=_orbit_key))
+
+
+def _orbit_key(orbit: AtomOrbit) -> tuple:
+    # ITA letters run a..z, then A (group 47 has 27 positions)
+    letter = orbit.wyckoff_letter
+    rep = tuple(np.round(orbit.representative, _DECIMALS))
+    return (letter.isupper(), letter, atomic_numbers[orbit.element], rep)
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def _reduce(frac: np.ndarray) -> np.ndarray:
+    """Fractional coordinates into [0, 1), with values within _ZERO_TOL of 1 set to 0."""
+    out = frac - np.floor(frac)
+    out[np.abs(out - 1.0) < _ZERO_TOL] = 0.0
+    return out
+
+
+def _same_point(x: np.ndarray, y: np.ndarray, tol: float = 1e-6) -> bool:
+    d = x - y
+    return bool(np.all(np.abs(d - np.round(d)) < tol))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array)  # own copy
+    array.setflags(write=False)
+    return array
