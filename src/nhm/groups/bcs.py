@@ -181,8 +181,8 @@ def bcs_ebrs(space_group: int, spinor: bool, time_reversal: bool) -> BcsEbrData:
         ebrs.append(
             BcsEbr(wyck, site.rstrip(")"), e["ebr_name"], tuple(int(round(x)) for x in e["vector"]))
         )
-    smith = raw.get("smith_form", {}).get("s", [])
-    diag = tuple(int(smith[i][i]) for i in range(min(len(smith), len(smith[0]) if smith else 0)))
+    smith = np.atleast_2d(np.array(raw.get("smith_form", {}).get("r", []), dtype=int))  # u A v = r, diagonal
+    diag = tuple(int(x) for x in np.diag(smith)) if smith.size else ()
     return BcsEbrData(
         tuple(raw["basis"]["irrep_labels"]),
         tuple(int(d) for d in raw["basis"]["degeneracies"]),

@@ -42,6 +42,19 @@ class SiteGroup:
         return len(self.operations)
 
     @cached_property
+    def conjugation_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(index, sign)``: x^-1 k x = sign * operations[index[k, x]] (lift sign vs the canonical lift)."""
+        rots = np.array([op.rotation for op in self.operations], dtype=int)
+        lifts = np.array([op.su2 for op in self.operations])
+        rinv = np.rint(np.linalg.inv(rots)).astype(int)
+        conj = np.einsum("xij,kjl,xlm->kxim", rinv, rots, rots)
+        keys = {tuple(r.ravel()): n for n, r in enumerate(rots)}
+        index = np.array([[keys[tuple(c.ravel())] for c in row] for row in conj])
+        u = np.einsum("xji,kjl,xlm->kxim", lifts.conj(), lifts, lifts)
+        s = np.real(np.einsum("kxab,kxab->kx", u, lifts[index].conj())) / 2
+        return index, np.where(s > 0, 1, -1)
+
+    @cached_property
     def _multiplication(self) -> tuple[np.ndarray, np.ndarray]:
         g = self.space_group
         table, _, sign = g.multiplication
@@ -131,3 +144,22 @@ def orbit(g: SpaceGroup, q: Vec3) -> tuple[tuple[Vec3, ...], tuple[SeitzOp, ...]
         points.append(p)
         ops.append(op)
     return tuple(points), tuple(ops)
+
+
+def induced_site_characters(small: SiteGroup, big: SiteGroup, characters: np.ndarray, double: bool) -> np.ndarray:
+    """Characters of Ind_H^K of a (projective) rep of H = ``small`` in K = ``big`` (H ⊂ K, same point fixed).
+
+    Frobenius: chi(k) = (1/|H|) sum_{x in K} chi_H(x^-1 k x) [x^-1 k x in H], with the lift sign of
+    x^-1 k x relative to the canonical lift of its rotation on spinors. Site-group elements are
+    identified by their rotations (a site group is isomorphic to its point group).
+    """
+    index, sign = big.conjugation_table
+    pos = {op.rotation: n for n, op in enumerate(big.operations)}
+    in_small = np.full(big.order, -1)
+    for n, op in enumerate(small.operations):
+        in_small[pos[op.rotation]] = n
+    member = in_small[index]  # (k, x): position in H of x^-1 k x, or -1
+    vals = np.where(member >= 0, characters[np.maximum(member, 0)], 0)
+    if double:
+        vals = vals * sign
+    return vals.sum(axis=1) / small.order

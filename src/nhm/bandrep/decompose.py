@@ -1,0 +1,111 @@
+"""Symmetry vectors: decomposition into band representations and symmetry indicators.
+
+A symmetry vector counts the irreps (co-reps with time reversal) of a set of bands at every maximal
+k-vector, in BCS labels. ``decompose`` writes it as a non-negative integer combination of elementary
+band representations (scipy's MILP, fewest EBRs first); the symmetry-indicator group is the torsion
+of Z^n / span(EBRs), read off the Smith normal form of the EBR matrix, and the indicator of a vector
+is its image in that group (u b mod d_i, with u A v = diag(d)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from nhm.bandrep.ebr import EbrSet, elementary_band_representations
+from nhm.bandrep.induce import BandRepresentation
+from nhm.bandrep.smith import smith_normal_form
+from nhm.errors import InputError
+from nhm.groups.irreps import little_group
+
+
+@cache
+def symmetry_basis(number: int, double: bool, time_reversal: bool) -> tuple[tuple[str, str], ...]:
+    """The (k name, label) pairs that index symmetry vectors: every maximal k, every irrep (co-rep)."""
+    ebrs = elementary_band_representations(number, double=double, time_reversal=time_reversal)
+    out = []
+    for k in ebrs.kpoints:
+        lg = little_group(number, k, double=double)
+        out.extend((k, r.label) for r in (lg.coreps if time_reversal else lg.irreps))
+    return tuple(out)
+
+
+def as_vector(multiplicities: dict[str, dict[str, int]], basis: tuple[tuple[str, str], ...]) -> np.ndarray:
+    index = {kl: i for i, kl in enumerate(basis)}
+    v = np.zeros(len(basis), dtype=int)
+    for k, labels in multiplicities.items():
+        for label, m in labels.items():
+            if (k, label) not in index:
+                raise InputError(f"{label!r} at {k!r} is not in the symmetry basis of this group")
+            v[index[(k, label)]] += m
+    return v
+
+
+@cache
+def ebr_matrix(number: int, double: bool, time_reversal: bool) -> np.ndarray:
+    """Integer matrix whose columns are the EBRs' symmetry vectors."""
+    ebrs = elementary_band_representations(number, double=double, time_reversal=time_reversal)
+    basis = symmetry_basis(number, double, time_reversal)
+    return np.array([as_vector(br.multiplicities, basis) for br in ebrs.band_representations], dtype=int).T
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    coefficients: tuple[tuple[BandRepresentation, int], ...]  # (EBR, how many times)
+
+    def text(self) -> str:
+        return " ⊕ ".join(
+            f"{n}×" * (n > 1) + f"{br.site_irrep}@{br.wyckoff}" for br, n in self.coefficients
+        )
+
+
+def decompose(
+    multiplicities: dict[str, dict[str, int]], number: int, *, double: bool = False, time_reversal: bool = False
+) -> Decomposition | None:
+    """A non-negative integer combination of EBRs equal to the symmetry vector (fewest EBRs), or None."""
+    ebrs: EbrSet = elementary_band_representations(number, double=double, time_reversal=time_reversal)
+    basis = symmetry_basis(number, double, time_reversal)
+    b = as_vector(multiplicities, basis)
+    a = ebr_matrix(number, double, time_reversal)
+    n = a.shape[1]
+    res = milp(
+        np.ones(n),
+        constraints=[LinearConstraint(a, b, b)],
+        integrality=np.ones(n),
+        bounds=Bounds(0, np.inf),
+    )
+    if res.status != 0:
+        return None
+    x = np.rint(res.x).astype(int)
+    return Decomposition(tuple((ebrs.band_representations[i], int(x[i])) for i in np.nonzero(x)[0]))
+
+
+@cache
+def _smith(number: int, double: bool, time_reversal: bool):
+    return smith_normal_form(ebr_matrix(number, double, time_reversal))
+
+
+def indicator_group(number: int, *, double: bool = False, time_reversal: bool = True) -> tuple[int, ...]:
+    """Orders of the cyclic factors of the symmetry-indicator group (empty: trivial)."""
+    _, d, _ = _smith(number, double, time_reversal)
+    return tuple(int(d[i, i]) for i in range(min(d.shape)) if int(d[i, i]) > 1)
+
+
+def symmetry_indicators(
+    multiplicities: dict[str, dict[str, int]], number: int, *, double: bool = False, time_reversal: bool = True
+) -> tuple[int, ...]:
+    """The vector's indicator values (one per cyclic factor of :func:`indicator_group`).
+
+    Raises InputError if the vector is not in the rational span of the EBRs (it violates the
+    compatibility relations: not a set of bands separated by gaps).
+    """
+    u, d, _ = _smith(number, double, time_reversal)
+    b = as_vector(multiplicities, symmetry_basis(number, double, time_reversal)).astype(object)
+    y = u.dot(b)
+    rank = sum(1 for i in range(min(d.shape)) if d[i, i] != 0)
+    if any(y[i] != 0 for i in range(rank, len(y))):
+        raise InputError("the symmetry vector is not in the span of the EBRs (compatibility relations violated)")
+    return tuple(int(y[i] % d[i, i]) for i in range(rank) if int(d[i, i]) > 1)

@@ -1,0 +1,397 @@
+"""Elementary band representations (EBRs) of the 230 space groups.
+
+Candidates are the band representations induced from every (co-)irrep of the site groups of the
+maximal Wyckoff positions. A few of them are composite (Bilbao omits them; science.md §2.5). Two band
+representations are equivalent when the Wannier functions can be deformed into one another, which is
+stronger than equal characters: C222 4k (spinful, with time reversal) has exactly the characters of
+2x(2d) at every k, yet it is elementary. So compositeness is decided in real space, with the criterion
+of Cano et al. (PRB 97, 035139 (2018)): rho at the maximal point q_a is composite iff
+  - rho = Ind_H^{G_qa} sigma, where H is the stabilizer of a line or plane through q_a (a non-maximal
+    position q_0 whose closure contains q_a), and
+  - on that line or plane lies another maximal point q_b where Ind_H^{G_qb} sigma is reducible:
+    the Wannier functions slide from q_a to q_b and split there.
+``full_zone_characters`` (characters on every element at every k) remains as a necessary check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from functools import cache
+from itertools import product
+
+import numpy as np
+
+from nhm.bandrep.induce import BandRepresentation, induce, induction
+from nhm.bandrep.smith import smith_normal_form
+from nhm.crystal.setting import primitive_transform
+from nhm.groups.bcs import bcs_table
+from nhm.groups.irreps import little_group
+from nhm.groups.site import SiteIrrep
+from nhm.groups.spacegroup import SpaceGroup, space_group
+from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
+
+# Generic values of the free coordinates on a component of Fix(h): irrational-looking, far from
+# every rational with a small denominator, so that no two distinct exponential sums coincide.
+_SAMPLES = (np.array([0.1234567, 0.3141593, 0.2718282]), np.array([0.4142136, 0.1732051, 0.0915633]))
+
+
+@cache
+def fixed_kvectors(number: int) -> tuple[tuple[int, np.ndarray], ...]:
+    """Sample k-vectors (conventional reciprocal basis) on every component of every Fix(h).
+
+    Returns pairs ``(h, k)``: h is a coset-representative index and h k = k (mod the reciprocal lattice).
+    """
+    g = space_group(number)
+    p = np.array(primitive_transform(number), dtype=object)
+    p_inv = np.array(_inverse_3x3(p), dtype=object)
+    out: list[tuple[int, np.ndarray]] = []
+    for h, op in enumerate(g.operations):
+        r_c = np.array(op.rotation, dtype=object)
+        r_p = p_inv.dot(r_c).dot(p)  # direct rotation in the primitive basis (integer)
+        a = np.array([[int(x) for x in row] for row in (r_p.T - np.eye(3, dtype=int))], dtype=object)
+        _, d, v = smith_normal_form(a)  # u a v = d; with k_p = v y:  a k_p in Z^3  <=>  d y in Z^3
+        diag = [int(d[i, i]) for i in range(3)]
+        ranges = [range(di) if di else range(1) for di in diag]
+        for fixed in product(*ranges):
+            for sample in _SAMPLES:
+                y = np.array(
+                    [Fraction(fixed[i], diag[i]) if diag[i] else sample[i] for i in range(3)], dtype=object
+                )
+                k_p = v.dot(y)
+                k_c = np.array(_solve_pt(p, k_p), dtype=float)  # k_p = P^T k_c
+                out.append((h, k_c))
+    return tuple(out)
+
+
+def _inverse_3x3(m) -> list[list[Fraction]]:
+    a = [[Fraction(x) for x in row] for row in m]
+    det = (
+        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
+        - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+        + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    )
+    cof = [[(a[(j + 1) % 3][(i + 1) % 3] * a[(j + 2) % 3][(i + 2) % 3] - a[(j + 1) % 3][(i + 2) % 3] * a[(j + 2) % 3][(i + 1) % 3]) for j in range(3)] for i in range(3)]
+    return [[cof[i][j] / det for j in range(3)] for i in range(3)]
+
+
+def _solve_pt(p, k_p):
+    pt_inv = _inverse_3x3([[p[j][i] for j in range(3)] for i in range(3)])
+    return [sum(float(pt_inv[i][j]) * float(k_p[j]) for j in range(3)) for i in range(3)]
+
+
+def full_zone_characters(number: int, point, site_irrep: SiteIrrep, double: bool) -> np.ndarray:
+    """Characters of rho↑G on every (h, k) of :func:`fixed_kvectors` (physics convention)."""
+    ind = induction(number, point)
+    pairs = fixed_kvectors(number)
+    hs = np.array([h for h, _ in pairs])
+    ks = np.array([k for _, k in pairs])
+    phase = np.exp(-2j * np.pi * np.einsum("ahx,hx->ah", ind.shift[:, hs], ks))
+    vals = site_irrep.characters[ind.site_element[:, hs]]
+    if double:
+        vals = vals * ind.sign[:, hs]
+    return np.sum(np.where(ind.fixed[:, hs], phase * vals, 0), axis=0)
+
+
+def _nullspace(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Basis of {x : rows x = 0} (exact)."""
+    m = [list(r) for r in rows]
+    ncol = 3
+    pivots: list[int] = []
+    r = 0
+    for c in range(ncol):
+        p = next((i for i in range(r, len(m)) if m[i][c] != 0), None)
+        if p is None:
+            continue
+        m[r], m[p] = m[p], m[r]
+        m[r] = [x / m[r][c] for x in m[r]]
+        for i in range(len(m)):
+            if i != r and m[i][c] != 0:
+                f = m[i][c]
+                m[i] = [x - f * y for x, y in zip(m[i], m[r])]
+        pivots.append(c)
+        r += 1
+    free = [c for c in range(ncol) if c not in pivots]
+    basis = []
+    for f in free:
+        v = [Fraction(0)] * ncol
+        v[f] = Fraction(1)
+        for i, pc in enumerate(pivots):
+            v[pc] = -m[i][f]
+        basis.append(v)
+    return basis
+
+
+def _subgroups(prod: np.ndarray) -> list[frozenset[int]]:
+    """All subgroups of a finite group given by its multiplication table (joins of cyclic subgroups)."""
+    n = prod.shape[0]
+
+    def closure(gens: set[int]) -> frozenset[int]:
+        elems = set(gens) | {0}
+        frontier = list(elems)
+        while frontier:
+            a = frontier.pop()
+            for b in list(elems):
+                for c in (prod[a, b], prod[b, a]):
+                    if c not in elems:
+                        elems.add(int(c))
+                        frontier.append(int(c))
+        return frozenset(elems)
+
+    cyclic = {closure({i}) for i in range(n)}
+    subgroups = set(cyclic)
+    frontier = list(subgroups)
+    while frontier:
+        h = frontier.pop()
+        for c in cyclic:
+            j = closure(set(h) | set(c))
+            if j not in subgroups:
+                subgroups.add(j)
+                frontier.append(j)
+    return sorted(subgroups, key=len)
+
+
+_GENERIC = (Fraction(13, 97), Fraction(29, 101), Fraction(41, 103))
+
+
+@cache
+def _site(number: int, point: tuple):
+    from nhm.groups.site import site_group
+
+    return site_group(space_group(number), point)
+
+
+@cache
+def _sliding_paths(number: int, q_a: tuple) -> tuple:
+    """Lines and planes through the maximal point q_a: (H at a generic point, [(G_qb, position of q_b), ...])."""
+    g = space_group(number)
+    site_a = induction(number, q_a).site
+    prod, _ = site_a._multiplication
+    identity = next(i for i, op in enumerate(site_a.operations) if op.rotation == ((1, 0, 0), (0, 1, 0), (0, 0, 1)))
+    if identity != 0:  # the closure helper assumes the identity at index 0
+        order = [identity] + [i for i in range(site_a.order) if i != identity]
+        inv = {old: new for new, old in enumerate(order)}
+        prod = np.array([[inv[int(prod[i, j])] for j in order] for i in order])
+        ops_a = [site_a.operations[i] for i in order]
+    else:
+        ops_a = list(site_a.operations)
+    candidates, owners = [], []
+    maximal = [w for w in wyckoff_positions(number) if w.maximal]
+    for w in maximal:
+        for p in w.orbit():
+            for c in g.centering:
+                for shift in product((-1, 0, 1), repeat=3):
+                    candidates.append(tuple(p[i] + c[i] + shift[i] for i in range(3)))
+                    owners.append(w)
+    cand = np.array([[float(x) for x in p] for p in candidates])
+    qa = np.array([float(x) for x in q_a])
+    out = []
+    for h in _subgroups(prod):
+        if len(h) == site_a.order:
+            continue
+        ops = [ops_a[i] for i in h]
+        rows = [[Fraction(op.rotation[r][c2] - (r == c2)) for c2 in range(3)] for op in ops for r in range(3)]
+        basis = _nullspace(rows)
+        if not basis:
+            continue
+        q0 = tuple(q_a[i] + sum((_GENERIC[j] * basis[j][i] for j in range(len(basis))), Fraction(0)) for i in range(3))
+        site_h = _site(number, q0)
+        if {op.rotation for op in site_h.operations} != {op.rotation for op in ops}:
+            continue  # H fixes the line/plane but a generic point of it has a larger stabilizer
+        # other maximal points on q_a + span(basis)
+        v = np.array([[float(x) for x in b] for b in basis])
+        d = cand - qa
+        coef, *_ = np.linalg.lstsq(v.T, d.T, rcond=None)
+        on = np.linalg.norm(v.T @ coef - d.T, axis=0) < 1e-9
+        others = []
+        for idx in np.nonzero(on)[0]:
+            qb = candidates[idx]
+            if qb == q_a or not all(op.apply(qb) == qb for op in ops):
+                continue
+            site_b = _site(number, qb)
+            if site_b.order > len(h):
+                others.append((site_b, owners[idx]))
+        if others:
+            out.append((site_h, tuple(others)))
+    return tuple(out)
+
+
+def _reducible(chars: np.ndarray, basis) -> bool:
+    """More than one (co-)irrep in a representation with these characters."""
+    total = 0.0
+    for r in basis:
+        total += np.vdot(r.characters, chars).real / np.vdot(r.characters, r.characters).real
+    return total > 1 + 1e-6
+
+
+def _slides(number: int, position: WyckoffPosition, rho: SiteIrrep, double: bool, time_reversal: bool):
+    """Where the Wannier functions of rho at ``position`` can slide: yields (position b, chars at q_b, G_qb, reducible)."""
+    from nhm.groups.site import induced_site_characters
+
+    site_a = induction(number, position.point()).site
+    for site_h, others in _sliding_paths(number, position.point()):
+        sigmas = site_h.coreps(double) if time_reversal else site_h.irreps(double)
+        for sigma in sigmas:
+            up = induced_site_characters(site_h, site_a, sigma.characters, double)
+            if np.max(np.abs(up - rho.characters)) > 1e-6:
+                continue
+            for site_b, w_b in others:
+                chars_b = induced_site_characters(site_h, site_b, sigma.characters, double)
+                basis = site_b.coreps(double) if time_reversal else site_b.irreps(double)
+                yield w_b, chars_b, site_b, _reducible(chars_b, basis)
+
+
+def _vector_key(number: int, point, chars: np.ndarray, double: bool, time_reversal: bool) -> tuple:
+    ind = induction(number, point)
+    key = []
+    for k in kpoint_names(number, double, time_reversal):
+        lg = little_group(number, k, double=double)
+        key.extend(int(x) for x in lg.decompose(ind.characters(lg, chars), time_reversal=time_reversal))
+    return tuple(key)
+
+
+def composite_flags(number: int, nodes: list[tuple[WyckoffPosition, SiteIrrep]], double: bool, time_reversal: bool) -> list[bool]:
+    """Which (maximal position, site irrep) BRs are composite (Cano et al.'s criterion, closed under sliding).
+
+    A BR is composite if its Wannier functions can slide to a maximal point where they split, or can
+    slide (irreducibly) to another maximal position whose BR is composite: equivalence is transitive.
+    """
+    parent = list(range(len(nodes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    keys = {
+        (w.label, _vector_key(number, w.point(), rho.characters, double, time_reversal)): i
+        for i, (w, rho) in enumerate(nodes)
+    }
+    direct = [False] * len(nodes)
+    for i, (w, rho) in enumerate(nodes):
+        for w_b, chars_b, site_b, reducible in _slides(number, w, rho, double, time_reversal):
+            if reducible:
+                direct[i] = True
+                break
+            j = keys.get((w_b.label, _vector_key(number, site_b.point, chars_b, double, time_reversal)))
+            if j is not None:
+                parent[find(i)] = find(j)
+    bad = {find(i) for i in range(len(nodes)) if direct[i]}
+    return [find(i) in bad for i in range(len(nodes))]
+
+
+@dataclass(frozen=True)
+class EbrSet:
+    space_group: int
+    double: bool
+    time_reversal: bool
+    kpoints: tuple[str, ...]
+    band_representations: tuple[BandRepresentation, ...]  # the elementary ones
+    composite: tuple[BandRepresentation, ...]  # BRs from maximal positions that are not elementary
+
+
+def site_representations(position: WyckoffPosition, double: bool, time_reversal: bool) -> tuple[SiteIrrep, ...]:
+    site = induction(position.space_group, position.point()).site
+    return site.coreps(double) if time_reversal else site.irreps(double)
+
+
+@cache
+def bilbao_site_irrep_names(number: int, letter: str, double: bool, time_reversal: bool) -> dict[str, str]:
+    """Bilbao's (Mulliken) names of our site irreps at a maximal position, e.g. ``{"-rho1": "-E1g"}``.
+
+    A name is known where the site irrep induces an EBR that Bilbao lists (matched by its symmetry
+    vector at the same Wyckoff position); composite ones and non-maximal positions keep ``rhoN``.
+    """
+    from nhm.groups.bcs import bcs_ebrs
+
+    w = wyckoff_position(number, letter)
+    if not w.maximal:
+        return {}
+    ref = bcs_ebrs(number, double, time_reversal)
+    vectors = {e.vector: e.name.split("↑")[0] for e in ref.ebrs if e.wyckoff == w.label}
+    out = {}
+    kpoints = kpoint_names(number, double, time_reversal)
+    for rho in site_representations(w, double, time_reversal):
+        br = induce(number, w.point(), rho, kpoints, double=double, time_reversal=time_reversal)
+        v = [0] * len(ref.labels)
+        for labels in br.multiplicities.values():
+            for lbl, m in labels.items():
+                if lbl in ref.labels:
+                    v[ref.labels.index(lbl)] += m
+        if tuple(v) in vectors:
+            out[rho.name] = vectors[tuple(v)]
+    return out
+
+
+def site_irrep_label(number: int, letter: str, rho_name: str, double: bool, time_reversal: bool) -> str:
+    """``"A1g"`` where Bilbao names it, else our ``"rhoN"``."""
+    return bilbao_site_irrep_names(number, letter, double, time_reversal).get(rho_name, rho_name)
+
+
+def band_representations(
+    number: int,
+    *,
+    double: bool = False,
+    time_reversal: bool = False,
+    positions: tuple[WyckoffPosition, ...] | None = None,
+    named: bool = True,
+) -> tuple[BandRepresentation, ...]:
+    """Band representations from every site (co-)irrep of the given positions (default: maximal ones).
+
+    ``site_irrep`` carries Bilbao's name where one is known (``named``), else ``rhoN``.
+    """
+    g = space_group(number)
+    if positions is None:
+        positions = tuple(w for w in wyckoff_positions(g.number) if w.maximal)
+    kpoints = kpoint_names(g.number, double, time_reversal)
+    out = []
+    for w in positions:
+        for rho in site_representations(w, double, time_reversal):
+            br = induce(
+                g.number, w.point(), rho, kpoints,
+                double=double, time_reversal=time_reversal, wyckoff=w.label, site_symmetry=w.site_symmetry,
+            )
+            if w.maximal and named:
+                br = replace(br, site_irrep=site_irrep_label(g.number, w.letter, rho.name, double, time_reversal))
+            out.append(br)
+    return tuple(out)
+
+
+def kpoint_names(number: int, double: bool, time_reversal: bool) -> tuple[str, ...]:
+    return tuple(kp.name for kp in bcs_table(number, double, time_reversal).kpoints)
+
+
+@cache
+def elementary_band_representations(number: int, *, double: bool = False, time_reversal: bool = False) -> EbrSet:
+    """The EBRs of space group ``number`` (BCS setting, BCS labels)."""
+    g: SpaceGroup = space_group(number)
+    maximal = tuple(w for w in wyckoff_positions(g.number) if w.maximal)
+    brs = band_representations(g.number, double=double, time_reversal=time_reversal, positions=maximal, named=False)
+    nodes = [(w, rho) for w in maximal for rho in site_representations(w, double, time_reversal)]
+    flags = composite_flags(g.number, nodes, double, time_reversal)
+    elementary = [br for br, f in zip(brs, flags) if not f]
+    composite = [br for br, f in zip(brs, flags) if f]
+
+    def named(br: BandRepresentation) -> BandRepresentation:
+        letter = br.wyckoff.lstrip("0123456789")
+        return replace(br, site_irrep=site_irrep_label(g.number, letter, br.site_irrep, double, time_reversal))
+
+    return EbrSet(
+        g.number, double, time_reversal, kpoint_names(g.number, double, time_reversal),
+        tuple(named(b) for b in elementary), tuple(composite),
+    )
+
+
+def band_representation(number: int, wyckoff: str, site_irrep: str, *, double: bool = False, time_reversal: bool = False) -> BandRepresentation:
+    """The band representation induced from a named site irrep (Bilbao's ``"A1g"`` or our ``"rho1"``)."""
+    from nhm.errors import InputError
+
+    w = wyckoff_position(number, wyckoff)
+    reps = site_representations(w, double, time_reversal)
+    brs = band_representations(number, double=double, time_reversal=time_reversal, positions=(w,))
+    for rho, br in zip(reps, brs):
+        if site_irrep in (rho.name, br.site_irrep):
+            return br
+    names = ", ".join(br.site_irrep for br in brs)
+    raise InputError(f"site {w.label} of space group {number} has no site irrep {site_irrep!r} (it has {names})")

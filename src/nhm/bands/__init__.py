@@ -1,0 +1,1 @@
+"""Band structures and the symmetry of bands (levels and irreps at the points of symmetry)."""
