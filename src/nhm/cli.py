@@ -294,6 +294,79 @@ def classify(
             console.print(f"  note: {note}")
 
 
+@app.command()
+def analyze(
+    material: Annotated[str, typer.Argument(help="Element symbol (ASE's reference crystal), or a structure file (CIF, POSCAR, ...).")],
+    a: Annotated[float | None, typer.Option("--a", help="Lattice constant in Å (element symbols only).")] = None,
+    kmesh: Annotated[int, typer.Option(help="n for the Γ-centred n×n×n k-mesh of the SCF.")] = 12,
+    ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = 500.0,
+    xc: Annotated[str, typer.Option(help="Exchange–correlation functional.")] = "PBE",
+    smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
+    window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F (widened until every point has one).")] = 6.0,
+    reading: Annotated[str, typer.Option(help="R1, R2 or both (science.md §3).")] = "both",
+    kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the JSON report to this file.")] = None,
+    plot: Annotated[str | None, typer.Option(help="Directory for the band-structure figure (PNG and SVG).")] = "nhm-output",
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the band path and the figure.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if a cached DFT result exists.")] = False,
+    top: Annotated[int, typer.Option(help="How many candidates to list.")] = 10,
+) -> None:
+    """The main job: DFT band structure, irreps at the points of symmetry, Krüger's search for superconducting bands."""
+    from nhm.bands.dft import DftParameters, rich_progress
+    from nhm.errors import InputError
+    from nhm.report.analyze import analyze as run_analyze
+    from nhm.report.analyze import write_json
+
+    if reading not in ("R1", "R2", "both"):
+        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
+    if window <= 0:
+        raise InputError(f"--window must be positive, got {window}")
+    params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing)
+    readings = ("R1", "R2") if reading == "both" else (reading,)
+    with rich_progress(material, console=console) as report:
+        an = run_analyze(
+            material, a=a, parameters=params, window_eV=(-window, window), readings=readings, kramers=kramers,
+            with_path=not no_plot, use_cache=not no_cache, progress=report,
+        )
+    ef = an.fermi_level
+    c = an.crystal
+    console.print(
+        f"[bold]{an.material}[/bold]: space group {c.space_group} ({c.international}), atoms on "
+        f"{', '.join(f'{o.element} {o.label} ({o.site_symmetry})' for o in c.orbits)}; "
+        f"E_F = {ef:.3f} eV{' (cached DFT)' if an.from_cache else ''}"
+    )
+    t = Table(title=f"Levels within ±{window:g} eV of E_F at the points of symmetry (E − E_F, eV)")
+    t.add_column("k")
+    t.add_column("levels (irrep: energy)")
+    for k, lvs in an.levels.items():
+        near = [f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in lvs if abs(lv.energy - ef) <= window]
+        t.add_row(k, ",  ".join(near) or "-")
+    console.print(t)
+    for title, cands in (("Superconducting-band candidates", an.result.superconducting), ("Usual bands", an.result.usual)):
+        t = Table(title=f"{title} (WF centres {', '.join(an.result.centres)}; ranked by |filling − ½|, then width)")
+        for col in ("#", "reading", "band (irreps at the points)", "site irreps", "range (eV)", "width", "filling"):
+            t.add_column(col)
+        for i, cand in enumerate(cands[:top]):
+            t.add_row(
+                str(i + 1), cand.reading, cand.band_text(),
+                "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
+                f"{cand.energy_min - ef:+.2f} … {cand.energy_max - ef:+.2f}", f"{cand.width:.2f}", f"{cand.filling:.2f}",
+            )
+        if len(cands) > top:
+            t.caption = f"{len(cands) - top} more (see --json)"
+        console.print(t if cands else f"{title}: none within ±{window:g} eV")
+    for note in an.notes:
+        console.print(f"note: {note}")
+    if json_file:
+        write_json(an, json_file)
+        console.print(f"JSON written to {json_file}")
+    if not no_plot and plot:
+        from nhm.report.figures import save_band_figure
+
+        paths = save_band_figure(an, plot)
+        console.print("Figure: " + ", ".join(str(p) for p in paths))
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 2, never a traceback."""
     try:

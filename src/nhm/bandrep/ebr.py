@@ -15,6 +15,7 @@ of Cano et al. (PRB 97, 035139 (2018)): rho at the maximal point q_a is composit
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cache
@@ -308,20 +309,26 @@ def bilbao_site_irrep_names(number: int, letter: str, double: bool, time_reversa
     w = wyckoff_position(number, letter)
     if not w.maximal:
         return {}
-    ref = bcs_ebrs(number, double, time_reversal)
-    vectors = {e.vector: e.name.split("↑")[0] for e in ref.ebrs if e.wyckoff == w.label}
-    out = {}
-    kpoints = kpoint_names(number, double, time_reversal)
-    for rho in site_representations(w, double, time_reversal):
-        br = induce(number, w.point(), rho, kpoints, double=double, time_reversal=time_reversal)
-        v = [0] * len(ref.labels)
-        for labels in br.multiplicities.values():
-            for lbl, m in labels.items():
-                if lbl in ref.labels:
-                    v[ref.labels.index(lbl)] += m
-        if tuple(v) in vectors:
-            out[rho.name] = vectors[tuple(v)]
-    return out
+    brs = band_representations(number, double=double, time_reversal=time_reversal, positions=(w,), named=False)
+    reps = site_representations(w, double, time_reversal)
+    return {rho.name: n for rho, br in zip(reps, brs) if (n := _bilbao_name(br)) is not None}
+
+
+def _bilbao_name(br: BandRepresentation) -> str | None:
+    """Bilbao's site-irrep name of a BR, if Bilbao lists an EBR with this symmetry vector at this position."""
+    from nhm.groups.bcs import bcs_ebrs
+
+    ref = bcs_ebrs(br.space_group, br.double, br.time_reversal)
+    index = {lbl: i for i, lbl in enumerate(ref.labels)}
+    v = [0] * len(ref.labels)
+    for labels in br.multiplicities.values():
+        for lbl, m in labels.items():
+            if lbl in index:
+                v[index[lbl]] += m
+    for e in ref.ebrs:
+        if e.wyckoff == br.wyckoff and e.vector == tuple(v):
+            return e.name.split("↑")[0]
+    return None
 
 
 def site_irrep_label(number: int, letter: str, rho_name: str, double: bool, time_reversal: bool) -> str:
@@ -347,14 +354,29 @@ def band_representations(
     kpoints = kpoint_names(g.number, double, time_reversal)
     out = []
     for w in positions:
-        for rho in site_representations(w, double, time_reversal):
-            br = induce(
-                g.number, w.point(), rho, kpoints,
-                double=double, time_reversal=time_reversal, wyckoff=w.label, site_symmetry=w.site_symmetry,
-            )
+        reps = site_representations(w, double, time_reversal)
+        ind = induction(g.number, w.point())
+        site_chars = np.array([rho.characters for rho in reps])
+        mult: list[dict[str, dict[str, int]]] = [{} for _ in reps]
+        chars: list[dict[str, np.ndarray]] = [{} for _ in reps]
+        for k in kpoints:
+            lg = little_group(g.number, k, double=double)
+            chi = ind.characters(lg, site_chars)
+            m = lg.decompose(chi, time_reversal=time_reversal)
+            basis = lg.coreps if time_reversal else lg.irreps
+            for i in range(len(reps)):
+                mult[i][k] = {r.label: int(x) for r, x in zip(basis, m[i]) if x}
+                chars[i][k] = chi[i]
+        for i, rho in enumerate(reps):
+            name = rho.name
             if w.maximal and named:
-                br = replace(br, site_irrep=site_irrep_label(g.number, w.letter, rho.name, double, time_reversal))
-            out.append(br)
+                name = site_irrep_label(g.number, w.letter, rho.name, double, time_reversal)
+            out.append(
+                BandRepresentation(
+                    g.number, w.label, w.site_symmetry, name, rho.dimension * len(ind.orbit),
+                    double, time_reversal, mult[i], chars[i],
+                )
+            )
     return tuple(out)
 
 
@@ -363,19 +385,41 @@ def kpoint_names(number: int, double: bool, time_reversal: bool) -> tuple[str, .
 
 
 @cache
-def elementary_band_representations(number: int, *, double: bool = False, time_reversal: bool = False) -> EbrSet:
-    """The EBRs of space group ``number`` (BCS setting, BCS labels)."""
+def _composite_table() -> dict[tuple[int, bool, bool], set[tuple[str, str]]]:
+    """The shipped table of composite BRs from maximal positions (scripts/make_composite_table.py)."""
+    from importlib import resources
+
+    raw = json.loads(resources.files("nhm").joinpath("data/composite_brs.json").read_text())
+    table: dict[tuple[int, bool, bool], set[tuple[str, str]]] = {}
+    for entry in raw["composite"]:
+        key = (entry["space_group"], entry["double"], entry["time_reversal"])
+        table.setdefault(key, set()).add((entry["wyckoff"], entry["irreps"]))
+    return table
+
+
+@cache
+def elementary_band_representations(
+    number: int, *, double: bool = False, time_reversal: bool = False, derive: bool = False
+) -> EbrSet:
+    """The EBRs of space group ``number`` (BCS setting, BCS labels).
+
+    Composite BRs are taken from the shipped table, which ``scripts/make_composite_table.py``
+    generates with :func:`composite_flags`; ``derive=True`` applies that criterion here instead.
+    """
     g: SpaceGroup = space_group(number)
     maximal = tuple(w for w in wyckoff_positions(g.number) if w.maximal)
     brs = band_representations(g.number, double=double, time_reversal=time_reversal, positions=maximal, named=False)
-    nodes = [(w, rho) for w in maximal for rho in site_representations(w, double, time_reversal)]
-    flags = composite_flags(g.number, nodes, double, time_reversal)
+    if derive:
+        nodes = [(w, rho) for w in maximal for rho in site_representations(w, double, time_reversal)]
+        flags = composite_flags(g.number, nodes, double, time_reversal)
+    else:
+        known = _composite_table().get((g.number, double, time_reversal), set())
+        flags = [(br.wyckoff, br.irreps_text) in known for br in brs]
     elementary = [br for br, f in zip(brs, flags) if not f]
     composite = [br for br, f in zip(brs, flags) if f]
 
     def named(br: BandRepresentation) -> BandRepresentation:
-        letter = br.wyckoff.lstrip("0123456789")
-        return replace(br, site_irrep=site_irrep_label(g.number, letter, br.site_irrep, double, time_reversal))
+        return replace(br, site_irrep=_bilbao_name(br) or br.site_irrep)
 
     return EbrSet(
         g.number, double, time_reversal, kpoint_names(g.number, double, time_reversal),

@@ -40,14 +40,17 @@ class Induction:
     sign: np.ndarray  # (n_alpha, n_ops) lift sign of the site element
 
     def characters(self, lg: LittleGroup, site_characters: np.ndarray) -> np.ndarray:
-        """Characters of the induced representation on ``lg.indices`` (physics convention)."""
+        """Characters of the induced representation on ``lg.indices`` (physics convention).
+
+        ``site_characters`` may be one character vector or a stack of them (one row per site rep).
+        """
         idx = list(lg.indices)
         kf = np.array([float(x) for x in lg.k])
-        phase = np.exp(-2j * np.pi * (self.shift[:, idx] @ kf))
-        vals = site_characters[self.site_element[:, idx]]
+        phase = np.where(self.fixed[:, idx], np.exp(-2j * np.pi * (self.shift[:, idx] @ kf)), 0)
         if lg.double:
-            vals = vals * self.sign[:, idx]
-        return np.sum(np.where(self.fixed[:, idx], phase * vals, 0), axis=0)
+            phase = phase * self.sign[:, idx]
+        vals = np.asarray(site_characters)[..., self.site_element[:, idx]]
+        return np.sum(vals * phase, axis=-2)
 
 
 @cache

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 
 import numpy as np
@@ -78,20 +78,32 @@ class LittleGroup:
     def decompose(self, characters: np.ndarray, *, time_reversal: bool = False) -> np.ndarray:
         """Multiplicities of the irreps (or co-reps) in a representation with these characters.
 
-        Raises GroupTheoryError if they are not non-negative integers (not a representation).
+        ``characters`` may be one vector or a stack (one representation per row). Raises
+        GroupTheoryError if the multiplicities are not non-negative integers (not a representation).
         """
-        basis = self.coreps if time_reversal else self.irreps
-        m = np.array([np.vdot(r.characters, characters) for r in basis]) / self.order
+        basis = self._corep_chars if time_reversal else self._irrep_chars
+        m = np.asarray(characters) @ basis.conj().T / self.order
         if time_reversal:
-            # <chi_corep, chi_corep> = number of irreps in it (2 for paired, 4 for doubled)
-            norms = np.array([np.vdot(r.characters, r.characters).real for r in basis]) / self.order
-            m = m / norms
+            m = m / self._corep_norms  # <chi_corep, chi_corep> = number of irreps in it
         mi = np.rint(m.real)
-        if np.max(np.abs(m - mi)) > 1e-6 or np.any(mi < 0):
+        if np.max(np.abs(m - mi), initial=0) > 1e-6 or np.any(mi < 0):
             raise GroupTheoryError(
                 f"characters at {self.name or self.k} do not decompose into irreps: {np.round(m, 4)}"
             )
         return mi.astype(int)
+
+    @cached_property
+    def _irrep_chars(self) -> np.ndarray:
+        return np.array([r.characters for r in self.irreps])
+
+    @cached_property
+    def _corep_chars(self) -> np.ndarray:
+        return np.array([r.characters for r in self.coreps])
+
+    @cached_property
+    def _corep_norms(self) -> np.ndarray:
+        c = self._corep_chars
+        return np.einsum("ij,ij->i", c.conj(), c).real / self.order
 
     def irrep(self, label: str) -> Irrep | CoRep:
         for r in (*self.irreps, *self.coreps):
@@ -353,6 +365,16 @@ def little_group(space_group_number: int, k: str | Vec3 | tuple, *, double: bool
     ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``, ``"H"``, ...) or coordinates in the conventional
     reciprocal basis (exact Fractions preferred; floats are snapped to 1/48).
     """
+    if isinstance(k, str):
+        key = (space_group_number, k, double)
+        if key not in _BY_NAME:
+            g = space_group(space_group_number)
+            kv, name, _ = _resolve_k(g, k, double)
+            _BY_NAME[key] = _little_group_cached(g.number, kv, name, double)
+        return _BY_NAME[key]
     g = space_group(space_group_number)
     kv, name, _ = _resolve_k(g, k, double)
     return _little_group_cached(g.number, kv, name, double)
+
+
+_BY_NAME: dict[tuple, LittleGroup] = {}  # fast path for the common call with a BCS name

@@ -84,6 +84,15 @@ def _induced_counters(space_group: int, point, double: bool, kramers: bool) -> t
     return tuple(out)
 
 
+def _display_name(space_group: int, position: WyckoffPosition, rho_name: str, double: bool, kramers: bool) -> str:
+    """Bilbao's (Mulliken) name of a site irrep where known (maximal positions), else ours (rhoN)."""
+    if not position.maximal:
+        return rho_name
+    from nhm.bandrep.ebr import site_irrep_label
+
+    return site_irrep_label(space_group, position.letter, rho_name, double, double and kramers)
+
+
 def site_representations(space_group: int, position: WyckoffPosition, dimension: int, *, double: bool, kramers: bool = False):
     """All site representations of total ``dimension`` (multisets of site irreps) with their induced counters."""
     items = _induced_counters(space_group, position.point(), double, kramers)
@@ -97,7 +106,8 @@ def site_representations(space_group: int, position: WyckoffPosition, dimension:
             for i in combo:
                 for k, c in items[i][1].items():
                     total[k] = total.get(k, Counter()) + c
-            rep = SiteRepresentation(position.label, tuple(items[i][0].name for i in combo), dimension)
+            names = tuple(_display_name(space_group, position, items[i][0].name, double, kramers) for i in combo)
+            rep = SiteRepresentation(position.label, names, dimension)
             out.append((rep, total, n_points * dimension))
     return out
 

@@ -1,0 +1,301 @@
+"""Irreducible representations of Bloch states at the points of symmetry, computed by nhm itself.
+
+The core, :func:`irreps_of_states`, takes the traces of the operations of the little group on a set
+of (degenerate) states and returns their BCS irrep labels; it serves DFT and tight-binding bands
+alike. :func:`plane_wave_traces` computes those traces from plane-wave coefficients.
+
+Conventions (as :mod:`nhm.groups.irreps`): physics convention ``P(g) f(r) = f(g^-1 r)``, so
+``D({E|t}) = exp(-2 pi i k.t)``; operations are the BCS coset representatives ``{R|t}`` of
+``space_group(sg).operations``, acting as ``x -> R x + t`` on conventional fractional coordinates.
+
+Plane waves. A Bloch state at k is ``psi(x) = sum_G c(G) exp(2 pi i (k+G).x)`` with ``x``
+fractional coordinates of the BCS primitive cell and ``k``, ``G`` in its reciprocal basis (``G``
+integer). In that basis ``{R|t}`` reads ``R_p = P^-1 R P``, ``t_p = P^-1 t`` (``a_p = a_c P``). Then
+
+    (P(g) psi)(x) = psi(R_p^-1 (x - t_p)) = sum_G c(G) exp(2 pi i K'.x) exp(-2 pi i K'.t_p),
+    K' = R_p^-T (k + G) = k + G',   G' = R_p^-T G + (R_p^-T k - k),
+
+so ``P(g)`` moves the coefficient of ``G`` to ``G'`` with the phase ``exp(-2 pi i (k+G').t_p)``.
+For ``g`` in the little group ``R_p^-T k - k`` is a reciprocal-lattice vector; it is computed exactly
+(fractions), so ``G -> G'`` is exact integer arithmetic. For a degenerate block of states with
+coefficient rows ``C`` (not necessarily orthonormal: PAW pseudo wave functions are orthonormal only
+in the PAW overlap), ``P(g) C = D(g) C`` gives ``D(g) = S^-1 M`` with ``S = C* C^T`` and
+``M_mn = <psi_m | P(g) psi_n>``, and the trace ``tr D(g)`` does not depend on the basis of the block.
+The PAW correction transforms like the pseudo wave function, so the pseudo part suffices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+
+import numpy as np
+
+from nhm.crystal.setting import primitive_transform
+from nhm.errors import GroupTheoryError
+from nhm.groups.irreps import little_group, normalize_k_name
+from nhm.groups.kpoints import conventional_to_primitive_k
+from nhm.groups.seitz import Vec3
+
+__all__ = [
+    "DEGENERACY_TOL_EV",
+    "MULTIPLICITY_TOL",
+    "BlochLevel",
+    "degenerate_groups",
+    "irreps_of_states",
+    "levels_from_plane_waves",
+    "plane_wave_traces",
+    "primitive_operations",
+]
+
+DEGENERACY_TOL_EV = 1e-3  # eV: levels closer than this are one degenerate level (DFT noise ~1e-5 eV)
+MULTIPLICITY_TOL = 0.05  # numerical traces give multiplicities within ~1e-4 of integers; 0.05 is safe
+_K_TOL = 1e-6  # how far a k-point given as floats may be from the exact point of symmetry
+
+
+@dataclass(frozen=True)
+class BlochLevel:
+    """One (degenerate) energy level at a point of symmetry, labelled by a single-valued BCS irrep.
+
+    ``k``: BCS name of the point (``"GM"``, ``"H"``, ...); ``energy``: in eV, absolute (the same
+    zero as the calculation's Fermi level); ``irrep``: BCS label (``"GM5+"``); ``dimension``: the
+    irrep's dimension (the degeneracy). An accidentally degenerate group of states yields one level
+    per irrep it contains, all at the same energy.
+    """
+
+    k: str
+    energy: float
+    irrep: str
+    dimension: int
+
+
+def degenerate_groups(energies: Sequence[float] | np.ndarray, tol: float = DEGENERACY_TOL_EV) -> list[tuple[int, int]]:
+    """Half-open index ranges ``(start, stop)`` of groups of ascending ``energies`` (eV) closer than ``tol``.
+
+    Neighbours are chained: a group continues while consecutive levels differ by at most ``tol``.
+    """
+    e = np.asarray(energies, dtype=float)
+    if e.ndim != 1:
+        raise ValueError("energies must be a 1D array")
+    if np.any(np.diff(e) < -tol):
+        raise ValueError("energies must be sorted in ascending order")
+    groups: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(e) + 1):
+        if i == len(e) or e[i] - e[i - 1] > tol:
+            groups.append((start, i))
+            start = i
+    return groups
+
+
+def irreps_of_states(
+    space_group: int, k_name: str, traces: Sequence[complex] | np.ndarray, *, tolerance: float = MULTIPLICITY_TOL
+) -> tuple[str, ...]:
+    """BCS labels (with repetition, sorted as BCS sorts them) of a representation given by its traces.
+
+    ``traces[i]`` is ``tr D(g_i)`` for ``g_i = space_group(sg).operations[j]``, ``j =
+    little_group(sg, k_name).indices[i]``, in the physics convention (module docstring). Numerical
+    traces are accepted: multiplicities ``(1/|G_k|) sum conj(chi_r) tr D`` must lie within
+    ``tolerance`` of non-negative integers (``LittleGroup.decompose`` demands 1e-6, right for exact
+    characters but not for DFT wave functions). Raises GroupTheoryError otherwise, or if the
+    multiplicities do not add up to the dimension ``tr D(E)``.
+    """
+    lg = little_group(space_group, k_name)
+    chi = np.asarray(traces, dtype=complex)
+    if chi.shape != (lg.order,):
+        raise ValueError(f"expected {lg.order} traces at {lg.name} (one per little-group operation), got shape {chi.shape}")
+    m = np.array([np.vdot(r.characters, chi) for r in lg.irreps]) / lg.order
+    mi = np.rint(m.real)
+    if np.max(np.abs(m - mi)) > tolerance or np.any(mi < 0):
+        raise GroupTheoryError(
+            f"traces at {lg.name} of space group {space_group} do not decompose into irreps: multiplicities "
+            + ", ".join(f"{r.label}: {x.real:.3f}{x.imag:+.3f}i" for r, x in zip(lg.irreps, m) if abs(x) > 1e-3)
+        )
+    identity = next(i for i, j in enumerate(lg.indices) if _is_identity(space_group, j))
+    dims = sum(int(n) * r.dimension for n, r in zip(mi, lg.irreps))
+    if dims != round(chi[identity].real):
+        raise GroupTheoryError(f"traces at {lg.name}: irreps of total dimension {dims} for {chi[identity].real:.3f} states")
+    return tuple(r.label for n, r in zip(mi, lg.irreps) for _ in range(int(n)))
+
+
+def _is_identity(space_group: int, index: int) -> bool:
+    from nhm.groups.spacegroup import space_group as sg_of
+
+    op = sg_of(space_group).operations[index]
+    return op.rotation == ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+@dataclass(frozen=True)
+class PrimitiveLittleGroup:
+    """The little group of a point of symmetry written in the BCS primitive basis.
+
+    ``rotations_inv_t[i]`` is ``R_p^-T`` (integer), ``translations[i]`` is ``t_p`` (fractional,
+    primitive direct basis), ``g0[i]`` is ``R_p^-T k - k`` (integer), ``k`` the exact primitive k.
+    """
+
+    name: str
+    k: Vec3
+    indices: tuple[int, ...]
+    rotations_inv_t: np.ndarray  # (n, 3, 3) int
+    translations: np.ndarray  # (n, 3) float
+    g0: np.ndarray  # (n, 3) int
+
+
+def _frac_matrix_inverse(m: tuple[tuple[Fraction, ...], ...]) -> list[list[Fraction]]:
+    """Exact inverse of a 3x3 matrix of Fractions (Gauss-Jordan)."""
+    a = [[Fraction(x) for x in row] + [Fraction(int(i == j)) for j in range(3)] for i, row in enumerate(m)]
+    for col in range(3):
+        piv = next(r for r in range(col, 3) if a[r][col] != 0)
+        a[col], a[piv] = a[piv], a[col]
+        p = a[col][col]
+        a[col] = [x / p for x in a[col]]
+        for r in range(3):
+            if r != col and a[r][col] != 0:
+                f = a[r][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col])]
+    return [row[3:] for row in a]
+
+
+def _matmul(a: Sequence[Sequence[Fraction]], b: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
+    return [[sum((Fraction(a[i][k]) * b[k][j] for k in range(3)), Fraction(0)) for j in range(3)] for i in range(3)]
+
+
+def _as_int_matrix(m: Sequence[Sequence[Fraction]], what: str) -> np.ndarray:
+    if any(Fraction(x).denominator != 1 for row in m for x in row):
+        raise GroupTheoryError(f"{what} is not an integer matrix in the primitive basis")
+    return np.array([[int(x) for x in row] for row in m], dtype=int)
+
+
+@cache
+def primitive_operations(space_group: int, k_name: str) -> PrimitiveLittleGroup:
+    """The operations of the little group of ``k_name`` in the BCS primitive basis (exact)."""
+    from nhm.groups.spacegroup import space_group as sg_of
+
+    lg = little_group(space_group, k_name)
+    g = sg_of(space_group)
+    p = primitive_transform(space_group)
+    p_inv = _frac_matrix_inverse(p)
+    k_p = conventional_to_primitive_k(space_group, lg.k)
+    rots, trans, g0 = [], [], []
+    for i in lg.indices:
+        op = g.operations[i]
+        r_p = _matmul(_matmul(p_inv, op.rotation), p)  # x_c = P x_p
+        r_p_int = _as_int_matrix(r_p, f"rotation {op}")
+        r_inv_t = np.rint(np.linalg.inv(r_p_int)).astype(int).T
+        t_p = [sum((p_inv[a][b] * op.translation[b] for b in range(3)), Fraction(0)) for a in range(3)]
+        moved = [sum((int(r_inv_t[a][b]) * k_p[b] for b in range(3)), Fraction(0)) - k_p[a] for a in range(3)]
+        if any(x.denominator != 1 for x in moved):
+            raise GroupTheoryError(f"{op} does not leave {lg.name} invariant in the primitive basis")
+        rots.append(r_inv_t)
+        trans.append([float(x) for x in t_p])
+        g0.append([int(x) for x in moved])
+    return PrimitiveLittleGroup(
+        name=lg.name or str(k_name),
+        k=k_p,
+        indices=lg.indices,
+        rotations_inv_t=np.array(rots, dtype=int),
+        translations=np.array(trans, dtype=float),
+        g0=np.array(g0, dtype=int),
+    )
+
+
+def _integer_shift(k_primitive: np.ndarray, k_exact: Vec3, name: str) -> np.ndarray:
+    """The reciprocal-lattice vector ``k_primitive - k_exact`` (the calculation may have wrapped k)."""
+    diff = np.asarray(k_primitive, dtype=float) - np.array([float(x) for x in k_exact])
+    shift = np.rint(diff)
+    if np.max(np.abs(diff - shift)) > _K_TOL:
+        raise GroupTheoryError(
+            f"the wave functions were computed at k = {np.round(k_primitive, 6).tolist()} (primitive "
+            f"basis), which is not the point of symmetry {name} = {[str(x) for x in k_exact]}"
+        )
+    return shift.astype(int)
+
+
+def _lookup(table: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Row index in ``table`` (n, 3) of each row of ``query`` (m, 3), -1 where absent."""
+    lo = min(table.min(), query.min())
+    span = max(table.max(), query.max()) - lo + 1
+    def encode(v: np.ndarray) -> np.ndarray:
+        w = v.astype(np.int64) - lo
+        return (w[:, 0] * span + w[:, 1]) * span + w[:, 2]
+    keys = encode(table)
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    q = encode(query)
+    pos = np.searchsorted(sorted_keys, q)
+    pos = np.clip(pos, 0, len(sorted_keys) - 1)
+    found = sorted_keys[pos] == q
+    return np.where(found, order[pos], -1)
+
+
+def plane_wave_traces(
+    space_group: int,
+    k_name: str,
+    k_primitive: Sequence[float] | np.ndarray,
+    g_vectors: np.ndarray,
+    coefficients: np.ndarray,
+) -> np.ndarray:
+    """Traces ``tr D(g)`` on a block of Bloch states given by plane-wave coefficients.
+
+    ``k_primitive``: the k-point (primitive reciprocal basis) the coefficients refer to; it must
+    equal the point of symmetry ``k_name`` up to a reciprocal-lattice vector. ``g_vectors``: (nG, 3)
+    integers, primitive reciprocal basis, so that ``psi_n = sum_G coefficients[n, G] exp(i (k+G).r)``
+    with ``k = k_primitive``. The G set should be a full cutoff sphere (closed under the little
+    group); images falling outside it count as zero coefficients. Returns complex traces on
+    ``little_group(space_group, k_name).indices`` (physics convention).
+    """
+    ops = primitive_operations(space_group, normalize_k_name(k_name))
+    c = np.atleast_2d(np.asarray(coefficients, dtype=complex))
+    g = np.asarray(g_vectors, dtype=int).reshape(-1, 3)
+    if c.shape[1] != len(g):
+        raise ValueError(f"coefficients have {c.shape[1]} plane waves, g_vectors {len(g)}")
+    # relabel G relative to the exact k of the table: k_calc + G = k_exact + (G + shift)
+    g = g + _integer_shift(np.asarray(k_primitive), ops.k, ops.name)
+    k_exact = np.array([float(x) for x in ops.k])
+    overlap = c.conj() @ c.T
+    traces = np.empty(len(ops.indices), dtype=complex)
+    for i in range(len(ops.indices)):
+        g_new = g @ ops.rotations_inv_t[i].T + ops.g0[i]
+        phase = np.exp(-2j * np.pi * ((k_exact + g_new) @ ops.translations[i]))
+        idx = _lookup(g, g_new)
+        moved = np.where(idx >= 0, 1.0, 0.0) * c[:, np.maximum(idx, 0)]  # c_m(G') for each G
+        m = moved.conj() @ (c * phase).T
+        traces[i] = np.trace(np.linalg.solve(overlap, m))
+    return traces
+
+
+def levels_from_plane_waves(
+    space_group: int,
+    k_name: str,
+    k_primitive: Sequence[float] | np.ndarray,
+    energies_eV: Sequence[float] | np.ndarray,
+    g_vectors: np.ndarray,
+    coefficients: np.ndarray,
+    *,
+    nbands: int | None = None,
+    tol: float = DEGENERACY_TOL_EV,
+) -> list[BlochLevel]:
+    """Levels and irreps at one point of symmetry from plane-wave Bloch states.
+
+    ``energies_eV`` (ascending) and the rows of ``coefficients`` are the computed bands. Degenerate
+    groups (``tol``) that start among the lowest ``nbands`` bands (default: all) are reported; a
+    group touching the last computed band is dropped, because the rest of it may lie above.
+    """
+    e = np.asarray(energies_eV, dtype=float)
+    c = np.asarray(coefficients)
+    if len(e) != len(c):
+        raise ValueError(f"{len(e)} energies but {len(c)} coefficient rows")
+    limit = len(e) if nbands is None else min(nbands, len(e))
+    name = normalize_k_name(k_name)
+    lg = little_group(space_group, name)
+    levels: list[BlochLevel] = []
+    for start, stop in degenerate_groups(e, tol):
+        if start >= limit or stop == len(e):
+            continue
+        traces = plane_wave_traces(space_group, name, k_primitive, g_vectors, c[start:stop])
+        energy = float(np.mean(e[start:stop]))
+        for label in irreps_of_states(space_group, name, traces):
+            levels.append(BlochLevel(lg.name or name, energy, label, lg.irrep(label).dimension))
+    return levels

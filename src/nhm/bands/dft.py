@@ -1,0 +1,823 @@
+"""First-principles band structures with GPAW (plane waves, PAW): SCF, Bloch states, band paths.
+
+Every calculation uses the BCS primitive cell ``crystal.primitive_atoms()``; k-points are given to
+GPAW in its reciprocal basis, ``k_p = P^T k_c`` for a point with conventional coordinates ``k_c``.
+Energies are in eV and absolute (GPAW's zero); each result carries the SCF Fermi level.
+
+Method (defaults of :class:`DftParameters`): plane waves up to 500 eV, PBE, a Γ-centred
+Monkhorst–Pack mesh of 12×12×12, Fermi–Dirac smearing of 0.1 eV (GPAW's default occupation for
+bulk metals: physically a temperature, no band-structure artefacts, and the Fermi level is that of a
+smooth distribution; Marzari–Vanderbilt would give slightly better total energies, which nhm does
+not need). Bloch states and band paths are computed non-self-consistently from the SCF density
+(GPAW's ``fixed_density``), with symmetry off so that every requested k is computed as given.
+
+Each GPAW run happens in a separate Python process (``python -m nhm.bands.dft``) started with one
+OpenMP/BLAS thread: the thread count must be fixed before numpy and GPAW's BLAS are loaded (two
+threads made bcc Nb 2–3× slower on two cores), and the process keeps GPAW's global state and memory
+out of the caller. Progress comes back line by line as JSON; results as a pickle in a private
+temporary directory.
+
+Results are cached (:mod:`nhm.bands.cache`) under a hash of structure, parameters and GPAW version;
+``use_cache=False`` bypasses the cache (``--no-cache``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nhm.errors import InputError, NhmError
+
+if TYPE_CHECKING:
+    from nhm.bands.bloch import BlochLevel
+
+__all__ = [
+    "BandPath",
+    "BlochStates",
+    "DftParameters",
+    "ProgressEvent",
+    "ScfResult",
+    "band_path",
+    "bloch_states_at_points",
+    "default_nbands",
+    "gpaw_version",
+    "rich_progress",
+    "run_scf",
+]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+_EXTRA_CONVERGED_BANDS = 6  # above the requested bands: completes any degenerate group (dim <= 6)
+_EXTRA_COMPUTED_BANDS = 3  # above the converged ones: the topmost bands of a Davidson run converge slowly
+_SPHERE_NORM_TOL = 1e-6  # norm of a wave function outside the cutoff sphere (should be ~1e-30)
+
+
+class GpawMissingError(NhmError):
+    """GPAW is not installed (scripts/setup.sh builds it)."""
+
+
+@dataclass(frozen=True)
+class DftParameters:
+    """Parameters of a GPAW plane-wave calculation.
+
+    ``mode_ecut_eV``: plane-wave cutoff (eV). ``xc``: exchange–correlation functional (GPAW/libxc
+    name). ``kmesh``: n for an n×n×n Γ-centred Monkhorst–Pack mesh of the primitive cell.
+    ``smearing_eV``: Fermi–Dirac width kT (eV). ``nbands``: bands in the SCF (None: GPAW's default).
+    ``maxiter``: SCF iterations before giving up. Convergence (GPAW's criteria and defaults):
+    ``energy_tol_eV`` (eV per valence electron, last 3 iterations), ``density_tol`` (electrons per
+    valence electron), ``eigenstates_tol`` (eV² per valence electron).
+    """
+
+    mode_ecut_eV: float = 500.0
+    xc: str = "PBE"
+    kmesh: int = 12
+    smearing_eV: float = 0.1
+    nbands: int | None = None
+    maxiter: int = 100
+    energy_tol_eV: float = 5e-4
+    density_tol: float = 1e-4
+    eigenstates_tol: float = 4e-8
+
+    def __post_init__(self) -> None:
+        positive = {
+            "mode_ecut_eV": self.mode_ecut_eV,
+            "smearing_eV": self.smearing_eV,
+            "energy_tol_eV": self.energy_tol_eV,
+            "density_tol": self.density_tol,
+            "eigenstates_tol": self.eigenstates_tol,
+        }
+        for name, value in positive.items():
+            if isinstance(value, bool) or not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+                raise InputError(f"{name} must be a positive number, got {value!r}")
+            object.__setattr__(self, name, float(value))  # 500 and 500.0 must give the same cache key
+        if not isinstance(self.kmesh, int) or isinstance(self.kmesh, bool) or self.kmesh < 1:
+            raise InputError(f"kmesh must be a positive integer (n for an n×n×n mesh), got {self.kmesh!r}")
+        if self.nbands is not None and (not isinstance(self.nbands, int) or self.nbands < 1):
+            raise InputError(f"nbands must be a positive integer or None, got {self.nbands!r}")
+        if not isinstance(self.maxiter, int) or self.maxiter < 1:
+            raise InputError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+        if not isinstance(self.xc, str) or not self.xc.strip():
+            raise InputError(f"xc must name a functional (e.g. 'PBE'), got {self.xc!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def hash(self, crystal: Any) -> str:
+        """Cache key of an SCF of ``crystal`` (a Crystal or ase.Atoms) with these parameters."""
+        return _key("scf", crystal, self)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A progress report from a running calculation.
+
+    ``stage``: "scf", "nscf" (Bloch states), "path" (band path) or "cache". ``iteration``: SCF
+    iteration (1-based) or None. ``energy_eV``: current total energy (extrapolated to zero
+    smearing). ``log10_density_error``, ``log10_eigenstates_error``: GPAW's convergence measures.
+    """
+
+    stage: str
+    message: str
+    iteration: int | None = None
+    energy_eV: float | None = None
+    log10_density_error: float | None = None
+    log10_eigenstates_error: float | None = None
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class ScfResult:
+    """A self-consistent GPAW calculation.
+
+    ``fermi_level_eV`` and ``total_energy_eV`` (free energy extrapolated to zero smearing) in eV;
+    ``converged`` is True unless ``run_scf(strict=False)`` returned an unconverged result;
+    ``gpw`` holds GPAW's restart file (density and potential, no wave functions).
+    """
+
+    key: str
+    fermi_level_eV: float
+    total_energy_eV: float
+    converged: bool
+    iterations: int
+    elapsed_s: float
+    gpaw_version: str
+    parameters: DftParameters
+    from_cache: bool = False
+    gpw: bytes = field(default=b"", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class BlochStates:
+    """Bloch states at one point of symmetry from a non-self-consistent calculation.
+
+    ``name``: BCS name; ``k_conventional`` (exact, conventional reciprocal basis) and
+    ``k_primitive`` (the floats given to GPAW, primitive reciprocal basis). ``energies_eV``:
+    ascending, absolute. ``g_vectors`` (nG, 3) integers in the primitive reciprocal basis and
+    ``coefficients`` (nbands_computed, nG): ``psi_n(r) = sum_G c[n, G] exp(i (k + G).r)`` for the
+    PAW pseudo wave function, within the cutoff sphere, not normalized (normalization is in the PAW
+    overlap). ``nbands``: how many bands were asked for; more are computed so that the degenerate
+    group containing the last requested band is complete.
+    """
+
+    name: str
+    k_conventional: tuple[Fraction, Fraction, Fraction]
+    k_primitive: np.ndarray
+    energies_eV: np.ndarray
+    fermi_level_eV: float
+    g_vectors: np.ndarray
+    coefficients: np.ndarray
+    nbands: int
+
+    def levels(self, space_group: int) -> list[BlochLevel]:
+        """The levels of the lowest ``nbands`` bands with their BCS irreps (absolute energies, eV)."""
+        from nhm.bands.bloch import levels_from_plane_waves
+
+        return levels_from_plane_waves(
+            space_group, self.name, self.k_primitive, self.energies_eV, self.g_vectors, self.coefficients, nbands=self.nbands
+        )
+
+
+@dataclass(frozen=True)
+class BandPath:
+    """Band energies along lines of symmetry (ASE's standard path for the lattice).
+
+    ``kpts`` (n, 3): primitive reciprocal basis; ``x`` (n,): distance along the path (1/Å, with ASE's
+    2π convention); ``energies_eV`` (n, nbands), absolute; ``special`` ((x, label), ...): the path's
+    special points, labelled with the BCS name where the point is a point of symmetry (GM, H, ...),
+    else ASE's letter; ``path``: ASE's path string (e.g. "GHNGPH,PN").
+    """
+
+    kpts: np.ndarray
+    x: np.ndarray
+    energies_eV: np.ndarray
+    fermi_level_eV: float
+    special: tuple[tuple[float, str], ...]
+    path: str
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def gpaw_version() -> str:
+    """Installed GPAW version, read without importing GPAW ('' if it is not installed)."""
+    try:
+        return importlib.metadata.version("gpaw")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _atoms_of(crystal: Any):
+    import ase
+
+    if isinstance(crystal, ase.Atoms):
+        return crystal
+    return crystal.primitive_atoms()
+
+
+def _key(kind: str, crystal: Any, params: DftParameters, **extra: Any) -> str:
+    from nhm.bands.cache import cache_key, structure_fingerprint
+
+    atoms = _atoms_of(crystal)
+    payload = {
+        "structure": structure_fingerprint(atoms.cell[:], atoms.get_scaled_positions(wrap=True), atoms.numbers),
+        "parameters": params.as_dict(),
+        "gpaw": gpaw_version(),
+        **extra,
+    }
+    return cache_key(kind, payload)
+
+
+# --- the worker process ---------------------------------------------------------------------------
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in THREAD_VARIABLES:
+        env[name] = "1"
+    return env
+
+
+def _run_worker(request: dict[str, Any], progress: Progress | None, stage: str) -> dict[str, Any]:
+    """Run one GPAW task in a child process; returns its result dict, raises NhmError on failure."""
+    if not gpaw_version():
+        raise GpawMissingError("GPAW is not installed in this environment; run 'bash scripts/setup.sh' to build it")
+    with tempfile.TemporaryDirectory(prefix="nhm-gpaw-") as tmp:
+        work = Path(tmp)
+        if "gpw_bytes" in request:  # the SCF restart file, handed over on disk
+            (work / "input.gpw").write_bytes(request.pop("gpw_bytes"))
+            request["gpw"] = str(work / "input.gpw")
+        (work / "request.pkl").write_bytes(pickle.dumps(request))
+        stderr_path = work / "stderr.txt"
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "nhm.bands.dft", str(work)],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                env=_worker_env(),
+                text=True,
+            )
+            try:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    if progress is None:
+                        continue
+                    try:
+                        msg = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    progress(ProgressEvent(**msg))
+                proc.wait()
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        error = work / "error.json"
+        if error.exists():
+            info = json.loads(error.read_text())
+            raise NhmError(info["message"])
+        result = work / "result.pkl"
+        if proc.returncode != 0 or not result.exists():
+            tail = stderr_path.read_text(errors="replace").strip().splitlines()[-15:]
+            raise NhmError(
+                f"the GPAW {stage} calculation stopped (exit code {proc.returncode}):\n" + "\n".join(tail)
+            )
+        return pickle.loads(result.read_bytes())
+
+
+def _worker_main(workdir: str) -> int:
+    """Entry point of the child process (``python -m nhm.bands.dft WORKDIR``)."""
+    work = Path(workdir)
+    # Progress goes to the real stdout; anything else printing to stdout (C code included) is sent
+    # to stderr so that it cannot garble the protocol.
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def emit(**msg: Any) -> None:
+        channel.write(json.dumps(msg) + "\n")
+
+    try:
+        request = pickle.loads((work / "request.pkl").read_bytes())
+        task = {"scf": _task_scf, "nscf": _task_nscf}[request["task"]]
+        result = task(request, emit, work)
+    except NhmError as exc:
+        (work / "error.json").write_text(json.dumps({"message": str(exc)}))
+        return 1
+    except BaseException:
+        (work / "error.json").write_text(
+            json.dumps({"message": "GPAW calculation failed:\n" + traceback.format_exc(limit=8)})
+        )
+        return 1
+    tmp = work / "result.pkl.tmp"
+    tmp.write_bytes(pickle.dumps(result))
+    os.replace(tmp, work / "result.pkl")
+    channel.close()
+    return 0
+
+
+def _gpaw_parameters(params: DftParameters) -> dict[str, Any]:
+    return {
+        "mode": {"name": "pw", "ecut": params.mode_ecut_eV},
+        "xc": params.xc,
+        "kpts": {"size": (params.kmesh,) * 3, "gamma": True},
+        "occupations": {"name": "fermi-dirac", "width": params.smearing_eV},
+        "nbands": params.nbands,
+        "maxiter": params.maxiter,
+        "convergence": {
+            "energy": params.energy_tol_eV,
+            "density": params.density_tol,
+            "eigenstates": params.eigenstates_tol,
+        },
+    }
+
+
+def _iterate(calc: Any, atoms: Any, emit: Callable[..., None], stage: str) -> int:
+    """Run GPAW's SCF loop, reporting every iteration; returns the number of iterations."""
+    from ase.units import Ha
+
+    niter = 0
+    for ctx in calc.icalculate(atoms):
+        niter = ctx.niter
+        energy = getattr(getattr(ctx, "ham", None), "e_total_extrapolated", None)
+        derr = getattr(getattr(ctx, "dens", None), "error", None)
+        werr = getattr(getattr(getattr(ctx, "wfs", None), "eigensolver", None), "error", None)
+        emit(
+            stage=stage,
+            message=f"iteration {niter}",
+            iteration=niter,
+            energy_eV=None if energy is None else float(energy) * Ha,
+            log10_density_error=_log10(derr),
+            log10_eigenstates_error=_log10(None if werr is None else float(werr) * Ha**2),
+        )
+    return niter
+
+
+def _log10(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return float(np.log10(v)) if v > 0 and np.isfinite(v) else None
+
+
+def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) -> dict[str, Any]:
+    import ase
+    from ase.units import Ha
+    from gpaw import GPAW, KohnShamConvergenceError
+
+    params = DftParameters(**request["params"])
+    atoms = ase.Atoms(numbers=request["numbers"], scaled_positions=request["positions"], cell=request["cell"], pbc=True)
+    log = work / "gpaw-scf.txt"
+    calc = GPAW(**_gpaw_parameters(params), txt=str(log))
+    atoms.calc = calc
+    start = time.perf_counter()
+    emit(stage="scf", message=f"SCF of {atoms.get_chemical_formula()} started")
+    converged = True
+    niter = 0
+    try:
+        niter = _iterate(calc, atoms, emit, "scf")
+        energy = atoms.get_potential_energy()
+    except KohnShamConvergenceError:
+        if request.get("strict", True):
+            raise NhmError(
+                f"SCF did not converge in {params.maxiter} iterations ({atoms.get_chemical_formula()}, "
+                f"{params.kmesh}³ k-points, {params.mode_ecut_eV:g} eV, {params.xc}, smearing "
+                f"{params.smearing_eV:g} eV); try more iterations (maxiter), a larger smearing or a "
+                f"finer k mesh. GPAW's last lines:\n" + _tail(log)
+            ) from None
+        converged = False
+        niter = params.maxiter
+        energy = float(calc.dft.energies.total_extrapolated) * Ha
+    gpw = work / "scf.gpw"
+    calc.write(str(gpw))
+    return {
+        "fermi_level_eV": float(calc.get_fermi_level()),
+        "total_energy_eV": float(energy),
+        "converged": converged,
+        "iterations": int(niter or calc.get_number_of_iterations()),
+        "elapsed_s": time.perf_counter() - start,
+        "gpw": gpw.read_bytes(),
+    }
+
+
+def _tail(path: Path, n: int = 12) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").strip().splitlines()[-n:])
+    except OSError:
+        return "(no GPAW log)"
+
+
+def _task_nscf(request: dict[str, Any], emit: Callable[..., None], work: Path) -> dict[str, Any]:
+    """Bands at given k-points from the SCF density; optionally the plane-wave coefficients."""
+    from gpaw import GPAW, KohnShamConvergenceError
+
+    stage = request["stage"]
+    kpts = np.asarray(request["kpts"], dtype=float)
+    nconv = int(request["nbands_converged"])
+    ncalc = nconv + _EXTRA_COMPUTED_BANDS
+    scf = GPAW(request["gpw"], txt=None)
+    log = work / "gpaw-nscf.txt"
+    start = time.perf_counter()
+    emit(stage=stage, message=f"bands at {len(kpts)} k-points from the SCF density")
+    calc = scf.fixed_density(
+        kpts=kpts,
+        symmetry="off",
+        nbands=ncalc,
+        convergence={"bands": nconv},
+        maxiter=int(request["maxiter"]),
+        txt=str(log),
+    )
+    try:
+        _iterate(calc, calc.atoms, emit, stage)
+        calc.get_potential_energy()
+    except KohnShamConvergenceError:
+        raise NhmError(
+            f"the non-self-consistent band calculation did not converge in {request['maxiter']} "
+            f"iterations. GPAW's last lines:\n" + _tail(log)
+        ) from None
+    ibz = np.asarray(calc.get_ibz_k_points(), dtype=float)
+    if ibz.shape != kpts.shape or np.max(np.abs(ibz - kpts)) > 1e-8:
+        raise NhmError(f"GPAW changed the requested k-points ({kpts.tolist()} -> {ibz.tolist()})")
+    energies = np.array([calc.get_eigenvalues(kpt=i)[:nconv] for i in range(len(kpts))])
+    out: dict[str, Any] = {"energies_eV": energies, "elapsed_s": time.perf_counter() - start}
+    if request.get("wavefunctions"):
+        cell = calc.atoms.cell[:]
+        g_list, c_list = [], []
+        for i, k in enumerate(kpts):
+            psi = np.array([calc.get_pseudo_wave_function(band=n, kpt=i, periodic=True) for n in range(nconv)])
+            g, c = _plane_waves(psi, k, cell, float(request["ecut"]))
+            g_list.append(g)
+            c_list.append(c)
+        out["g_vectors"] = g_list
+        out["coefficients"] = c_list
+    if request.get("save_gpw"):
+        calc.write(request["save_gpw"], mode="all")
+    out["elapsed_s"] = time.perf_counter() - start
+    return out
+
+
+def _plane_waves(psi: np.ndarray, k: np.ndarray, cell: np.ndarray, ecut_eV: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients c[n, G] of ``u_n(x) = sum_G c[n, G] exp(2 pi i G.x)`` within the cutoff sphere.
+
+    ``psi`` (nbands, N1, N2, N3): periodic parts on GPAW's grid (x_j = j / N). The forward FFT gives
+    N c(G) for G = fftfreq indices. Only G with ``|k + G|^2 / 2 <= ecut`` (a hair of margin) are kept;
+    the grid must hold that whole sphere, which is checked by the norm left outside it.
+    """
+    from ase.units import Bohr, Ha
+
+    n = np.array(psi.shape[1:])
+    coef = np.fft.fftn(psi, axes=(1, 2, 3)) / np.prod(n)
+    freqs = [np.fft.fftfreq(m, 1.0 / m).round().astype(int) for m in n]
+    grid = np.stack(np.meshgrid(*freqs, indexing="ij"), axis=-1).reshape(-1, 3)
+    recip = 2 * np.pi * np.linalg.inv(cell).T  # rows b_i, 1/Å
+    kin = (Ha * Bohr**2 / 2) * np.sum(((grid + k) @ recip) ** 2, axis=1)  # eV
+    inside = kin <= ecut_eV * (1 + 1e-6) + 1e-9
+    flat = coef.reshape(len(coef), -1)
+    total = np.sum(np.abs(flat) ** 2, axis=1)
+    kept = np.sum(np.abs(flat[:, inside]) ** 2, axis=1)
+    if np.any(total - kept > _SPHERE_NORM_TOL * total):
+        raise NhmError(
+            "GPAW's grid does not hold the plane-wave sphere of the wave functions "
+            f"(norm outside: {np.max((total - kept) / total):.2e}); cannot extract coefficients"
+        )
+    return grid[inside].astype(np.int32), flat[:, inside].astype(np.complex128)
+
+
+# --- public API ------------------------------------------------------------------------------------
+
+
+def _request_base(crystal: Any, params: DftParameters) -> dict[str, Any]:
+    atoms = _atoms_of(crystal)
+    if len(atoms) == 0:
+        raise InputError("the crystal has no atoms")
+    return {
+        "cell": np.asarray(atoms.cell[:], dtype=float),
+        "positions": atoms.get_scaled_positions(wrap=True),
+        "numbers": np.asarray(atoms.numbers, dtype=int),
+        "params": params.as_dict(),
+    }
+
+
+def _cache(use_cache: bool, cache_dir: str | os.PathLike[str] | None):
+    if not use_cache:
+        return None
+    from nhm.bands.cache import BandCache
+
+    return BandCache(cache_dir)
+
+
+def run_scf(
+    crystal: Any,
+    params: DftParameters = DftParameters(),
+    *,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    strict: bool = True,
+) -> ScfResult:
+    """Self-consistent GPAW calculation of the BCS primitive cell of ``crystal``.
+
+    ``crystal``: an ``nhm.crystal.Crystal`` (its ``primitive_atoms()`` are computed) or an
+    ``ase.Atoms`` taken as is. ``progress`` receives a :class:`ProgressEvent` per SCF iteration.
+    With ``use_cache`` a result stored under the same key (structure, parameters, GPAW version) is
+    returned without computing. Non-convergence within ``params.maxiter`` iterations raises NhmError
+    ("SCF did not converge in N iterations ..."), unless ``strict=False``: then an unconverged result
+    (``converged=False``, never cached) is returned.
+    """
+    cache = _cache(use_cache, cache_dir)
+    key = _key("scf", crystal, params)
+    if cache is not None:
+        entry = cache.load(key)
+        if entry is not None:
+            m = entry.metadata
+            if progress is not None:
+                progress(ProgressEvent("cache", f"SCF read from the cache ({key[:12]})"))
+            return ScfResult(
+                key=key,
+                fermi_level_eV=float(m["fermi_level_eV"]),
+                total_energy_eV=float(m["total_energy_eV"]),
+                converged=bool(m["converged"]),
+                iterations=int(m["iterations"]),
+                elapsed_s=float(m["elapsed_s"]),
+                gpaw_version=str(m["gpaw_version"]),
+                parameters=params,
+                from_cache=True,
+                gpw=entry.arrays["gpw"].tobytes(),
+            )
+    request = {**_request_base(crystal, params), "task": "scf", "strict": strict}
+    out = _run_worker(request, progress, "SCF")
+    result = ScfResult(
+        key=key,
+        fermi_level_eV=out["fermi_level_eV"],
+        total_energy_eV=out["total_energy_eV"],
+        converged=out["converged"],
+        iterations=out["iterations"],
+        elapsed_s=out["elapsed_s"],
+        gpaw_version=gpaw_version(),
+        parameters=params,
+        gpw=out["gpw"],
+    )
+    if cache is not None and result.converged:
+        meta = {k: getattr(result, k) for k in ("fermi_level_eV", "total_energy_eV", "converged", "iterations", "elapsed_s", "gpaw_version")}
+        meta["parameters"] = params.as_dict()
+        cache.store(key, {"gpw": np.frombuffer(result.gpw, dtype=np.uint8)}, meta)
+    return result
+
+
+def default_nbands(crystal: Any, params: DftParameters = DftParameters()) -> int:
+    """Bands analysed by default: the occupied ones plus max(4, 2 per atom) above them.
+
+    Occupied = half the number of valence electrons of GPAW's PAW setups for ``params.xc``,
+    rounded up (Nb: 13 electrons -> 7 occupied + 4 = 11 bands, up to ~9 eV above E_F).
+    """
+    atoms = _atoms_of(crystal)
+    nval = sum(_valence_electrons(int(z), params.xc) for z in atoms.numbers)
+    return int(np.ceil(nval / 2)) + max(4, 2 * len(atoms))
+
+
+def _valence_electrons(z: int, xc: str) -> int:
+    """Valence electrons of GPAW's default PAW setup (read from the setup file, no GPAW import)."""
+    import gzip
+    import re
+
+    from ase.data import chemical_symbols
+
+    symbol = chemical_symbols[z]
+    try:
+        import gpaw_data  # type: ignore[import-not-found]
+
+        base = Path(gpaw_data.datapath())
+    except ImportError:
+        raise GpawMissingError("GPAW's PAW setups (package gpaw-data) are not installed; run 'bash scripts/setup.sh'") from None
+    functional = "PBE" if xc.upper() not in ("LDA", "PBE") else xc.upper()
+    candidates = sorted(base.glob(f"{symbol}.{functional}.gz")) or sorted(base.glob(f"{symbol}.*.{functional}.gz"))
+    if not candidates:
+        raise InputError(f"no PAW setup for {symbol} ({functional}) in {base}")
+    with gzip.open(candidates[0], "rt") as fh:
+        head = fh.read(4000)
+    m = re.search(r'valence="([0-9.]+)"', head)
+    if not m:
+        raise NhmError(f"cannot read the number of valence electrons from {candidates[0]}")
+    return int(round(float(m.group(1))))
+
+
+def _points(crystal: Any, points: Sequence[str] | None) -> list[tuple[str, tuple[Fraction, Fraction, Fraction], tuple[Fraction, Fraction, Fraction]]]:
+    from nhm.groups.irreps import normalize_k_name
+    from nhm.groups.kpoints import points_of_symmetry
+
+    sg = getattr(crystal, "space_group", None)
+    if sg is None:
+        raise InputError("Bloch states at the points of symmetry need an nhm Crystal (read_crystal), not bare Atoms")
+    table = {p.name: p for p in points_of_symmetry(sg)}
+    names = list(table) if points is None else [normalize_k_name(p) for p in points]
+    for name in names:
+        if name not in table:
+            raise InputError(f"space group {sg} has no point of symmetry {name!r} (it has {', '.join(table)})")
+    return [(n, table[n].conventional, table[n].primitive) for n in names]
+
+
+def bloch_states_at_points(
+    crystal: Any,
+    params: DftParameters = DftParameters(),
+    *,
+    nbands: int | None = None,
+    points: Sequence[str] | None = None,
+    scf: ScfResult | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    save_gpw: str | os.PathLike[str] | None = None,
+) -> dict[str, BlochStates]:
+    """Energies and plane-wave coefficients of the Bloch states at the points of symmetry.
+
+    ``crystal``: an ``nhm.crystal.Crystal``. ``points``: BCS names (default: all points of symmetry
+    of its space group, the Bilbao maximal k-vectors). ``nbands``: bands to analyse (default
+    :func:`default_nbands`); a few more are computed so that degenerate groups are complete. The
+    SCF density comes from ``scf`` or :func:`run_scf` (cached). ``save_gpw``: also write GPAW's
+    restart file with wave functions (mode="all") there, e.g. for the program ``irrep`` (this
+    bypasses the cache, as the file must be produced).
+    Returns ``{name: BlochStates}`` in the order of the points.
+    """
+    pts = _points(crystal, points)
+    nb = default_nbands(crystal, params) if nbands is None else int(nbands)
+    if nb < 1:
+        raise InputError(f"nbands must be positive, got {nbands!r}")
+    nconv = nb + _EXTRA_CONVERGED_BANDS
+    cache = _cache(use_cache and save_gpw is None, cache_dir)
+    key = _key("bloch", crystal, params, nbands=nb, points=[(n, [str(x) for x in kc]) for n, kc, _ in pts])
+    if cache is not None:
+        entry = cache.load(key)
+        if entry is not None:
+            if progress is not None:
+                progress(ProgressEvent("cache", f"Bloch states read from the cache ({key[:12]})"))
+            return _bloch_from_arrays(pts, entry.arrays, float(entry.metadata["fermi_level_eV"]), nb)
+    if scf is None:
+        scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
+    kpts = np.array([[float(x) for x in kp] for _, _, kp in pts])
+    request = {
+        **_request_base(crystal, params),
+        "task": "nscf",
+        "stage": "nscf",
+        "gpw_bytes": scf.gpw,
+        "kpts": kpts,
+        "nbands_converged": nconv,
+        "maxiter": params.maxiter,
+        "wavefunctions": True,
+        "ecut": params.mode_ecut_eV,
+        "save_gpw": None if save_gpw is None else str(Path(save_gpw).resolve()),
+    }
+    out = _run_worker(request, progress, "non-self-consistent")
+    arrays: dict[str, np.ndarray] = {"kpts": kpts, "energies_eV": out["energies_eV"]}
+    for i in range(len(pts)):
+        arrays[f"g_{i}"] = out["g_vectors"][i]
+        arrays[f"c_{i}"] = out["coefficients"][i]
+    if cache is not None:
+        cache.store(key, arrays, {"fermi_level_eV": scf.fermi_level_eV, "points": [n for n, _, _ in pts], "nbands": nb})
+    return _bloch_from_arrays(pts, arrays, scf.fermi_level_eV, nb)
+
+
+def _bloch_from_arrays(pts, arrays: dict[str, np.ndarray], fermi: float, nb: int) -> dict[str, BlochStates]:
+    out: dict[str, BlochStates] = {}
+    for i, (name, kc, _) in enumerate(pts):
+        out[name] = BlochStates(
+            name=name,
+            k_conventional=kc,
+            k_primitive=np.asarray(arrays["kpts"][i], dtype=float),
+            energies_eV=np.asarray(arrays["energies_eV"][i], dtype=float),
+            fermi_level_eV=fermi,
+            g_vectors=np.asarray(arrays[f"g_{i}"], dtype=int),
+            coefficients=np.asarray(arrays[f"c_{i}"]),
+            nbands=nb,
+        )
+    return out
+
+
+def _special_point_labels(crystal: Any, special: dict[str, np.ndarray]) -> dict[str, str]:
+    """ASE special-point letter -> BCS name where the point is in the star of a point of symmetry."""
+    from nhm.crystal.setting import primitive_transform
+    from nhm.groups.kpoints import points_of_symmetry
+    from nhm.groups.spacegroup import space_group as sg_of
+
+    sg = getattr(crystal, "space_group", None)
+    if sg is None:
+        return {}
+    p = np.array(primitive_transform(sg), dtype=float)
+    rots = [np.rint(np.linalg.inv(p) @ np.array(op.rotation, dtype=float) @ p).astype(int) for op in sg_of(sg).operations]
+    images = []  # (name, R_p^-T k_p) for every point of symmetry and rotation
+    for pt in points_of_symmetry(sg):
+        k = np.array([float(x) for x in pt.primitive])
+        for r in rots:
+            images.append((pt.name, np.linalg.inv(r).T @ k))
+    labels: dict[str, str] = {}
+    for letter, k in special.items():
+        for name, kk in images:
+            d = np.asarray(k) - kk
+            if np.max(np.abs(d - np.rint(d))) < 1e-6:
+                labels[letter] = name
+                break
+    return labels
+
+
+def band_path(
+    crystal: Any,
+    params: DftParameters = DftParameters(),
+    npoints: int = 80,
+    *,
+    nbands: int | None = None,
+    scf: ScfResult | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> BandPath:
+    """Bands along ASE's standard path of lines of symmetry for the BCS primitive cell.
+
+    ``npoints``: total number of k-points on the path. Special points are labelled with BCS names
+    (GM, H, N, P, X, L, ...) where they are points of symmetry; other corners of the path keep
+    ASE's letters (e.g. fcc K, U). ``nbands``: default :func:`default_nbands`.
+    """
+    if not isinstance(npoints, int) or npoints < 2:
+        raise InputError(f"npoints must be an integer >= 2, got {npoints!r}")
+    atoms = _atoms_of(crystal)
+    path = atoms.cell.bandpath(npoints=npoints)
+    kpts = np.asarray(path.kpts, dtype=float)
+    x, xs, letters = path.get_linear_kpoint_axis()
+    rename = _special_point_labels(crystal, path.special_points)
+    nice = {"G": "GM"}
+    special = tuple(
+        (float(xx), rename.get(lab, nice.get(lab, lab))) for xx, lab in zip(xs, letters)
+    )
+    nb = default_nbands(crystal, params) if nbands is None else int(nbands)
+    cache = _cache(use_cache, cache_dir)
+    key = _key("path", crystal, params, nbands=nb, npoints=npoints, path=path.path, kpts=np.round(kpts, 10))
+    if cache is not None:
+        entry = cache.load(key)
+        if entry is not None:
+            if progress is not None:
+                progress(ProgressEvent("cache", f"band path read from the cache ({key[:12]})"))
+            return BandPath(kpts, np.asarray(x), entry.arrays["energies_eV"], float(entry.metadata["fermi_level_eV"]), special, path.path)
+    if scf is None:
+        scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
+    request = {
+        **_request_base(crystal, params),
+        "task": "nscf",
+        "stage": "path",
+        "gpw_bytes": scf.gpw,
+        "kpts": kpts,
+        "nbands_converged": nb,
+        "maxiter": params.maxiter,
+        "wavefunctions": False,
+    }
+    out = _run_worker(request, progress, "band-path")
+    energies = np.asarray(out["energies_eV"], dtype=float)
+    if cache is not None:
+        cache.store(key, {"energies_eV": energies}, {"fermi_level_eV": scf.fermi_level_eV, "path": path.path})
+    return BandPath(kpts, np.asarray(x), energies, scf.fermi_level_eV, special, path.path)
+
+
+@contextmanager
+def rich_progress(description: str = "GPAW", console: Any = None) -> Iterator[Progress]:
+    """A progress callback that shows a rich spinner with the SCF iteration, energy and errors.
+
+    Usage::
+
+        with rich_progress("Nb") as report:
+            scf = run_scf(crystal, progress=report)
+    """
+    from rich.console import Console
+    from rich.status import Status
+
+    status = Status(f"{description}: starting", console=console or Console(stderr=True))
+
+    def report(event: ProgressEvent) -> None:
+        parts = [f"{description}: {event.stage} {event.message}"]
+        if event.energy_eV is not None:
+            parts.append(f"E = {event.energy_eV:.5f} eV")
+        if event.log10_density_error is not None:
+            parts.append(f"log10(density error) = {event.log10_density_error:.1f}")
+        if event.log10_eigenstates_error is not None:
+            parts.append(f"log10(eigenstates error) = {event.log10_eigenstates_error:.1f}")
+        status.update(", ".join(parts))
+
+    with status:
+        yield report
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main(sys.argv[1]))

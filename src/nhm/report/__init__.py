@@ -1,0 +1,1 @@
+"""Reports: the main job `nhm analyze`, its JSON and figures."""
