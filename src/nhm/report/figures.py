@@ -23,11 +23,17 @@ def band_figure(an: Analysis, *, window_eV: tuple[float, float] = (-7.0, 7.0), c
     path = an.path
     xpos: dict[str, list[float]] = {}
     if path is not None:
-        ax.plot(path.x, path.energies_eV - ef, color="0.35", lw=1.0)
+        # ASE marks a break in the path ("H,P") by two consecutive k-points at the same x
+        breaks = [0, *(i + 1 for i in range(len(path.x) - 1) if path.x[i + 1] == path.x[i]), len(path.x)]
+        for a, b in zip(breaks[:-1], breaks[1:]):
+            ax.plot(path.x[a:b], path.energies_eV[a:b] - ef, color="0.35", lw=1.0)
+        ticks: dict[float, list[str]] = {}
         for x, label in path.special:
             ax.axvline(x, color="0.8", lw=0.6, zorder=0)
             xpos.setdefault(label, []).append(x)
-        ax.set_xticks([x for x, _ in path.special], [lbl.replace("GM", "Γ") for _, lbl in path.special])
+            if label not in ticks.setdefault(x, []):
+                ticks[x].append(label)
+        ax.set_xticks(list(ticks), ["|".join(v).replace("GM", "Γ") for v in ticks.values()])
         ax.set_xlim(path.x[0], path.x[-1])
     ax.axhline(0.0, color="0.5", ls="--", lw=0.8)
     for k, lvs in an.levels.items():
