@@ -28,6 +28,7 @@ import numpy as np
 import spglib
 
 from nhm.crystal.setting import bcs_hall_number, centering_vectors
+from nhm.groups.exact import nullspace, solvable
 from nhm.groups.wyckoff import GENERIC, parse_triplet
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "nhm" / "data" / "wyckoff.json"
@@ -52,33 +53,9 @@ def _mod1(x):
     return tuple(v - (v.numerator // v.denominator) for v in x)
 
 
-def _solvable(a: list[list[Fraction]], b: list[Fraction]) -> bool:
-    """Does a x = b have a solution (exact Gaussian elimination)?"""
-    m = [row[:] + [bi] for row, bi in zip(a, b)]
-    ncol = len(a[0]) if a else 0
-    r = 0
-    for c in range(ncol):
-        p = next((i for i in range(r, len(m)) if m[i][c] != 0), None)
-        if p is None:
-            continue
-        m[r], m[p] = m[p], m[r]
-        for i in range(len(m)):
-            if i != r and m[i][c] != 0:
-                f = m[i][c] / m[r][c]
-                m[i] = [x - f * y for x, y in zip(m[i], m[r])]
-        r += 1
-    return all(any(x != 0 for x in row[:-1]) or row[-1] == 0 for row in m)
-
-
-def _nullspace(rows):
-    from nhm.bandrep.ebr import _nullspace as ns  # exact null space (shared helper)
-
-    return ns(rows)
-
-
 def _is_maximal(ops, q, stab) -> bool:
     rows = [[F(r[i][j] - (i == j)) for j in range(3)] for r, _ in stab for i in range(3)]
-    basis = _nullspace(rows)
+    basis = nullspace(rows)
     if not basis:
         return True
     stab_set = set(stab)
@@ -91,7 +68,7 @@ def _is_maximal(ops, q, stab) -> bool:
             rq = [sum((F(r[i][j] - (i == j)) * q[j] for j in range(3)), F(0)) for i in range(3)]
             a = [[sum((F(r[i][j] - (i == j)) * v[j] for j in range(3)), F(0)) for v in basis] for i in range(3)]
             b = [-tt[i] - rq[i] for i in range(3)]
-            if _solvable(a, b):
+            if solvable(a, b):
                 return False  # that point's stabilizer contains G_q and g: G_q is not maximal
     return True
 

@@ -27,6 +27,7 @@ from nhm.bandrep.induce import BandRepresentation, induce, induction
 from nhm.bandrep.smith import smith_normal_form
 from nhm.crystal.setting import primitive_transform
 from nhm.groups.bcs import bcs_table
+from nhm.groups.exact import inverse, nullspace
 from nhm.groups.irreps import little_group
 from nhm.groups.site import SiteIrrep
 from nhm.groups.spacegroup import SpaceGroup, space_group
@@ -45,7 +46,7 @@ def fixed_kvectors(number: int) -> tuple[tuple[int, np.ndarray], ...]:
     """
     g = space_group(number)
     p = np.array(primitive_transform(number), dtype=object)
-    p_inv = np.array(_inverse_3x3(p), dtype=object)
+    p_inv = np.array(inverse([[Fraction(x) for x in row] for row in p]), dtype=object)
     out: list[tuple[int, np.ndarray]] = []
     for h, op in enumerate(g.operations):
         r_c = np.array(op.rotation, dtype=object)
@@ -65,19 +66,9 @@ def fixed_kvectors(number: int) -> tuple[tuple[int, np.ndarray], ...]:
     return tuple(out)
 
 
-def _inverse_3x3(m) -> list[list[Fraction]]:
-    a = [[Fraction(x) for x in row] for row in m]
-    det = (
-        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1])
-        - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
-        + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
-    )
-    cof = [[(a[(j + 1) % 3][(i + 1) % 3] * a[(j + 2) % 3][(i + 2) % 3] - a[(j + 1) % 3][(i + 2) % 3] * a[(j + 2) % 3][(i + 1) % 3]) for j in range(3)] for i in range(3)]
-    return [[cof[i][j] / det for j in range(3)] for i in range(3)]
-
-
 def _solve_pt(p, k_p):
-    pt_inv = _inverse_3x3([[p[j][i] for j in range(3)] for i in range(3)])
+    """k_c with k_p = P^T k_c."""
+    pt_inv = inverse([[Fraction(p[j][i]) for j in range(3)] for i in range(3)])
     return [sum(float(pt_inv[i][j]) * float(k_p[j]) for j in range(3)) for i in range(3)]
 
 
@@ -92,35 +83,6 @@ def full_zone_characters(number: int, point, site_irrep: SiteIrrep, double: bool
     if double:
         vals = vals * ind.sign[:, hs]
     return np.sum(np.where(ind.fixed[:, hs], phase * vals, 0), axis=0)
-
-
-def _nullspace(rows: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Basis of {x : rows x = 0} (exact)."""
-    m = [list(r) for r in rows]
-    ncol = 3
-    pivots: list[int] = []
-    r = 0
-    for c in range(ncol):
-        p = next((i for i in range(r, len(m)) if m[i][c] != 0), None)
-        if p is None:
-            continue
-        m[r], m[p] = m[p], m[r]
-        m[r] = [x / m[r][c] for x in m[r]]
-        for i in range(len(m)):
-            if i != r and m[i][c] != 0:
-                f = m[i][c]
-                m[i] = [x - f * y for x, y in zip(m[i], m[r])]
-        pivots.append(c)
-        r += 1
-    free = [c for c in range(ncol) if c not in pivots]
-    basis = []
-    for f in free:
-        v = [Fraction(0)] * ncol
-        v[f] = Fraction(1)
-        for i, pc in enumerate(pivots):
-            v[pc] = -m[i][f]
-        basis.append(v)
-    return basis
 
 
 def _subgroups(prod: np.ndarray) -> list[frozenset[int]]:
@@ -192,7 +154,7 @@ def _sliding_paths(number: int, q_a: tuple) -> tuple:
             continue
         ops = [ops_a[i] for i in h]
         rows = [[Fraction(op.rotation[r][c2] - (r == c2)) for c2 in range(3)] for op in ops for r in range(3)]
-        basis = _nullspace(rows)
+        basis = nullspace(rows)
         if not basis:
             continue
         q0 = tuple(q_a[i] + sum((_GENERIC[j] * basis[j][i] for j in range(len(basis))), Fraction(0)) for i in range(3))
