@@ -116,6 +116,10 @@ def seitz_symbol(op: SeitzOp) -> str:
         assert axis is not None
         ax = axis / min(abs(a) for a in axis if abs(a) > 1e-9)
         ax = ax if ax[np.argmax(np.abs(ax) > 1e-9)] > 0 else -ax
+        if order > 2:
+            # sense of rotation: + if (axis, v, R v) is right-handed for a v off the axis
+            v = next(e for e in np.eye(3) if np.linalg.norm(np.cross(e, ax)) > 1e-9)
+            name = name.replace(str(order), f"{order}{'+' if np.linalg.det(np.array([ax, v, (r * det) @ v])) > 0 else '-'}")
         name += "_" + "".join(str(int(round(a))) if abs(a - round(a)) < 1e-9 else f"{a:g}" for a in ax)
     t = ",".join(str(x) for x in op.translation)
     return "{" + name + "|" + t + "}"
