@@ -310,6 +310,9 @@ def analyze(
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the band path and the figure.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if a cached DFT result exists.")] = False,
     top: Annotated[int, typer.Option(help="How many candidates to list.")] = 10,
+    from_dft: Annotated[str | None, typer.Option("--from-dft", help="Skip GPAW: read your own calculation, CODE:PATH with CODE espresso (qe: the prefix), vasp (WAVECAR, POSCAR beside it), abinit (WFK), wannier90 (seedname; uses --ecut) or gpaw (.gpw). Spinless, a primitive cell, and k-points at every point of symmetry.")] = None,
+    fermi: Annotated[float | None, typer.Option("--fermi", help="With --from-dft: Fermi level in eV on the file's energy scale (needed for VASP).")] = None,
+    nbands: Annotated[int | None, typer.Option("--nbands", help="With --from-dft: analyse only the lowest N bands (the topmost are often unconverged).")] = None,
 ) -> None:
     """The main job: DFT band structure, irreps at the points of symmetry, Krüger's search for superconducting bands."""
     from nhm.bands.dft import DftParameters, rich_progress
@@ -323,11 +326,21 @@ def analyze(
         raise InputError(f"--window must be positive, got {window}")
     params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing)
     readings = ("R1", "R2") if reading == "both" else (reading,)
-    with rich_progress(material, console=console) as report:
-        an = run_analyze(
-            material, a=a, parameters=params, window_eV=(-window, window), readings=readings, kramers=kramers,
-            with_path=not no_plot, use_cache=not no_cache, progress=report,
-        )
+    if from_dft is not None:
+        from nhm.bands.external import analysis_from_external, parse_from_dft, read_external
+        from nhm.crystal import read_crystal
+
+        code, dft_path = parse_from_dft(from_dft)
+        structure = read_crystal(material, a=a) if a is not None else read_crystal(material)
+        with console.status(f"reading the {code} calculation {dft_path} (irrep)"):
+            bands = read_external(code, dft_path, structure=structure, nbands=nbands, ecut_eV=ecut if code == "wannier90" else None)
+        an = analysis_from_external(bands, fermi_level_eV=fermi, window_eV=(-window, window), readings=readings, kramers=kramers, material=material)
+    else:
+        with rich_progress(material, console=console) as report:
+            an = run_analyze(
+                material, a=a, parameters=params, window_eV=(-window, window), readings=readings, kramers=kramers,
+                with_path=not no_plot, use_cache=not no_cache, progress=report,
+            )
     ef = an.fermi_level
     c = an.crystal
     console.print(
@@ -360,11 +373,16 @@ def analyze(
     if json_file:
         write_json(an, json_file)
         console.print(f"JSON written to {json_file}")
-    if not no_plot and plot:
+    if not no_plot and plot and an.path is not None:  # no band path with --from-dft
         from nhm.report.figures import save_band_figure
 
         paths = save_band_figure(an, plot)
         console.print("Figure: " + ", ".join(str(p) for p in paths))
+
+
+from nhm.cli_manybody import manybody  # noqa: E402
+
+app.command()(manybody)
 
 
 def main() -> None:

@@ -1,0 +1,188 @@
+"""``nhm manybody``: exact ground states of H and H′ = H − H_z and the condensation energy ΔE.
+
+Registered in :mod:`nhm.cli` as a command function. Default model: the 8-site ring (chain) at half
+filling, extended Hubbard U = 4t, with the k-space texture of strength λ = 1 — so ``nhm manybody
+--sites 8`` runs as is (about a minute on 2 cores). For ``--lattice square --sites 8`` the tilted
+cluster spanned by (2, 2) and (2, −2) is used (see :func:`nhm.manybody.lattice.auto_cluster`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nhm.errors import InputError
+
+console = Console()
+
+
+def _floats(text: str | None, name: str) -> tuple[float, ...]:
+    """'1' or '1,0.5' → (1.0, 0.5); values per neighbour shell."""
+    if text is None or not text.strip():
+        return ()
+    try:
+        vals = tuple(float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise InputError(f"{name} must be a number or a comma-separated list of numbers, got {text!r}") from exc
+    if not all(math.isfinite(v) for v in vals):
+        raise InputError(f"{name} must be finite, got {text!r}")
+    return vals
+
+
+def _supercell(text: str | None) -> tuple[tuple[int, ...], ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(tuple(int(x) for x in row.split(",")) for row in text.split(";"))
+    except ValueError as exc:
+        raise InputError(f"--supercell must look like '2,2;2,-2' (rows separated by ';'), got {text!r}") from exc
+
+
+def _write_json(data: Any, target: str) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True)
+    if target == "-":
+        typer.echo(text)
+        return
+    try:
+        Path(target).write_text(text + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror}") from exc
+
+
+def _result_table(points: list, parameter: str | None, values: list[float] | None) -> Table:
+    t = Table(title="NHM condensation energy (energies in units of t)")
+    cols = ([parameter] if parameter else []) + ["N/N_e", "E0(H)", "E0(H′)", "ΔE", "⟨H_z⟩_G′", "bound", "resid."]
+    for c in cols:
+        t.add_column(c, justify="right", no_wrap=True)
+    for i, p in enumerate(points):
+        row = ([f"{values[i]:g}"] if parameter and values else []) + [
+            f"{p.sites}/{p.electrons}", f"{p.E0_H:.6f}", f"{p.E0_H_prime:.6f}", f"{p.delta_E:+.5f}",
+            f"{p.Hz_expectation_in_G_prime:+.5f}", "ok" if p.bound_holds else "[red]NO[/red]",
+            f"{p.spectrum_invariance_residual:.0e}",
+        ]
+        t.add_row(*row)
+    t.caption = "bound: E0(H) ≤ E0(H′) + ⟨G′|H_z|G′⟩; resid.: max |E_i(H; f) − E_i(H; f=1)|"
+    return t
+
+
+def manybody(
+    lattice: Annotated[str, typer.Option(help="chain, square, triangular, cubic, bcc or fcc.")] = "chain",
+    sites: Annotated[int, typer.Option(help="Number of sites N of the periodic cluster (≤ 16; 12 takes minutes).")] = 8,
+    electrons: Annotated[int | None, typer.Option(help="Number of electrons N_e (default: half filling, N_e = N).")] = None,
+    U: Annotated[float, typer.Option("--U", help="On-site interaction U / t.")] = 4.0,
+    V: Annotated[str | None, typer.Option("--V", help="Density interaction V per neighbour shell: '1' or '1,0.5'.")] = None,
+    J: Annotated[str | None, typer.Option("--J", help="Exchange integral ⟨ij|v|ji⟩ per shell (J > 0 ferromagnetic).")] = None,
+    P: Annotated[str | None, typer.Option("--P", help="Pair hopping ⟨ii|v|jj⟩ per shell (in H_z even for f = 1).")] = None,
+    t: Annotated[float, typer.Option("--t", help="Nearest-neighbour hopping (the energy unit).")] = 1.0,
+    t2: Annotated[float, typer.Option("--t2", help="Next-nearest-neighbour hopping t′.")] = 0.0,
+    interaction: Annotated[str, typer.Option(help="hubbard (U, V, J, P) or gaussian (Coulomb integrals of s-Gaussians).")] = "hubbard",
+    alpha: Annotated[float, typer.Option(help="Gaussian exponent α in 1/a² (gaussian interaction).")] = 4.0,
+    coulomb: Annotated[float, typer.Option(help="e²/(4πε₀a) in units of t (gaussian interaction).")] = 2.0,
+    field: Annotated[str, typer.Option(help="F(k): identity, spiral or texture.")] = "texture",
+    strength: Annotated[float, typer.Option(help="Strength λ ∈ [0, 1] of the k-space magnetic structure.")] = 1.0,
+    supercell: Annotated[str | None, typer.Option(help="Explicit supercell rows, e.g. '2,2;2,-2' (default: most compact).")] = None,
+    scan: Annotated[str | None, typer.Option(help="Scan ΔE over U, filling, sites or strength.")] = None,
+    values: Annotated[str | None, typer.Option(help="Scan values, comma-separated (default: a standard grid).")] = None,
+    selection: Annotated[bool, typer.Option("--selection", help="Also test the Cooper-pair selection rule on a k-mesh.")] = False,
+    selection_sites: Annotated[int, typer.Option(help="Mesh size for --selection.")] = 16,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout).")] = None,
+    plot: Annotated[str | None, typer.Option(help="Write PNG and SVG figures to this directory.")] = None,
+) -> None:
+    """Exact ground states of the NHM Hamiltonian H and of H′ = H − H_z; the condensation energy ΔE."""
+    from nhm.manybody.condensation import ModelSpec, run
+    from nhm.manybody.scan import SCAN_PARAMETERS, scan as run_scan
+
+    spec = ModelSpec(
+        lattice=lattice, sites=sites, electrons=electrons, t=t, t2=t2, U=U,
+        V=_floats(V, "--V"), J=_floats(J, "--J"), P=_floats(P, "--P"),
+        interaction=interaction, alpha=alpha, coulomb=coulomb, field=field, strength=strength,
+        supercell=_supercell(supercell),
+    ).validated()
+    quiet = json_file == "-"
+    out: dict[str, Any]
+    if scan is not None:
+        if scan not in SCAN_PARAMETERS:
+            raise InputError(f"--scan must be one of {', '.join(SCAN_PARAMETERS)}, got {scan!r}")
+        vals = list(_floats(values, "--values")) or None
+        res = run_scan(spec, scan, vals, console=Console(stderr=True), show_progress=not quiet)
+        out = res.as_dict()
+        if not quiet:
+            console.print(_result_table(res.points, scan, res.values))
+        if plot is not None:
+            from nhm.manybody.plots import plot_scan
+
+            for path in plot_scan(res, plot):
+                if not quiet:
+                    console.print(f"wrote {path}")
+    else:
+        if values is not None:
+            raise InputError("--values needs --scan")
+        with console.status("exact diagonalization …", spinner="dots") if not quiet else _nullcontext():
+            res1 = run(spec)
+        out = res1.as_dict()
+        if not quiet:
+            console.print(f"[bold]{res1.lattice}[/bold] cluster {res1.supercell}, {res1.model}, field {res1.field}")
+            console.print(_result_table([res1], None, None))
+            console.print(
+                f"ΔE = {res1.delta_E:+.8f} t  ≤  ⟨G′|H_z|G′⟩ = {res1.Hz_expectation_in_G_prime:+.8f} t "
+                f"(variational bound {'holds' if res1.bound_holds else 'VIOLATED'}); "
+                f"ground momenta of H: {res1.ground_momentum_H}, of H′: {res1.ground_momentum_H_prime}"
+            )
+        if plot is not None:
+            from nhm.manybody.condensation import make_model
+            from nhm.manybody.plots import plot_spin_axes
+            from nhm.manybody.wannier_basis import checked_field, example_field
+
+            model = make_model(spec)
+            f = checked_field(example_field(model.cluster, spec.field, spec.strength), model.cluster)
+            for path in plot_spin_axes(f, model.cluster, plot):
+                if not quiet:
+                    console.print(f"wrote {path}")
+    if selection:
+        from nhm.manybody.lattice import auto_cluster
+        from nhm.manybody.selection import selection_report
+        from nhm.manybody.wannier_basis import checked_field, example_field
+
+        mesh = auto_cluster(spec.lattice, selection_sites)
+        f = checked_field(example_field(mesh, spec.field, spec.strength), mesh)
+        rep = selection_report(f, mesh)
+        out["selection"] = rep.as_dict()
+        if not quiet:
+            console.print(_selection_table(rep))
+        if plot is not None:
+            from nhm.manybody.plots import plot_selection
+
+            for path in plot_selection(rep, plot):
+                if not quiet:
+                    console.print(f"wrote {path}")
+    if json_file is not None:
+        _write_json(out, json_file)
+
+
+def _selection_table(rep) -> Table:
+    t = Table(title=f"Selection rule on a {rep.n_k}-point mesh: two-electron processes (tolerance {rep.tolerance:g})")
+    for c in ("category", "processes", "conserve total spin", "max |ΔS|"):
+        t.add_column(c, justify="right")
+    for name, st in rep.two_electron.items():
+        t.add_row(name, str(st.count), str(st.conserving), f"{st.max_delta:.2e}")
+    t.caption = (
+        f"Cooper pairs: max |ΔS| = {rep.cooper_max_delta:.1e}, max pair spin = {rep.cooper_max_pair_spin:.1e}; "
+        f"four-electron compensations of {rep.four_electron_emitters} emitting processes: "
+        + ", ".join(f"{k} {v}" for k, v in rep.four_electron.items())
+        + ("" if rep.four_electron_exact else " (too many to classify: field without k-space magnetism?)")
+    )
+    return t
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
