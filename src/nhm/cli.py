@@ -380,8 +380,10 @@ def analyze(
         console.print("Figure: " + ", ".join(str(p) for p in paths))
 
 
+from nhm.cli_kspace import kspace  # noqa: E402
 from nhm.cli_manybody import manybody  # noqa: E402
 
+app.command()(kspace)
 app.command()(manybody)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from nhm.atomic import write_text_atomically
 from nhm.errors import InputError
 
 console = Console()
@@ -50,7 +50,7 @@ def _write_json(data: Any, target: str) -> None:
         typer.echo(text)
         return
     try:
-        Path(target).write_text(text + "\n")
+        write_text_atomically(target, text + "\n")
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}") from exc
 

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from nhm.atomic import save_figure_atomically
 from nhm.errors import InputError
 from nhm.manybody.lattice import Cluster
 from nhm.manybody.scan import ScanResult
@@ -31,7 +32,7 @@ def _save(fig: Figure, directory: str | Path, stem: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         path = out / f"{stem}.{ext}"
-        fig.savefig(path, dpi=150 if ext == "png" else None, bbox_inches="tight")
+        save_figure_atomically(fig, path, dpi=150 if ext == "png" else None, bbox_inches="tight")
         paths.append(path)
     return paths
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
+from nhm.atomic import write_atomically
 from nhm.bands.bloch import BlochLevel
 from nhm.bands.dft import BandPath, DftParameters, band_path, bloch_states_at_points, run_scf
 from nhm.crystal import Crystal, read_crystal
@@ -128,23 +127,6 @@ def analysis_json(an: Analysis) -> dict:
         "usual_bands": [c.as_dict(ef) for c in an.result.usual],
         "notes": list(an.notes),
     }
-
-
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory (no half-written output)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(an: Analysis, path: str | os.PathLike[str]) -> None:

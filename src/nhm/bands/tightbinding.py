@@ -1,0 +1,353 @@
+"""A small Slater–Koster tight-binding layer: lattice, s/p/d orbitals, H(k), bands, Bloch states, irreps.
+
+Models produce the same data as DFT (:class:`nhm.bands.bloch.BlochLevel`: point of symmetry, energy in
+eV, BCS irrep label, dimension), so Krüger's classifier and nhm.kspace work on them unchanged.
+
+Conventions.
+- Geometry: the BCS conventional cell, lattice vectors as the COLUMNS of ``lattice`` (Å, or units of a)
+  in a Cartesian frame; atoms at exact conventional fractional coordinates, one entry per atom of the
+  primitive cell (centring copies omitted). k in the conventional reciprocal basis, phases 2πi k·x.
+- Orbitals: real spherical harmonics with equal norms on the unit sphere: s = 1; p = (x, y, z);
+  d = (√3 xy, √3 yz, √3 zx, (√3/2)(x² − y²), (3z² − r²)/2), named s, px, py, pz, dxy, dyz, dzx,
+  dx2-y2, dz2. Their rotation matrices D^l(R)_ij = ⟨Y_i|P(R)Y_j⟩ (P(R)f(r) = f(R⁻¹r), proper and
+  improper R) are computed by least squares on sample points, so no table is typed in.
+- Two-centre (Slater–Koster) integrals. In the bond frame (d along +z) the hopping from orbital
+  (l1, m) at the origin to (l2, m′) at d is δ_mm′ V(l1 l2 |m|) with real-harmonic m: σ (m = 0: s, pz,
+  dz2), π (±1: px/dzx, py/dyz), δ (±2: dx2-y2, dxy); V(l1 l2) = (−1)^{l1+l2} V(l2 l1) for l1 > l2
+  (so ⟨pz|H|s(d ẑ)⟩ = −spσ as in Slater & Koster). A rotation Q with Qẑ = d̂ gives
+  E(d) = D^{l1}(Q) E₀ D^{l2}(Q)ᵀ; this reproduces the SK table (e.g. E_{s,x} = l·spσ,
+  E_{x,x} = l² ppσ + (1 − l²) ppπ, E_{s,xy} = √3 lm sdσ; checked in the tests).
+  Parameters are named "sss", "sps", "sds", "pps", "ppp", "pds", "pdp", "dds", "ddp", "ddd", one value
+  per neighbour shell (first, second, ...), in eV.
+- Bloch sums ("convention I"): |κ i k⟩ = Σ_R e^{2πik·R} φ_i(r − R − q_κ), H(k) = Σ_R e^{2πik·R} h(R).
+  An operation g = {α|t} maps atom κ to κ′ with α q_κ + t = q_κ′ + L_κ (L_κ a lattice vector) and
+  acts as P(g)|κ i k⟩ = e^{−2πi (αk)·L_κ} Σ_i′ D_i′i(α) |κ′ i′ αk⟩; for g in the little group
+  (αk = k + G) |κ′ i′ k+G⟩ = |κ′ i′ k⟩, so ⟨ψ|P(g)|ψ⟩ needs no further phase. Physics convention,
+  as :mod:`nhm.groups.irreps`: traces are labelled with :func:`nhm.bands.bloch.irreps_of_states`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cache, cached_property
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from nhm.bands.bloch import DEGENERACY_TOL_EV, BlochLevel, degenerate_groups, irreps_of_states
+from nhm.bands.symmetry import points_of_symmetry_names
+from nhm.crystal.setting import centering_vectors, primitive_transform
+from nhm.errors import InputError
+from nhm.groups.irreps import little_group
+from nhm.groups.seitz import Vec3, vec_sub
+from nhm.groups.spacegroup import space_group
+
+ORBITALS: dict[str, tuple[int, int]] = {  # name -> (l, real-harmonic m)
+    "s": (0, 0),
+    "px": (1, 1), "py": (1, -1), "pz": (1, 0),
+    "dxy": (2, -2), "dyz": (2, -1), "dzx": (2, 1), "dx2-y2": (2, 2), "dz2": (2, 0),
+}
+SHELL_ORBITALS = {"s": ("s",), "p": ("px", "py", "pz"), "d": ("dxy", "dyz", "dzx", "dx2-y2", "dz2")}
+_BOND = {0: "s", 1: "p", 2: "d"}
+_KIND = {0: "s", 1: "p", 2: "d"}  # σ, π, δ as the last letter of a parameter name
+
+
+def _harmonic(name: str, r: np.ndarray) -> np.ndarray:
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    s3 = np.sqrt(3.0)
+    return {
+        "s": np.ones_like(x),
+        "px": x, "py": y, "pz": z,
+        "dxy": s3 * x * y, "dyz": s3 * y * z, "dzx": s3 * z * x,
+        "dx2-y2": 0.5 * s3 * (x * x - y * y), "dz2": 0.5 * (3 * z * z - (x * x + y * y + z * z)),
+    }[name]
+
+
+_SAMPLES = np.random.default_rng(11).normal(size=(60, 3))
+
+
+def orbital_rotation(names: Sequence[str], rotation: np.ndarray) -> np.ndarray:
+    """D(R)_ij = ⟨Y_i|P(R)Y_j⟩ on the orbitals ``names`` (one l), P(R)f(r) = f(R⁻¹r); R Cartesian, any det."""
+    r_inv = np.linalg.inv(rotation)
+    basis = np.stack([_harmonic(n, _SAMPLES) for n in names], axis=1)  # (samples, n)
+    moved = np.stack([_harmonic(n, _SAMPLES @ r_inv.T) for n in names], axis=1)
+    d, *_ = np.linalg.lstsq(basis, moved, rcond=None)
+    return d
+
+
+def _rotation_z_to(d: np.ndarray) -> np.ndarray:
+    """A rotation Q with Q ẑ = d̂ (Rodrigues)."""
+    u = d / np.linalg.norm(d)
+    z = np.array([0.0, 0.0, 1.0])
+    c = float(u @ z)
+    if c > 1 - 1e-12:
+        return np.eye(3)
+    if c < -1 + 1e-12:
+        return np.diag([1.0, -1.0, -1.0])
+    v = np.cross(z, u)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1 + c)
+
+
+def two_centre(names1: Sequence[str], names2: Sequence[str], d: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """Slater–Koster hopping matrix ⟨i (at 0)|H|j (at d)⟩ for orbitals of one l each (module docstring).
+
+    ``params`` maps "sss", "pds", ... to values; a missing parameter counts as 0.
+    """
+    l1 = ORBITALS[names1[0]][0]
+    l2 = ORBITALS[names2[0]][0]
+    lo, hi = sorted((l1, l2))
+    sign = (-1) ** (l1 + l2) if l1 > l2 else 1
+    e0 = np.zeros((len(names1), len(names2)))
+    for i, a in enumerate(names1):
+        for j, b in enumerate(names2):
+            ma, mb = ORBITALS[a][1], ORBITALS[b][1]
+            if ma == mb:
+                key = f"{_BOND[lo]}{_BOND[hi]}{_KIND[abs(ma)]}"
+                e0[i, j] = sign * float(params.get(key, 0.0))
+    q = _rotation_z_to(np.asarray(d, dtype=float))
+    return orbital_rotation(names1, q) @ e0 @ orbital_rotation(names2, q).T
+
+
+@dataclass(frozen=True)
+class Orbital:
+    atom: int
+    name: str  # key of ORBITALS
+
+    @property
+    def l(self) -> int:  # noqa: E743 - the physicist's l
+        return ORBITALS[self.name][0]
+
+
+@dataclass(frozen=True, eq=False)
+class TightBindingModel:
+    """A Slater–Koster model on a crystal in the BCS setting (build with :func:`model_from_wyckoff`).
+
+    ``hoppings`` are (R, i, j, t_ij) with R a conventional lattice vector: H(k)_ij = Σ e^{2πik·R} t_ij(R).
+    """
+
+    space_group: int
+    lattice: np.ndarray  # columns: conventional vectors, Cartesian
+    positions: tuple[Vec3, ...]  # conventional fractional, one per atom of the primitive cell
+    orbitals: tuple[Orbital, ...]
+    onsite: np.ndarray  # (n_orb,) eV
+    hop_vectors: np.ndarray  # (n_hop, 3) conventional lattice vectors R (floats, exact values)
+    hop_matrices: np.ndarray  # (n_hop, n_orb, n_orb)
+    shells: tuple[float, ...]  # neighbour distances used
+    parameters: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.orbitals)
+
+    def hamiltonian(self, k_conventional) -> np.ndarray:
+        """H(k) (n_orb × n_orb, eV) for one k or a stack (…, 3) of conventional reciprocal coordinates."""
+        k = np.asarray(k_conventional, dtype=float)
+        phase = np.exp(2j * np.pi * (k @ self.hop_vectors.T))  # (..., n_hop)
+        h = np.einsum("...r,rij->...ij", phase, self.hop_matrices)
+        return h + np.diag(self.onsite)
+
+    def bands(self, k_conventional) -> tuple[np.ndarray, np.ndarray]:
+        """Eigenvalues (ascending, eV) and eigenvectors (columns) of H(k)."""
+        return np.linalg.eigh(self.hamiltonian(k_conventional))
+
+    @cached_property
+    def _atom_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """For every coset representative and atom κ: the image atom κ′ and L_κ = α q_κ + t − q_κ′."""
+        g = space_group(self.space_group)
+        image = np.zeros((g.order, len(self.positions)), dtype=int)
+        shift = np.zeros((g.order, len(self.positions), 3))
+        for i, op in enumerate(g.operations):
+            for a, q in enumerate(self.positions):
+                p = op.apply(q)
+                for b, q2 in enumerate(self.positions):
+                    d = vec_sub(p, q2)
+                    if g.is_lattice_vector(d):
+                        image[i, a] = b
+                        shift[i, a] = [float(x) for x in d]
+                        break
+                else:
+                    raise InputError(f"atom {q} is mapped by {op} onto no atom: the positions are not a union of orbits")
+        return image, shift
+
+    @cached_property
+    def _orbital_blocks(self) -> list[tuple[int, list[int], list[str]]]:
+        blocks: dict[tuple[int, int], list[int]] = {}
+        for n, o in enumerate(self.orbitals):
+            blocks.setdefault((o.atom, o.l), []).append(n)
+        return [(atom, idx, [self.orbitals[i].name for i in idx]) for (atom, _), idx in blocks.items()]
+
+    def symmetry_matrix(self, op_index: int, k_conventional) -> np.ndarray:
+        """The matrix of P(g) on the Bloch basis at k, for g = operations[op_index] in the little group of k."""
+        g = space_group(self.space_group)
+        op = g.operations[op_index]
+        rot = np.array(op.rotation, dtype=float)
+        alpha_k = np.linalg.inv(rot).T @ np.asarray(k_conventional, dtype=float)
+        cart = self.lattice @ rot @ np.linalg.inv(self.lattice)
+        image, shift = self._atom_maps
+        m = np.zeros((self.size, self.size), dtype=complex)
+        index = {(o.atom, o.name): n for n, o in enumerate(self.orbitals)}
+        for atom, idx, names in self._orbital_blocks:
+            d = orbital_rotation(names, cart)
+            target = image[op_index, atom]
+            rows = [index[(target, nm)] for nm in names]
+            phase = np.exp(-2j * np.pi * alpha_k @ shift[op_index, atom])
+            m[np.ix_(rows, idx)] = phase * d
+        return m
+
+    def levels(self, k_name: str, tol: float = DEGENERACY_TOL_EV) -> list[BlochLevel]:
+        """Levels (energy eV, BCS irrep, dimension) at a point of symmetry, from the traces of P(g)."""
+        lg = little_group(self.space_group, k_name)
+        k = np.array([float(x) for x in lg.k])
+        e, v = self.bands(k)
+        mats = [self.symmetry_matrix(i, k) for i in lg.indices]
+        out: list[BlochLevel] = []
+        for start, stop in degenerate_groups(e, tol):
+            c = v[:, start:stop]
+            traces = np.array([np.trace(c.conj().T @ m @ c) for m in mats])
+            for label in irreps_of_states(self.space_group, lg.name or k_name, traces):
+                out.append(BlochLevel(lg.name or k_name, float(np.mean(e[start:stop])), label, lg.irrep(label).dimension))
+        return out
+
+    def levels_at_points(self, tol: float = DEGENERACY_TOL_EV) -> dict[str, list[BlochLevel]]:
+        """Levels at every point of symmetry (BCS names), as ``nhm analyze`` gets them from DFT."""
+        return {name: self.levels(name, tol) for name in points_of_symmetry_names(self.space_group)}
+
+
+def default_lattice(space_group_number: int, c_over_a: float = 1.6) -> np.ndarray:
+    """Conventional vectors (columns, units of a) in the Cartesian frame nhm uses for spin (nhm.kspace):
+    plain axes, or for hexagonal/trigonal groups a1 = (0, 1, 0), a2 = (√3/2, −1/2, 0), a3 = (0, 0, c/a)."""
+    n = int(space_group_number)
+    if 143 <= n <= 194:
+        return np.array([[0.0, np.sqrt(3) / 2, 0.0], [1.0, -0.5, 0.0], [0.0, 0.0, c_over_a]])
+    if 75 <= n <= 142:
+        return np.diag([1.0, 1.0, 1.5])
+    if 16 <= n <= 74:
+        return np.diag([1.0, 1.2, 1.45])
+    if n >= 195:
+        return np.eye(3)
+    raise InputError(f"give the lattice of space group {n} explicitly (monoclinic/triclinic)")
+
+
+def _lattice_vectors(space_group_number: int, reach: int) -> np.ndarray:
+    """Conventional-coordinate lattice vectors (centring included) with |components| ≤ reach."""
+    rng = range(-reach, reach + 1)
+    base = np.array([(a, b, c) for a in rng for b in rng for c in rng], dtype=float)
+    cent = np.array([[float(x) for x in c] for c in centering_vectors(space_group_number)])
+    return (base[:, None, :] + cent[None, :, :]).reshape(-1, 3)
+
+
+def build_model(
+    space_group_number: int,
+    positions: Sequence[Vec3],
+    orbitals: Sequence[str] | Mapping[int, Sequence[str]],
+    slater_koster: Mapping[str, float | Sequence[float]],
+    *,
+    onsite: Mapping[str, float] | None = None,
+    lattice: np.ndarray | None = None,
+    shells: int = 2,
+) -> TightBindingModel:
+    """A model with the given atoms (exact conventional coordinates, one per atom of the primitive cell).
+
+    ``orbitals``: shells per atom ("s", "p", "d", or single names like "dz2"), the same for all atoms if
+    a sequence; ``slater_koster``: parameter -> value or per-shell values (eV); ``onsite``: "s"/"p"/"d" ->
+    eV; ``shells``: how many neighbour distances carry hoppings.
+    """
+    g = space_group(space_group_number)
+    lat = default_lattice(g.number) if lattice is None else np.asarray(lattice, dtype=float)
+    pos = tuple(tuple(Fraction(x) for x in q) for q in positions)
+    per_atom = orbitals if isinstance(orbitals, Mapping) else {a: orbitals for a in range(len(pos))}
+    orbs: list[Orbital] = []
+    for a in range(len(pos)):
+        for item in per_atom.get(a, ()):
+            names = SHELL_ORBITALS.get(item, (item,))
+            for nm in names:
+                if nm not in ORBITALS:
+                    raise InputError(f"unknown orbital {nm!r} (use s, p, d or one of {', '.join(ORBITALS)})")
+                orbs.append(Orbital(a, nm))
+    if not orbs:
+        raise InputError("the model has no orbitals")
+    on = dict(onsite or {})
+    onsite_arr = np.array([float(on.get(_BOND[o.l], 0.0)) for o in orbs])
+    params = {k: (tuple(float(x) for x in v) if isinstance(v, Sequence) else (float(v),)) for k, v in slater_koster.items()}
+    for key in params:
+        if len(key) != 3 or key[0] not in "spd" or key[1] not in "spd" or key[2] not in "spd" or "spd".index(key[0]) > "spd".index(key[1]):
+            raise InputError(f"Slater–Koster parameter {key!r}: write it as l1 l2 bond with l1 ≤ l2 (e.g. 'sds', 'ddp')")
+    lv = _lattice_vectors(g.number, 3)
+    qs = np.array([[float(x) for x in q] for q in pos])
+    # neighbour shells: distinct |R + q_b − q_a| > 0
+    dvec = lv[None, None, :, :] + qs[None, :, None, :] - qs[:, None, None, :]  # (a, b, R, 3)
+    dist = np.linalg.norm(dvec @ lat.T, axis=-1)
+    shell_d = np.unique(np.round(dist[dist > 1e-9], 8))[:shells]
+    hop_r: dict[tuple, np.ndarray] = {}
+    for a_idx in range(len(pos)):
+        for b_idx in range(len(pos)):
+            ia = [n for n, o in enumerate(orbs) if o.atom == a_idx]
+            ib = [n for n, o in enumerate(orbs) if o.atom == b_idx]
+            if not ia or not ib:
+                continue
+            for r_i, r in enumerate(lv):
+                dd = dist[a_idx, b_idx, r_i]
+                if dd < 1e-9:
+                    continue
+                shell = np.nonzero(np.abs(shell_d - round(dd, 8)) < 1e-7)[0]
+                if not len(shell):
+                    continue
+                sp = {k: v[shell[0]] if shell[0] < len(v) else 0.0 for k, v in params.items()}
+                d_cart = lat @ dvec[a_idx, b_idx, r_i]
+                key = tuple(np.round(r, 6))
+                mat = hop_r.setdefault(key, np.zeros((len(orbs), len(orbs))))
+                for la in sorted({orbs[i].l for i in ia}):
+                    for lb in sorted({orbs[j].l for j in ib}):
+                        ra = [i for i in ia if orbs[i].l == la]
+                        rb = [j for j in ib if orbs[j].l == lb]
+                        mat[np.ix_(ra, rb)] += two_centre([orbs[i].name for i in ra], [orbs[j].name for j in rb], d_cart, sp)
+    vecs = np.array(list(hop_r.keys()))
+    mats = np.array(list(hop_r.values()))
+    keep = np.abs(mats).reshape(len(mats), -1).max(axis=1) > 0
+    return TightBindingModel(
+        g.number, lat, pos, tuple(orbs), onsite_arr, vecs[keep], mats[keep], tuple(float(x) for x in shell_d), params,
+    )
+
+
+def model_from_wyckoff(
+    space_group_number: int,
+    wyckoff: str | Sequence[str],
+    orbitals: Sequence[str],
+    slater_koster: Mapping[str, float | Sequence[float]],
+    **kwargs,
+) -> TightBindingModel:
+    """Atoms on the orbits of the given Wyckoff position(s) (``"a"`` or ``["a", "b"]``), same orbitals each."""
+    from nhm.groups.site import orbit
+    from nhm.groups.wyckoff import wyckoff_position
+
+    letters = [wyckoff] if isinstance(wyckoff, str) else list(wyckoff)
+    g = space_group(space_group_number)
+    pos: list[Vec3] = []
+    for letter in letters:
+        pts, _ = orbit(g, wyckoff_position(g.number, letter).point())
+        pos.extend(pts)
+    return build_model(g.number, pos, orbitals, slater_koster, **kwargs)
+
+
+def model_from_atoms(atoms, orbitals: Sequence[str], slater_koster: Mapping[str, float | Sequence[float]], **kwargs) -> TightBindingModel:
+    """A model on a structure (ase.Atoms, file or element symbol), standardised to the BCS setting."""
+    from nhm.crystal import read_crystal
+
+    crystal = read_crystal(atoms)
+    p = np.array([[float(x) for x in row] for row in primitive_transform(crystal.space_group)])
+    prim = crystal.primitive_atoms()
+    pos = []
+    for x in prim.get_scaled_positions(wrap=True):
+        xc = p @ x
+        pos.append(tuple(Fraction(float(v)).limit_denominator(48) for v in xc))
+    lattice = np.asarray(crystal.lattice, dtype=float).T
+    kwargs.setdefault("lattice", lattice)
+    return build_model(crystal.space_group, pos, orbitals, slater_koster, **kwargs)
+
+
+@cache
+def bcc_s_band() -> TightBindingModel:
+    """One s orbital per atom of bcc (Im-3m, 2a), first and second neighbours (eV): a convenient model."""
+    return model_from_wyckoff(229, "a", ["s"], {"sss": (-1.0, -0.25)})

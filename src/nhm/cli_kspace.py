@@ -1,0 +1,191 @@
+"""``nhm kspace``: the Bloch-spinor field f(k), spin axes z_k and spin-dependent WFs of a band.
+
+Registered in :mod:`nhm.cli` as a command function. The argument is a model band or a material:
+
+- ``bcc:GM1+,H1+,P1,N2+`` — an alias (bcc = 229:a, fcc = 225:a, sc = 221:a, p3 = 143:a) and one irrep
+  label per point of symmetry (each label names its point: GM1+ is at GM);
+- ``229:a:GM:GM1+ H:H1+ P:P1 N:N2+`` or ``229:a:GM1+,H1+,P1,N2+`` — space group, Wyckoff letter, band;
+- anything else is a material (element symbol or structure file): ``nhm analyze`` runs (DFT) and its
+  best superconducting candidate is used (:func:`band_of_material`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nhm.atomic import write_text_atomically
+from nhm.errors import InputError
+
+console = Console()
+
+ALIASES = {"bcc": (229, "a"), "fcc": (225, "a"), "sc": (221, "a"), "p3": (143, "a")}
+
+
+def _labels_to_band_text(space_group: int, text: str) -> str:
+    """'GM1+,H1+,P1,N2+' -> 'GM:GM1+ H:H1+ P:P1 N:N2+' (the longest point name that prefixes a label)."""
+    from nhm.bands.symmetry import points_of_symmetry_names
+
+    names = sorted(points_of_symmetry_names(space_group), key=len, reverse=True)
+    tokens = []
+    for lab in (x.strip() for x in text.replace(";", ",").split(",")):
+        if not lab:
+            continue
+        up = lab.upper().replace("Γ", "GM")
+        point = next((n for n in names if up.startswith(n.upper())), None)
+        if point is None:
+            raise InputError(f"cannot tell the point of symmetry of {lab!r} (points: {', '.join(sorted(names))})")
+        tokens.append(f"{point}:{lab}")
+    return " ".join(tokens)
+
+
+def parse_model(spec: str):
+    """``(BandSymmetry, WyckoffPosition)`` of a model-band spec, or None if ``spec`` is not one."""
+    from nhm.bands.symmetry import parse_band
+    from nhm.groups.wyckoff import wyckoff_position
+
+    if ":" not in spec:
+        return None
+    head, rest = spec.split(":", 1)
+    if head.strip().lower() in ALIASES:
+        number, letter = ALIASES[head.strip().lower()]
+        band_text = rest
+    elif head.strip().isdigit():
+        parts = rest.split(":", 1)
+        if len(parts) != 2:
+            raise InputError(f"write a model as 'SG:WYCKOFF:BAND', e.g. '229:a:GM1+,H1+,P1,N2+' (got {spec!r})")
+        number, letter, band_text = int(head), parts[0].strip(), parts[1]
+    else:
+        return None
+    if ":" not in band_text:
+        band_text = _labels_to_band_text(number, band_text)
+    return parse_band(band_text, number), wyckoff_position(number, letter)
+
+
+def band_of_material(material: str):
+    """Hook: ``(BandSymmetry, WyckoffPosition, site name)`` of the best superconducting candidate that
+    ``nhm analyze`` finds for ``material`` (a DFT run, cached) under reading R1, the reading in which
+    the band is one spatial branch and f(k) of seed Eq. (S7) exists. InputError if there is none; the
+    message names the best reading-R2 candidate and why the construction does not apply to it."""
+    from nhm.bands.symmetry import parse_band
+    from nhm.report.analyze import analyze
+
+    an = analyze(material, with_path=False, readings=("R1", "R2"))
+    if len(an.centres) != 1:
+        raise InputError(f"{material} has {len(an.centres)} atom orbits; k-space magnetism is built for one atom per primitive cell")
+    cands = an.result.superconducting
+    r1 = [c for c in cands if c.reading == "R1" and all(lv.dimension == 1 for lv in c.levels)]
+    if r1:
+        best = r1[0]
+        band = parse_band(best.band_text(), an.crystal.space_group)
+        return band, an.centres[0], best.site_representations[0][0]
+    r2 = [c for c in cands if c.reading == "R2"]
+    if not r2:
+        raise InputError(f"nhm analyze found no superconducting band of {material} (see 'nhm analyze {material}')")
+    best = r2[0]
+    multi = ", ".join(f"{lv.irrep} ({lv.dimension}-dim.)" for lv in best.levels if lv.dimension > 1)
+    raise InputError(
+        f"{material} has no superconducting band under reading R1; its best candidate, {best.band_text()} "
+        f"(reading R2, width {best.width:.2f} eV), takes one spinor pair out of the multi-dimensional spatial "
+        f"representations {multi}: there its Bloch spinors are not f(k) times one spatial Bloch function "
+        "(seed Eq. 7), so F(k) does not exist and nhm cannot construct it (science.md §3, readings R1/R2)"
+    )
+
+
+def kspace(
+    material_or_model: Annotated[str, typer.Argument(help="A model band ('bcc:GM1+,H1+,P1,N2+', '229:a:GM:GM1+ H:H1+ P:P1 N:N2+') or a material.")],
+    mesh: Annotated[int, typer.Option(help="n of the Γ-centred n×n×n mesh (primitive basis); must contain every point of symmetry.")] = 16,
+    site: Annotated[str | None, typer.Option(help="Double-valued site representation of the spin-dependent WFs (default: the classifier's first).")] = None,
+    allow_usual: Annotated[bool, typer.Option("--allow-usual", help="Also run for a usual band (its F is constant).")] = False,
+    mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout).")] = None,
+    plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
+) -> None:
+    """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
+    from nhm.kspace.analysis import result_json, run_kspace
+
+    if mesh < 1:
+        raise InputError(f"--mesh must be a positive integer, got {mesh}")
+    parsed = parse_model(material_or_model)
+    if parsed is not None:
+        band, centre = parsed
+        site_name = site
+    else:
+        band, centre, found = band_of_material(material_or_model)
+        site_name = site or found
+    res = run_kspace(band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode)
+    data = result_json(res)
+    _print_summary(res, data)
+    if plot:
+        paths = _write_plots(res, plot)
+        console.print("Figures: " + ", ".join(str(p) for p in paths))
+    if json_file:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        if json_file == "-":
+            typer.echo(text)
+        else:
+            try:
+                write_text_atomically(json_file, text + "\n")
+            except OSError as exc:
+                raise InputError(f"cannot write {json_file}: {exc.strerror}") from exc
+            console.print(f"JSON written to {json_file}")
+
+
+def _print_summary(res, data: dict) -> None:
+    f = res.field
+    console.print(
+        f"[bold]SG {data['space_group']}[/bold] band {data['band']} ({res.verdict}), spin-dependent WFs {data['site_representation']}, "
+        f"mesh {f.mesh.label}"
+    )
+    t = Table(title="k-space magnetism")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    rows = [
+        ("k-independent F possible", "yes" if data["k_independent_possible"] else "no"),
+        ("constraint residual", f"{data['constraint_residual']:.1e}"),
+        ("time-reversal residual", f"{data['time_reversal_residual']:.1e}"),
+        ("Kramers partners opposite (max dev.)", f"{data['checks']['kramers_opposite_spin']:.1e}"),
+        ("spin-frame covariance (max dev.)", f"{data['checks']['spin_frame_covariance']:.1e}"),
+        ("spread Ω (M = 1, a²)", f"{data['spread']:.4f}"),
+        ("spread Ω_P (spin frame, a²)", f"{data['spread_projective']:.4f}"),
+        ("jump bonds (forced)", f"{data['jumps']['jumps']} ({data['jumps']['forced']}) of {data['jumps']['bonds']}"),
+        ("WF decay", f"{data['decay_fit']['better']}"),
+    ]
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    if res.jumps.groups:
+        j = Table(title="where F jumps (bond midpoints)")
+        for col in ("element", "|G_k|", "normal/direction", "cells", "bonds", "forced"):
+            j.add_column(col)
+        for g in res.jumps.groups[:12]:
+            j.add_row(g.element, str(g.cogroup_order), "(" + ", ".join(f"{x:.3f}" for x in g.normal_or_direction) + ")",
+                      "–".join(g.cells), str(g.bonds), str(g.forced))
+        console.print(j)
+    for note in res.notes:
+        console.print(f"note: {note}")
+
+
+def _write_plots(res, directory: str) -> list:
+    from nhm.kspace.constraints import model_band_characters, spin_site_representation
+    from nhm.kspace.construct import field_from_function, illustrative_texture
+    from nhm.kspace.mesh import make_mesh
+    from nhm.bands.symmetry import parse_band
+    from nhm.kspace.plots import figure_plane, figure_symmetry_related, save_figures, write_html
+
+    f = res.field
+    normal = (1, -1, 0) if f.mesh.space_group >= 195 else (0, 0, 1)
+    figs = {"kspace_plane": figure_plane(f, normal=normal)}
+    # seed Fig. 1(b): three symmetry-related k of P3 with an illustrative symmetric texture
+    m3 = make_mesh(143, 12)
+    site3 = spin_site_representation(143, "a", "-1E+-2E@1a")
+    chars3 = model_band_characters(m3, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), site3)
+    figs["kspace_p3_symmetry_related"] = figure_symmetry_related(field_from_function(chars3, illustrative_texture()))
+    paths = save_figures(figs, directory)
+    paths.append(write_html(f, Path(directory) / "kspace_fermi_surface.html"))
+    return paths

@@ -1,0 +1,128 @@
+"""One k-space-magnetism run: band + Wyckoff centre + site representation + mesh -> field, checks, report.
+
+:func:`run_kspace` is the hook for every source of a band (a model band written by hand, the best
+superconducting candidate of ``nhm analyze``, a tight-binding band); :func:`result_json` turns its
+plain result into JSON-ready data (I/O stays in the CLI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from nhm.bands.symmetry import BandSymmetry
+from nhm.errors import InputError
+from nhm.groups.wyckoff import WyckoffPosition
+from nhm.kspace.constraints import BandCharacters, model_band_characters, spin_site_representation
+from nhm.kspace.construct import SpinorField, build_field
+from nhm.kspace.field import FieldChecks, JumpReport, check_field, jump_report
+from nhm.kspace.mesh import make_mesh
+from nhm.kspace.wannier import DecayFit, WannierData, decay_fit, wannier_functions
+
+
+@dataclass(frozen=True, eq=False)
+class KSpaceResult:
+    band: BandSymmetry
+    verdict: str  # of Krüger's tests (reading R1)
+    site_representation: str
+    field: SpinorField
+    checks: FieldChecks
+    jumps: JumpReport
+    wannier: WannierData
+    decay: DecayFit
+    notes: tuple[str, ...] = field(default=())
+
+
+def run_kspace(
+    band: BandSymmetry,
+    centres: WyckoffPosition | Sequence[WyckoffPosition],
+    site_rep_name: str | None,
+    mesh: int,
+    *,
+    require_superconducting: bool = True,
+    mode: str = "projective",
+    characters: BandCharacters | None = None,
+) -> KSpaceResult:
+    """k-space magnetism of ``band`` with spin-dependent WFs on ``centres`` (one Wyckoff position with one
+    atom per primitive cell) transforming as ``site_rep_name`` (default: the first the classifier finds).
+
+    Raises InputError if the band is not superconducting while ``require_superconducting`` (a usual band
+    has k-independent F; "neither" has no spin-dependent WFs at all), for more than one centre orbit,
+    and for meshes that miss a point of symmetry. ``characters`` replaces the model band's Voronoi
+    assembly (e.g. :func:`nhm.kspace.constraints.tight_binding_characters`).
+    """
+    from nhm.wannier.krueger import classify
+
+    cs = [centres] if isinstance(centres, WyckoffPosition) else list(centres)
+    if len(cs) != 1:
+        raise InputError(f"k-space magnetism is built for one atom per primitive cell (one Wyckoff orbit); got {len(cs)} orbits")
+    w = cs[0]
+    c = classify(band, [w], reading="R1")
+    notes = list(c.notes)
+    if c.verdict == "neither":
+        raise InputError(
+            f"the band {band.text()} admits neither usual nor spin-dependent WFs on {w.label} (reading R1): there is no F(k) to construct"
+        )
+    if c.verdict != "superconducting" and require_superconducting:
+        raise InputError(
+            f"the band {band.text()} is {c.verdict} on {w.label}, not superconducting: its F(k) is k-independent "
+            "(allow usual bands to see it)"
+        )
+    name = site_rep_name or c.spin_site_representations[0][0]
+    site = spin_site_representation(band.space_group, w, name)
+    m = make_mesh(band.space_group, mesh)
+
+    def rebuild(mm):
+        return model_band_characters(mm, band, site)
+
+    chars = characters if characters is not None else rebuild(m)
+    fld = build_field(chars, mode=mode, rebuild=None if characters is not None else rebuild)
+    if fld.k_independence.possible != (c.verdict == "usual"):
+        notes.append(
+            f"k-independence ({fld.k_independence.possible}) disagrees with Krüger's test U ({c.verdict}): "
+            "the site representation differs from the usual band's"
+        )
+    wd = wannier_functions(fld)
+    return KSpaceResult(band, c.verdict, site.label, fld, check_field(fld), jump_report(fld), wd, decay_fit(wd), tuple(notes))
+
+
+def result_json(res: KSpaceResult) -> dict:
+    f = res.field
+    r = f.residuals
+    ch = res.checks
+    return {
+        "space_group": res.band.space_group,
+        "band": res.band.text(),
+        "verdict": res.verdict,
+        "site_representation": res.site_representation,
+        "mesh": f.mesh.divisions[0],
+        "mesh_divisions": list(f.mesh.divisions),
+        "constraint_residual": max(r.constraint, r.star),
+        "little_group_residual": r.constraint,
+        "star_residual": r.star,
+        "time_reversal_residual": r.time_reversal,
+        "unitarity_residual": r.unitarity,
+        "spread": f.spread,
+        "spread_projective": f.spread_projective,
+        "spread_units": "a² (a = conventional lattice constant), both spin-dependent WFs",
+        "k_independent_possible": f.k_independence.possible,
+        "optimisation": {"mode": f.mode, "iterations": f.iterations, "converged": f.converged},
+        "checks": {
+            "kramers_opposite_spin": ch.kramers,
+            "axis_field_even": ch.axis_even,
+            "spin_frame_covariance": ch.frame_covariance,
+            "spin_axis_covariance_about_z": ch.axis_covariance,
+            "operations_preserving_z": ch.axis_covariance_ops,
+            "lifts_match_frame": ch.lifts_match_frame,
+            "continuity_max": ch.continuity_max,
+            "continuity_mean": ch.continuity_mean,
+        },
+        "jumps": res.jumps.as_dict(),
+        "wannier": {
+            "centres_a": res.wannier.centres.tolist(),
+            "spreads_a2": res.wannier.spreads.tolist(),
+            "home_site_weight": float(abs(res.wannier.norms[0]) ** 2 / 2),
+        },
+        "decay_fit": res.decay.as_dict(),
+        "notes": list(res.notes),
+    }

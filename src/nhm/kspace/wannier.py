@@ -1,0 +1,138 @@
+"""Spin-dependent Wannier functions of the lattice model: g(R), centres, spreads, and how g(R) decays.
+
+With orthogonal spatial orbitals φ(r − R) and the Bloch functions φ_k = N^{-1/2} Σ_R e^{ik·R} φ(r − R)
+(the "model with smooth φ_k"), the spin-dependent WFs of seed Eq. (11) are (science.md §5)
+
+    w_m(r − R, t) = Σ_{R′} φ(r − R′) Σ_s g_ms(R′ − R) u_s(t),    g(R) = N⁻¹ Σ_k e^{ik·R} f(k),
+
+f(k) = F(k)ᵀ, so Σ_R ‖g(R)‖² = 2 (both m) and the weight of w_m on the site R is Σ_s |g_ms(R)|².
+g is computed by an inverse FFT on the mesh; R runs over the primitive lattice vectors of the
+Born–von Kármán supercell, wrapped to the cell around the origin. Lengths in units of a.
+
+Decay. For each shell |R| the envelope max ‖g(R)‖ is fitted, for 0 < |R| ≤ 0.9·R_in (R_in the
+radius of the sphere inscribed in the supercell's Wigner–Seitz cell, beyond which the periodic images
+take over) and above the round-off floor, by an exponential log y = c − |R|/ξ and by a power law
+log y = c − p log|R|; the better fit is the one with the smaller RMS residual of log y. A jump of F
+on a surface gives ‖g‖ ~ |R|⁻¹ to ⁻², a line defect |R|⁻² to ⁻³, a smooth F exponential decay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from nhm.crystal.setting import primitive_transform
+from nhm.kspace.construct import SpinorField
+
+FLOOR = 1e-12  # ‖g(R)‖ below this is round-off
+
+
+@dataclass(frozen=True)
+class WannierData:
+    """g(R) on the supercell: ``g[i]`` (2×2, rows m, columns s) at the Cartesian ``r[i]`` (units of a)."""
+
+    r: np.ndarray  # (N, 3)
+    lattice_index: np.ndarray  # (N, 3) integer primitive coordinates, wrapped
+    g: np.ndarray  # (N, 2, 2)
+    centres: np.ndarray  # (2, 3) ⟨R⟩_m
+    spreads: np.ndarray  # (2,) ⟨R²⟩_m − ⟨R⟩_m², units a²
+    inscribed_radius: float
+
+    @property
+    def norms(self) -> np.ndarray:
+        return np.linalg.norm(self.g, axis=(1, 2))
+
+    @property
+    def total_spread(self) -> float:
+        return float(self.spreads.sum())
+
+
+@dataclass(frozen=True)
+class DecayFit:
+    """Fits of the envelope max ‖g(R)‖ over shells of |R|."""
+
+    shells: int  # shells used
+    radii: tuple[float, ...]
+    envelope: tuple[float, ...]
+    exponential_length: float | None  # ξ of y ∝ exp(−|R|/ξ)
+    exponential_rms: float | None
+    power: float | None  # p of y ∝ |R|^−p
+    power_rms: float | None
+    better: str  # "exponential", "power law", or "none (localised on the home site)"
+
+    def as_dict(self) -> dict:
+        return {
+            "shells": self.shells,
+            "exponential": {"length_a": self.exponential_length, "rms_log_residual": self.exponential_rms},
+            "power_law": {"exponent": self.power, "rms_log_residual": self.power_rms},
+            "better": self.better,
+            "radii_a": list(self.radii),
+            "envelope": list(self.envelope),
+        }
+
+
+def wannier_functions(field: SpinorField, gauge: str = "smooth") -> WannierData:
+    """g(R) from F(k): ``gauge="smooth"`` uses the phase-synchronised F (the smoothest, the default),
+    ``"reference"`` the reference gauge, in which the WFs are symmetry-adapted as in the constraints
+    (F(αk) = λ^Γ S F S†; e.g. with inversion g(−R) = g(R), centres on the atom)."""
+    if gauge not in ("smooth", "reference"):
+        raise ValueError(f"gauge must be 'smooth' or 'reference', got {gauge!r}")
+    mesh = field.mesh
+    n = mesh.divisions
+    src = field.f if gauge == "smooth" else field.f_reference
+    f = np.swapaxes(src, 1, 2).reshape(*n, 2, 2)  # f(k) = F(k)ᵀ on the mesh grid
+    g = np.fft.ifftn(f, axes=(0, 1, 2)).reshape(-1, 2, 2)
+    idx = mesh.indices.copy()
+    div = np.array(n)
+    idx = np.where(idx > div // 2, idx - div, idx)
+    p = np.array([[float(x) for x in row] for row in primitive_transform(mesh.space_group)])
+    prim = mesh.lattice @ p  # columns: primitive vectors in Cartesian
+    # wrap each R to its shortest image in the supercell (the Wigner–Seitz cell of the superlattice)
+    shifts = np.array(np.meshgrid(*(range(-1, 2),) * 3, indexing="ij")).reshape(3, -1).T * div
+    cands = idx[:, None, :] + shifts[None, :, :]
+    cart = np.einsum("ij,nsj->nsi", prim, cands)
+    dist = np.round(np.linalg.norm(cart, axis=2), 9)
+    best = np.argmin(dist, axis=1)
+    idx = cands[np.arange(len(idx)), best]
+    r = cart[np.arange(len(idx)), best]
+    # on the boundary of the supercell's Wigner–Seitz cell R has several shortest images: share its
+    # weight among them, so that the centres do not depend on which image is listed
+    tied = dist == dist[np.arange(len(dist)), best][:, None]
+    r_mean = np.einsum("ns,nsi->ni", tied, cart) / tied.sum(axis=1)[:, None]
+    weight = np.sum(np.abs(g) ** 2, axis=2)  # (N, m): Σ_s |g_ms|²
+    centres = np.einsum("nm,ni->mi", weight, r_mean)
+    spreads = np.einsum("nm,n->m", weight, np.sum(r**2, axis=1)) - np.sum(centres**2, axis=1)
+    super_vectors = prim * div[None, :]
+    lattice_pts = np.einsum("ij,sj->si", super_vectors, np.array(np.meshgrid(*(range(-1, 2),) * 3, indexing="ij")).reshape(3, -1).T)
+    lengths = np.linalg.norm(lattice_pts, axis=1)
+    inscribed = 0.5 * float(np.min(lengths[lengths > 1e-9]))
+    return WannierData(r, idx, g, centres, spreads, inscribed)
+
+
+def _linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    a = np.vstack([np.ones_like(x), x]).T
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    rms = float(np.sqrt(np.mean((a @ coef - y) ** 2)))
+    return float(coef[0]), float(coef[1]), rms
+
+
+def decay_fit(data: WannierData) -> DecayFit:
+    norms = data.norms
+    radius = np.linalg.norm(data.r, axis=1)
+    key = np.round(radius, 6)
+    shells = np.unique(key[(key > 0) & (key <= 0.9 * data.inscribed_radius)])
+    env = np.array([norms[key == s].max() for s in shells])
+    keep = env > FLOOR
+    x, y = shells[keep], env[keep]
+    if len(x) < 3:
+        return DecayFit(len(x), tuple(map(float, x)), tuple(map(float, y)), None, None, None, None, "none (localised on the home site)")
+    _, slope_e, rms_e = _linear_fit(x, np.log(y))
+    _, slope_p, rms_p = _linear_fit(np.log(x), np.log(y))
+    xi = -1.0 / slope_e if slope_e < 0 else float("inf")
+    better = "exponential" if rms_e < rms_p else "power law"
+    return DecayFit(len(x), tuple(map(float, x)), tuple(map(float, y)), xi, rms_e, -slope_p, rms_p, better)
+
+
+__all__ = ["DecayFit", "WannierData", "decay_fit", "wannier_functions", "Fraction"]

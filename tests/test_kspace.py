@@ -1,0 +1,407 @@
+"""k-space magnetism: constraints on F(k), the constructed field, spin axes, jumps, WFs, CLI (science.md §4)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from nhm.bands.symmetry import BandSymmetry, parse_band
+from nhm.errors import InputError
+from nhm.groups.spacegroup import space_group
+from nhm.groups.wyckoff import wyckoff_position
+from nhm.kspace.analysis import result_json, run_kspace
+from nhm.kspace.constraints import (
+    characters_everywhere,
+    k_independent,
+    model_band_characters,
+    spin_site_representation,
+    tight_binding_characters,
+)
+from nhm.kspace.construct import build_field, field_from_function, illustrative_texture
+from nhm.kspace.field import check_field, jump_report, spin_axes
+from nhm.kspace.mesh import make_mesh
+from nhm.kspace.spin import SIGMA, cartesian_rotation, lift_frame_lattice, rotation_of_su2, time_reverse
+from nhm.kspace.wannier import decay_fit, wannier_functions
+from nhm.wannier.krueger import classify
+
+TOL = 1e-10
+
+# science.md §3: (GM, H, P, N of the usual band, N of the superconducting types) per site irrep
+BCC_ORACLE = {
+    "A1g": ("GM1+", "H1+", "P1", "N1+", ("N2+", "N3+", "N4+")),
+    "A2g": ("GM2+", "H2+", "P2", "N2+", ("N1+", "N3+", "N4+")),
+    "A2u": ("GM2-", "H2-", "P1", "N2-", ("N1-", "N3-", "N4-")),
+    "A1u": ("GM1-", "H1-", "P2", "N1-", ("N2-", "N3-", "N4-")),
+}
+BCC_TYPES = [
+    (s, (gm, h, p, n), n == usual)
+    for s, (gm, h, p, usual, sc) in BCC_ORACLE.items()
+    for n in (usual, *sc)
+]
+
+
+def _bcc_band(gm, h, p, n) -> BandSymmetry:
+    return BandSymmetry(229, {"GM": (gm,), "H": (h,), "P": (p,), "N": (n,)})
+
+
+def _field(band: BandSymmetry, n: int, site_name: str | None = None, letter: str = "a"):
+    w = wyckoff_position(band.space_group, letter)
+    name = site_name or classify(band, [w]).spin_site_representations[0][0]
+    site = spin_site_representation(band.space_group, w, name)
+
+    def rebuild(m):
+        return model_band_characters(m, band, site)
+
+    return build_field(rebuild(make_mesh(band.space_group, n)), rebuild=rebuild)
+
+
+@pytest.fixture(scope="module")
+def sc_field():
+    return _field(_bcc_band("GM1+", "H1+", "P1", "N2+"), 8)
+
+
+# ----------------------------------------------------------------------------- frame and mesh
+
+
+@pytest.mark.parametrize("n", [47, 123, 143, 191, 194, 221, 225, 229])
+def test_lifts_rotate_spin_by_the_proper_cartesian_rotation(n):
+    g = space_group(n)
+    lat = lift_frame_lattice(n)
+    for op, lift in zip(g.operations, g.lifts):
+        r = np.array(op.rotation)
+        proper = round(np.linalg.det(r)) * cartesian_rotation(r, lat)
+        assert np.allclose(rotation_of_su2(lift), proper, atol=1e-9), (n, op)
+
+
+def test_mesh_tables_are_exact_and_complete():
+    m = make_mesh(229, 8)
+    assert m.size == 512
+    # every image is a permutation; stars partition the mesh; Γ is fixed by all
+    for row in m.image:
+        assert sorted(row) == list(range(m.size))
+    assert m.cogroup_order[0] == 48
+    sizes = np.bincount(m.star_rep, minlength=m.size)[m.representatives]
+    assert sizes.sum() == m.size
+    assert all(48 % (48 // s) == 0 for s in sizes)
+    assert np.all(m.minus[m.minus] == np.arange(m.size))
+    steps, w, _ = m.neighbours
+    b = 2 * np.pi * (steps / 8) @ m.k_to_cart.T
+    assert np.allclose(np.einsum("n,ni,nj->ij", w, b, b), np.eye(3))
+
+
+@pytest.mark.parametrize("sg, n, needed", [(229, 6, "4"), (229, 2, "4"), (143, 4, "6"), (225, 3, "4")])
+def test_mesh_missing_points_of_symmetry_is_a_clear_input_error(sg, n, needed):
+    with pytest.raises(InputError, match=f"multiples of {needed}"):
+        make_mesh(sg, n)
+
+
+def test_mesh_that_breaks_the_symmetry_is_rejected():
+    with pytest.raises(InputError, match="not invariant"):
+        make_mesh(229, (8, 8, 4))
+
+
+def test_monoclinic_groups_are_refused():
+    with pytest.raises(InputError, match="16–230"):
+        make_mesh(10, 4)
+
+
+# ----------------------------------------------------------------------------- the 16 bcc one-band types
+
+
+@pytest.mark.parametrize("site_irrep, labels, usual", BCC_TYPES, ids=[",".join(t[1]) for t in BCC_TYPES])
+def test_bcc_one_band_types(site_irrep, labels, usual):
+    band = _bcc_band(*labels)
+    c = classify(band, [wyckoff_position(229, "a")])
+    assert c.verdict == ("usual" if usual else "superconducting")
+    f = _field(band, 8)
+    r = f.residuals
+    assert max(r.constraint, r.star, r.time_reversal, r.unitarity) < TOL
+    assert f.k_independence.possible is usual  # exactly when test U passes
+    checks = check_field(f)
+    assert checks.kramers < TOL and checks.axis_even < TOL  # n_{-m}(-k) = -n_m(k), axis field even
+    assert checks.frame_covariance < TOL and checks.lifts_match_frame < 1e-12
+    n = spin_axes(f)
+    assert np.max(np.abs(n[f.mesh.minus][:, ::-1] + n)) < TOL
+    if usual:
+        assert f.spread < 1e-12 and f.spread_projective < 1e-12
+        assert np.allclose(f.f, f.f[0], atol=1e-12)  # F = const found
+        assert jump_report(f).jumps == 0
+    else:
+        assert jump_report(f).forced > 0
+        assert f.spread_projective > 0.1
+
+
+def test_k_independence_agrees_with_test_u_for_all_site_representations():
+    """Solve the stacked system for every bcc type and every site irrep that passes test S."""
+    m = make_mesh(229, 4)
+    w = wyckoff_position(229, "a")
+    for _, labels, usual in BCC_TYPES:
+        band = _bcc_band(*labels)
+        c = classify(band, [w])
+        for (name,) in c.spin_site_representations:
+            bc = model_band_characters(m, band, spin_site_representation(229, w, name))
+            assert k_independent(bc).possible is usual
+
+
+def test_science_example_at_N(sc_field):
+    """F(N) ∝ σ_z for (GM1+, H1+, P1, N2+); time reversal makes it ±iσ_z exactly (σ_z itself violates it)."""
+    f = sc_field
+    m = f.mesh
+    idx = m.index_of((Fraction(0), Fraction(0), Fraction(1, 2)))  # N = (1/2, 1/2, 0)_c
+    fn = f.f_reference[idx]
+    assert abs(abs(np.trace(fn @ SIGMA[2])) - 2) < TOL
+    assert np.allclose(fn, time_reverse(fn), atol=TOL)
+    assert np.linalg.norm(SIGMA[2] - time_reverse(SIGMA[2])) > 1  # σ_z is not TR-adapted
+    # commutes with S(C2 [001]), anticommutes with S(C2 [110]) and S(C2 [1-10])
+    g = space_group(229)
+    lam = characters_everywhere(f.characters)[idx]
+    for i in np.nonzero(m.cogroup_mask[:, idx])[0]:
+        s = g.lifts[i]
+        assert np.allclose(lam[i] * s @ fn @ s.conj().T, fn, atol=TOL)
+
+
+def test_forced_jump_on_sigma_between_commuting_and_anticommuting_sets(sc_field):
+    f = sc_field
+    m = f.mesh
+    lam = characters_everywhere(f.characters)
+    # Σ: (0, 0, j/8)_p from Γ (j = 0) to N (j = 4); the model switches from Γ's to N's subduction
+    line = [m.index_of((Fraction(0), Fraction(0), Fraction(j, 8))) for j in range(5)]
+    c2 = [i for i in range(48) if all(m.cogroup_mask[i, k] for k in line[1:4]) and np.trace(space_group(229).rotations[i]) == -1]
+    assert c2
+    signs = [[round(lam[k, i].real) for i in c2] for k in line[1:4]]
+    assert signs[0] != signs[-1]  # the constraint sets on the two sides differ: disjoint
+    jumps = [np.linalg.norm(f.f_reference[a] - f.f_reference[b]) for a, b in zip(line, line[1:])]
+    proj = [np.sqrt(max(4 - 2 * abs(np.trace(f.f[a].conj().T @ f.f[b])), 0)) for a, b in zip(line, line[1:])]
+    assert max(proj) == pytest.approx(2.0, abs=1e-9)  # orthogonal: the two sets are at distance 2
+    assert max(jumps) >= 2 - 1e-9
+
+
+def test_jump_report_locates_forced_jumps_on_lines_and_planes(sc_field):
+    jr = jump_report(sc_field)
+    forced = [g for g in jr.groups if g.forced]
+    assert {g.element for g in forced} <= {"line", "plane"}
+    assert any(g.element == "line" and set(g.cells) == {"GM", "N"} for g in forced)
+    assert 0 < jr.fraction < 0.5
+    assert all(g.mean_distance == pytest.approx(2.0) for g in forced)
+
+
+def test_wannier_functions_are_normalised_and_centred(sc_field):
+    wd = wannier_functions(sc_field)
+    assert np.sum(wd.norms**2) == pytest.approx(2.0)
+    ref = wannier_functions(sc_field, gauge="reference")
+    assert np.allclose(ref.centres, 0, atol=1e-10)  # inversion-adapted: centred on the atom
+    assert np.sum(ref.norms**2) == pytest.approx(2.0)
+    fit = decay_fit(wd)
+    assert fit.shells >= 3 and fit.better in ("exponential", "power law")
+
+
+def test_usual_band_wannier_function_is_on_site():
+    f = _field(_bcc_band("GM1+", "H1+", "P1", "N1+"), 8)
+    wd = wannier_functions(f)
+    assert wd.norms[0] ** 2 == pytest.approx(2.0)
+    assert decay_fit(wd).better.startswith("none")
+
+
+# ----------------------------------------------------------------------------- P3 and a tight-binding band
+
+
+def test_p3_symmetry_related_k_carry_symmetry_related_axes():
+    m = make_mesh(143, 6)
+    site = spin_site_representation(143, "a", "-1E+-2E@1a")
+    band = parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143)
+    bc = model_band_characters(m, band, site)
+    assert k_independent(bc).possible  # no two-fold axes: test S implies test U in P3
+    f = field_from_function(bc, illustrative_texture())
+    ch = check_field(f)
+    assert ch.axis_covariance_ops == 3 and ch.axis_covariance < TOL  # n(αk) = R n(k) for all of P3
+    assert ch.kramers < TOL
+    r = f.residuals
+    assert max(r.constraint, r.star, r.time_reversal) < TOL
+    assert np.ptp(spin_axes(f)[:, 0, 2]) > 0.1  # really k-dependent
+
+
+def test_cubic_axis_covariance_holds_only_for_operations_preserving_z(sc_field):
+    """n(αk) = R n(k) is false for a cubic three-fold axis even when F is constant; O(αk) = R O Rᵀ holds."""
+    ch = check_field(sc_field)
+    assert ch.axis_covariance_ops == 16 and ch.axis_covariance < TOL
+    assert ch.frame_covariance < TOL
+
+
+def test_tight_binding_s_band_gives_a_constant_field():
+    from nhm.bands.tightbinding import bcc_s_band
+
+    m = make_mesh(229, 8)
+    site = spin_site_representation(229, "a", "-E1g@2a")
+    bc = tight_binding_characters(m, bcc_s_band(), 0, site)
+    assert bc.band_text == "GM:GM1+ H:H1+ N:N1+ P:P1"
+    f = build_field(bc)
+    assert f.k_independence.possible and f.spread < 1e-12
+
+
+# ----------------------------------------------------------------------------- bad input and the run hook
+
+
+def test_site_representation_errors():
+    w = wyckoff_position(229, "a")
+    with pytest.raises(InputError, match="dimension"):
+        spin_site_representation(229, w, "-rho5")  # four-dimensional
+    with pytest.raises(InputError, match="not a site representation"):
+        spin_site_representation(229, w, "-Q7")
+    with pytest.raises(InputError, match="one atom per primitive cell"):
+        spin_site_representation(229, wyckoff_position(229, "b"), "-rho1")
+    assert spin_site_representation(229, w, "A2u").single_label == "A2u"
+
+
+def test_run_kspace_rejects_bands_that_are_not_superconducting():
+    w = wyckoff_position(229, "a")
+    with pytest.raises(InputError, match="usual"):
+        run_kspace(_bcc_band("GM1+", "H1+", "P1", "N1+"), w, None, 8)
+    with pytest.raises(InputError, match="neither"):
+        run_kspace(_bcc_band("GM1+", "H1+", "P2", "N2+"), w, None, 8)
+    with pytest.raises(InputError, match="multiples of 4"):
+        run_kspace(_bcc_band("GM1+", "H1+", "P1", "N2+"), w, None, 6)
+    with pytest.raises(InputError, match="no unitary F"):
+        # a site representation for which the band fails test S: no F(k) at Γ
+        run_kspace(_bcc_band("GM1+", "H1+", "P1", "N2+"), w, "-E2g", 8)
+
+
+def test_run_kspace_json_has_the_promised_keys():
+    res = run_kspace(_bcc_band("GM1+", "H1+", "P1", "N2+"), wyckoff_position(229, "a"), None, 8)
+    data = result_json(res)
+    for key, typ in (("mesh", int), ("constraint_residual", float), ("time_reversal_residual", float),
+                     ("spread", float), ("k_independent_possible", bool)):
+        assert isinstance(data[key], typ)
+    assert data["mesh"] == 8 and data["k_independent_possible"] is False
+    assert data["constraint_residual"] < TOL and data["time_reversal_residual"] < TOL
+    assert data["jumps"]["forced"] > 0 and "better" in data["decay_fit"]
+    json.dumps(data)
+
+
+def test_cli_command(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from nhm.cli_kspace import kspace, parse_model
+
+    band, w = parse_model("bcc:GM1+,H1+,P1,N2+")
+    assert band.irreps["N"] == ("N2+",) and w.label == "2a"
+    band2, _ = parse_model("229:a:GM:GM1+ H:H1+ P:P1 N:N2+")
+    assert band2.irreps == band.irreps
+    assert parse_model("Nb") is None
+    with pytest.raises(InputError):
+        parse_model("bcc:GM1+,Q1,P1,N2+")
+    app = typer.Typer()
+    app.command()(kspace)
+    app.command("other")(lambda: None)
+    out = tmp_path / "k.json"
+    result = CliRunner().invoke(app, ["kspace", "bcc:GM1+,H1+,P1,N2+", "--mesh", "8", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["k_independent_possible"] is False and data["mesh"] == 8
+
+
+def test_plots_and_html(tmp_path, sc_field):
+    from nhm.kspace.plots import figure_plane, figure_symmetry_related, save_figures, write_html
+
+    paths = save_figures({"a": figure_plane(sc_field)}, tmp_path)
+    assert all(p.stat().st_size > 1000 for p in paths)
+    html = write_html(sc_field, tmp_path / "fs.html", n_points=50).read_text()
+    assert "<canvas" in html and "http" not in html.split("<script>")[1]  # self-contained
+    m = make_mesh(143, 6)
+    bc = model_band_characters(m, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), spin_site_representation(143, "a", "-1E+-2E"))
+    save_figures({"b": figure_symmetry_related(field_from_function(bc, illustrative_texture()))}, tmp_path)
+
+
+# ----------------------------------------------------------------------------- bigger meshes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [16, 24])
+def test_bigger_meshes_keep_constraints_exact(n):
+    f = _field(_bcc_band("GM1+", "H1+", "P1", "N2+"), n)
+    r = f.residuals
+    assert max(r.constraint, r.star, r.time_reversal, r.unitarity) < TOL
+    assert not f.k_independence.possible
+    assert check_field(f).kramers < TOL
+    assert f.converged
+
+
+# ----------------------------------------------------------------------------- closed forms, gauges, refusals
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+_entries = arrays(np.float64, (6, 2, 2, 2), elements=st.floats(-3, 3, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_entries)
+def test_closed_form_polar_factor_and_time_reversal(x):
+    from nhm.kspace.spin import SIGMA_Y, polar_unitary
+
+    m = x[..., 0] + 1j * x[..., 1]
+    ok = np.abs(np.linalg.det(m)) > 1e-3
+    u, _, vh = np.linalg.svd(m[ok])
+    assert np.allclose(polar_unitary(m[ok]), u @ vh, atol=1e-9)
+    t = time_reverse(m)
+    assert np.allclose(t, SIGMA_Y @ m.conj() @ SIGMA_Y, atol=1e-14)
+    assert np.allclose(time_reverse(t), m, atol=1e-14)  # an involution on 2×2 matrices
+
+
+def test_non_centrosymmetric_group_time_reversal_gauge():
+    """P-42m: the star of k contains −k; the star gauge alone gave F(−k) = −σ_y F* σ_y at some k."""
+    band = parse_band("GM:GM1 A:A1 M:M1 R:R4 X:X3 Z:Z4", 111)
+    assert classify(band, [wyckoff_position(111, "a")]).verdict == "superconducting"
+    f = _field(band, 8)
+    r = f.residuals
+    assert max(r.constraint, r.star, r.time_reversal, r.unitarity) < TOL
+    assert not f.k_independence.possible
+    assert f.mesh.time_reversed[~f.mesh.primary].all() and f.mesh.time_reversed[f.mesh.primary].any()
+    assert check_field(f).kramers < TOL
+
+
+def test_band_that_breaks_time_inversion_is_refused():
+    band = parse_band("GM:GM1 M:M1 N:N2 P:P4 X:X2", 97)  # P4 of I422 sticks to P3 under time inversion
+    with pytest.raises(InputError, match="not invariant under time inversion"):
+        run_kspace(band, wyckoff_position(97, "a"), None, 4)
+
+
+def test_cli_errors_are_one_line_and_leave_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    r = subprocess.run(
+        [sys.executable, "-m", "nhm.cli", "kspace", "bcc:GM1+,H1+,P1,N1+", "--mesh", "8", "--json", str(out / "k.json")],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "usual" in r.stderr
+    assert not out.exists()
+    r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", "bcc:GM1+,H1+,P1,N2+", "--mesh", "6"], capture_output=True, text=True)
+    assert r.returncode == 2 and "multiples of 4" in r.stderr
+
+
+@pytest.mark.slow
+def test_nb_has_no_reading_r1_band_and_says_why(tmp_path, monkeypatch):
+    """nhm kspace Nb: the DFT run (cached per test session) finds only reading-R2 candidates."""
+    from nhm.cli_kspace import band_of_material
+
+    monkeypatch.setenv("NHM_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(InputError, match=r"reading R2.*GM5\+ \(3-dim"):
+        band_of_material("Nb")
+
+
+def test_band_whose_minus_k_partner_is_not_time_reversed_is_refused():
+    """I222 lists W and WA = −W separately; a band must carry the time-reversed irrep at WA."""
+    w = wyckoff_position(23, "a")
+    bad = parse_band("GM:GM4 R:R2 S:S2 T:T2 W:W3 WA:WA4 X:X2", 23)
+    with pytest.raises(InputError, match="not invariant under time inversion.*near W, WA"):
+        run_kspace(bad, w, None, 4)
+    good = parse_band("GM:GM4 R:R2 S:S2 T:T2 W:W3 WA:WA3 X:X2", 23)
+    res = run_kspace(good, w, None, 4)
+    r = res.field.residuals
+    assert max(r.constraint, r.star, r.time_reversal) < TOL
