@@ -405,3 +405,83 @@ def test_band_whose_minus_k_partner_is_not_time_reversed_is_refused():
     res = run_kspace(good, w, None, 4)
     r = res.field.residuals
     assert max(r.constraint, r.star, r.time_reversal) < TOL
+
+
+# ----------------------------------------------------------------------------- a superconducting band of a real model
+
+
+@pytest.fixture(scope="module")
+def sd_field():
+    from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND as B
+    from nhm.bands.tightbinding import bcc_sd_model
+    from nhm.kspace.constraints import tight_binding_overlaps
+
+    model = bcc_sd_model()
+    site = spin_site_representation(229, "a", "-E1g@2a")
+
+    def rebuild(m):
+        return tight_binding_characters(m, model, B, site)
+
+    def overlaps(m):
+        return tight_binding_overlaps(m, model, B)
+
+    return build_field(rebuild(make_mesh(229, 8)), rebuild=rebuild, overlaps=overlaps)
+
+
+def test_sd_model_top_band_is_superconducting():
+    from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND, bcc_sd_model
+    from nhm.kspace.constraints import model_band_symmetry
+
+    band = model_band_symmetry(bcc_sd_model(), BCC_SD_SUPERCONDUCTING_BAND)
+    assert band.irreps == {"GM": ("GM1+",), "H": ("H1+",), "N": ("N4+",), "P": ("P1",)}
+    assert classify(band, [wyckoff_position(229, "a")]).verdict == "superconducting"
+
+
+def test_field_of_a_tight_binding_superconducting_band(sd_field):
+    """λ from the model's Bloch states at every symmetric mesh point (not the Voronoi assumption)."""
+    f = sd_field
+    r = f.residuals
+    assert max(r.constraint, r.star, r.time_reversal, r.unitarity) < TOL
+    assert not f.k_independence.possible
+    assert check_field(f).kramers < TOL
+    # the Bloch states agree with the Voronoi model band at the points of symmetry themselves
+    band = parse_band("GM:GM1+ H:H1+ N:N4+ P:P1", 229)
+    vor = characters_everywhere(model_band_characters(f.mesh, band, f.characters.site))
+    lam = characters_everywhere(f.characters)
+    for k in [(0, 0, 0), (Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2)), (0, 0, Fraction(1, 2)), (Fraction(1, 4),) * 3]:
+        i = f.mesh.index_of(k)
+        assert np.allclose(lam[i], vor[i], atol=1e-9)
+    assert jump_report(f).forced > 0
+
+
+def test_spatial_overlaps_enter_the_spread(sd_field):
+    f = sd_field
+    m = f.overlaps
+    assert m is not None and m.shape == f.mesh.neighbours[2].shape
+    assert np.all(m <= 1 + 1e-12) and np.all(m >= 0)
+    assert m.min() < 0.5  # the energy-ordered band switches branch between neighbouring mesh points
+    # |M| is a property of the band: equal on bonds related by symmetry (b → αb, k → αk)
+    steps, _, table = f.mesh.neighbours
+    assert np.allclose(m, m[f.mesh.minus][:, [int(np.nonzero((steps == -s).all(axis=1))[0][0]) for s in steps]], atol=1e-9)
+    assert f.spread_with_overlaps > f.spread_projective - 1e-12  # the spatial part only adds
+
+
+def test_cli_tight_binding_spec():
+    from nhm.cli_kspace import parse_tight_binding
+
+    model, b = parse_tight_binding("tb:bcc-sd")
+    assert b == 5 and model.size == 6
+    assert parse_tight_binding("tb:bcc-s:0")[1] == 0
+    assert parse_tight_binding("bcc:GM1+,H1+,P1,N2+") is None
+    with pytest.raises(InputError, match="NAME one of"):
+        parse_tight_binding("tb:graphene")
+    with pytest.raises(InputError, match="integer"):
+        parse_tight_binding("tb:bcc-sd:top")
+
+
+def test_optimising_with_the_spatial_overlaps_lowers_the_total_spread(sd_field):
+    from nhm.kspace.construct import spread
+
+    plain = build_field(sd_field.characters)  # same band and mesh, spread without |M_kb|
+    total_plain = spread(plain.mesh, plain.f, projective=True, overlaps=sd_field.overlaps)
+    assert sd_field.spread_with_overlaps < total_plain - 1e-6

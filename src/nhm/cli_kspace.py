@@ -5,6 +5,9 @@ Registered in :mod:`nhm.cli` as a command function. The argument is a model band
 - ``bcc:GM1+,H1+,P1,N2+`` — an alias (bcc = 229:a, fcc = 225:a, sc = 221:a, p3 = 143:a) and one irrep
   label per point of symmetry (each label names its point: GM1+ is at GM);
 - ``229:a:GM:GM1+ H:H1+ P:P1 N:N2+`` or ``229:a:GM1+,H1+,P1,N2+`` — space group, Wyckoff letter, band;
+- ``tb:bcc-sd`` or ``tb:bcc-sd:5`` — a band (energy-ordered index; default the model's) of a built-in
+  Slater–Koster model (:data:`nhm.bands.tightbinding.MODELS`): λ comes from its Bloch states at every
+  mesh point, and the spatial overlaps |⟨u_k|u_{k+b}⟩| enter the spread;
 - anything else is a material (element symbol or structure file): ``nhm analyze`` runs (DFT) and its
   best superconducting candidate is used (:func:`band_of_material`).
 """
@@ -67,6 +70,23 @@ def parse_model(spec: str):
     return parse_band(band_text, number), wyckoff_position(number, letter)
 
 
+def parse_tight_binding(spec: str):
+    """``(model, band index)`` of a ``tb:NAME[:BAND]`` spec, or None if ``spec`` is not one."""
+    from nhm.bands.tightbinding import MODELS
+
+    parts = spec.split(":")
+    if parts[0].strip().lower() != "tb":
+        return None
+    if len(parts) not in (2, 3) or parts[1] not in MODELS:
+        raise InputError(f"write a tight-binding model as 'tb:NAME' or 'tb:NAME:BAND' with NAME one of {', '.join(MODELS)} (got {spec!r})")
+    factory, default = MODELS[parts[1]]
+    try:
+        band_index = int(parts[2]) if len(parts) == 3 else default
+    except ValueError as exc:
+        raise InputError(f"the band of {spec!r} must be an integer index") from exc
+    return factory(), band_index
+
+
 def band_of_material(material: str):
     """Hook: ``(BandSymmetry, WyckoffPosition, site name)`` of the best superconducting candidate that
     ``nhm analyze`` finds for ``material`` (a DFT run, cached) under reading R1, the reading in which
@@ -111,18 +131,38 @@ def kspace(
 
     if mesh < 1:
         raise InputError(f"--mesh must be a positive integer, got {mesh}")
-    parsed = parse_model(material_or_model)
-    if parsed is not None:
+    tb = parse_tight_binding(material_or_model)
+    parsed = parse_model(material_or_model) if tb is None else None
+    characters = overlaps = dispersion = None  # Voronoi model band, no Bloch functions
+    if tb is not None:
+        from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
+        from nhm.kspace.field import model_dispersion
+
+        model, b = tb
+        if len(model.positions) != 1:
+            raise InputError("k-space magnetism is built for one atom per primitive cell; the model has more")
+        band = model_band_symmetry(model, b)
+        centre = _wyckoff_of(model.space_group, model.positions[0])
+        site_name = site
+
+        characters = lambda mm, st: tight_binding_characters(mm, model, b, st)  # noqa: E731
+        overlaps = lambda mm: tight_binding_overlaps(mm, model, b)  # noqa: E731
+
+        dispersion = model_dispersion(model, b)
+    elif parsed is not None:
         band, centre = parsed
         site_name = site
     else:
         band, centre, found = band_of_material(material_or_model)
         site_name = site or found
-    res = run_kspace(band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode)
+    res = run_kspace(
+        band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode,
+        characters=characters, overlaps=overlaps,
+    )
     data = result_json(res)
     _print_summary(res, data)
     if plot:
-        paths = _write_plots(res, plot)
+        paths = _write_plots(res, plot, dispersion)
         console.print("Figures: " + ", ".join(str(p) for p in paths))
     if json_file:
         text = json.dumps(data, indent=2, ensure_ascii=False)
@@ -153,6 +193,8 @@ def _print_summary(res, data: dict) -> None:
         ("spin-frame covariance (max dev.)", f"{data['checks']['spin_frame_covariance']:.1e}"),
         ("spread Ω (M = 1, a²)", f"{data['spread']:.4f}"),
         ("spread Ω_P (spin frame, a²)", f"{data['spread_projective']:.4f}"),
+        *([("spread with spatial overlaps |M_kb| (a²)", f"{data['spread_with_spatial_overlaps']:.4f}")]
+          if data["spread_with_spatial_overlaps"] is not None else []),
         ("jump bonds (forced)", f"{data['jumps']['jumps']} ({data['jumps']['forced']}) of {data['jumps']['bonds']}"),
         ("WF decay", f"{data['decay_fit']['better']}"),
     ]
@@ -171,7 +213,22 @@ def _print_summary(res, data: dict) -> None:
         console.print(f"note: {note}")
 
 
-def _write_plots(res, directory: str) -> list:
+def _wyckoff_of(number: int, q):
+    """The Wyckoff position (with its representative point, not a generic one) whose orbit holds q."""
+    from nhm.groups.seitz import vec_sub
+    from nhm.groups.site import orbit
+    from nhm.groups.spacegroup import space_group
+    from nhm.groups.wyckoff import wyckoff_positions
+
+    g = space_group(number)
+    for w in wyckoff_positions(number):
+        pts, _ = orbit(g, w.point())
+        if any(g.is_lattice_vector(vec_sub(p, q)) for p in pts):
+            return w
+    raise InputError(f"the model's atom at {tuple(str(x) for x in q)} is on no tabulated Wyckoff position")
+
+
+def _write_plots(res, directory: str, dispersion=None) -> list:
     from nhm.kspace.constraints import model_band_characters, spin_site_representation
     from nhm.kspace.construct import field_from_function, illustrative_texture
     from nhm.kspace.mesh import make_mesh
@@ -180,12 +237,12 @@ def _write_plots(res, directory: str) -> list:
 
     f = res.field
     normal = (1, -1, 0) if f.mesh.space_group >= 195 else (0, 0, 1)
-    figs = {"kspace_plane": figure_plane(f, normal=normal)}
+    figs = {"kspace_plane": figure_plane(f, normal=normal, dispersion=dispersion)}
     # seed Fig. 1(b): three symmetry-related k of P3 with an illustrative symmetric texture
     m3 = make_mesh(143, 12)
     site3 = spin_site_representation(143, "a", "-1E+-2E@1a")
     chars3 = model_band_characters(m3, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), site3)
     figs["kspace_p3_symmetry_related"] = figure_symmetry_related(field_from_function(chars3, illustrative_texture()))
     paths = save_figures(figs, directory)
-    paths.append(write_html(f, Path(directory) / "kspace_fermi_surface.html"))
+    paths.append(write_html(f, Path(directory) / "kspace_fermi_surface.html", dispersion=dispersion))
     return paths

@@ -351,3 +351,31 @@ def model_from_atoms(atoms, orbitals: Sequence[str], slater_koster: Mapping[str,
 def bcc_s_band() -> TightBindingModel:
     """One s orbital per atom of bcc (Im-3m, 2a), first and second neighbours (eV): a convenient model."""
     return model_from_wyckoff(229, "a", ["s"], {"sss": (-1.0, -0.25)})
+
+
+# Top band (index 5) of bcc_sd_model(): Krüger type (GM1+, H1+, P1, N4+) on 2a, superconducting.
+BCC_SD_SUPERCONDUCTING_BAND = 5
+
+
+@cache
+def bcc_sd_model() -> TightBindingModel:
+    """s + d on bcc (Im-3m, 2a), two neighbour shells (eV), designed — not fitted to a material — so that
+    its top band (index ``BCC_SD_SUPERCONDUCTING_BAND``) is a superconducting band of type
+    (GM1+, H1+, P1, N4+) with spin-dependent WFs -E1g@2a.
+
+    Why it exists: at Γ, H and P the s level does not mix with d, so a one-dimensional band there is the
+    s level; here a flat s level (E_s = 2.4 eV) lies above every d level at Γ, H and P, while the N4+
+    d state at N (the top of the d band) overtakes it. The energy-ordered top band therefore switches
+    branch along the lines of symmetry, as science.md §3 says a superconducting band must. Parameters
+    from a constrained search over Slater–Koster parameters with normal signs (sss, sds, dds, ddd < 0,
+    ddp > 0), rounded; gaps to the band below at Γ, H, P, N: 0.72, 0.72, 0.75, 0.79 eV; width 4.8 eV.
+    """
+    return model_from_wyckoff(
+        229, "a", ["s", "d"],
+        {"sss": (-0.3, 0.0), "sds": (-0.5, -0.1), "dds": (-1.5, -0.4), "ddp": (0.2, 0.14), "ddd": (-0.05, -0.15)},
+        onsite={"s": 2.4, "d": 0.0},
+    )
+
+
+# named models for the command line: name -> (factory, default band index)
+MODELS = {"bcc-s": (bcc_s_band, 0), "bcc-sd": (bcc_sd_model, BCC_SD_SUPERCONDUCTING_BAND)}

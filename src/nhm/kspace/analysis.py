@@ -8,15 +8,17 @@ plain result into JSON-ready data (I/O stays in the CLI).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
+
+import numpy as np
 
 from nhm.bands.symmetry import BandSymmetry
 from nhm.errors import InputError
 from nhm.groups.wyckoff import WyckoffPosition
-from nhm.kspace.constraints import BandCharacters, model_band_characters, spin_site_representation
+from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation, model_band_characters, spin_site_representation
 from nhm.kspace.construct import SpinorField, build_field
 from nhm.kspace.field import FieldChecks, JumpReport, check_field, jump_report
-from nhm.kspace.mesh import make_mesh
+from nhm.kspace.mesh import KMesh, make_mesh
 from nhm.kspace.wannier import DecayFit, WannierData, decay_fit, wannier_functions
 
 
@@ -41,7 +43,8 @@ def run_kspace(
     *,
     require_superconducting: bool = True,
     mode: str = "projective",
-    characters: BandCharacters | None = None,
+    characters: Callable[[KMesh, SpinSiteRepresentation], BandCharacters] | None = None,
+    overlaps: Callable[[KMesh], np.ndarray] | None = None,
 ) -> KSpaceResult:
     """k-space magnetism of ``band`` with spin-dependent WFs on ``centres`` (one Wyckoff position with one
     atom per primitive cell) transforming as ``site_rep_name`` (default: the first the classifier finds).
@@ -49,7 +52,9 @@ def run_kspace(
     Raises InputError if the band is not superconducting while ``require_superconducting`` (a usual band
     has k-independent F; "neither" has no spin-dependent WFs at all), for more than one centre orbit,
     and for meshes that miss a point of symmetry. ``characters`` replaces the model band's Voronoi
-    assembly (e.g. :func:`nhm.kspace.constraints.tight_binding_characters`).
+    assembly: ``characters(mesh, site)`` computes λ from Bloch states (e.g. :func:`nhm.kspace.constraints.
+    tight_binding_characters`), on the mesh and on the coarser meshes of the coarse-to-fine optimisation;
+    ``overlaps(mesh)`` gives |M_kb| of the spatial band, which then enters the spread.
     """
     from nhm.wannier.krueger import classify
 
@@ -73,10 +78,9 @@ def run_kspace(
     m = make_mesh(band.space_group, mesh)
 
     def rebuild(mm):
-        return model_band_characters(mm, band, site)
+        return model_band_characters(mm, band, site) if characters is None else characters(mm, site)
 
-    chars = characters if characters is not None else rebuild(m)
-    fld = build_field(chars, mode=mode, rebuild=None if characters is not None else rebuild)
+    fld = build_field(rebuild(m), mode=mode, rebuild=rebuild, overlaps=overlaps)
     if fld.k_independence.possible != (c.verdict == "usual"):
         notes.append(
             f"k-independence ({fld.k_independence.possible}) disagrees with Krüger's test U ({c.verdict}): "
@@ -104,6 +108,7 @@ def result_json(res: KSpaceResult) -> dict:
         "unitarity_residual": r.unitarity,
         "spread": f.spread,
         "spread_projective": f.spread_projective,
+        "spread_with_spatial_overlaps": f.spread_with_overlaps,
         "spread_units": "a² (a = conventional lattice constant), both spin-dependent WFs",
         "k_independent_possible": f.k_independence.possible,
         "optimisation": {"mode": f.mode, "iterations": f.iterations, "converged": f.converged},

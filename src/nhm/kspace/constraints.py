@@ -610,3 +610,22 @@ def tight_binding_characters(mesh: KMesh, model, band_index: int, site: SpinSite
         return np.array([psi.conj() @ model.symmetry_matrix(int(h), kc) @ psi for h in hs])
 
     return band_characters(mesh, site, band.text(), spatial, source={})
+
+
+def tight_binding_overlaps(mesh: KMesh, model, band_index: int) -> np.ndarray:
+    """|M_kb| = |⟨u_k|u_{k+b}⟩| of band ``band_index`` on the stencil of the mesh, (N, n_b).
+
+    Orbitals are orthonormal and centred on the atoms, so the cell-periodic overlap is the overlap of the
+    eigenvectors (for one atom per primitive cell the Bloch-sum convention only adds a global phase per k,
+    which |·| removes). Across a crossing where the energy-ordered band switches branch |M| drops to ~0.
+    """
+    if model.space_group != mesh.space_group:
+        raise InputError(f"the model is of space group {model.space_group}, the mesh of {mesh.space_group}")
+    p_to_conv = np.array([[float(x) for x in row] for row in mesh.p_to_conv])
+    k_conv = mesh.k_primitive @ p_to_conv.T
+    _, vecs = np.linalg.eigh(model.hamiltonian(k_conv))
+    if not 0 <= band_index < vecs.shape[-1]:
+        raise InputError(f"band index {band_index} out of range (the model has {vecs.shape[-1]} bands)")
+    c = vecs[:, :, band_index]
+    _, _, table = mesh.neighbours
+    return np.abs(np.einsum("ki,kni->kn", c.conj(), c[table]))

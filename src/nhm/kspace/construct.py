@@ -75,6 +75,13 @@ class SpinorField:
     converged: bool
     mode: Mode
     history: tuple[float, ...] = field(default=())
+    overlaps: np.ndarray | None = None  # |M_kb| of the spatial band on the stencil, if known
+
+    @cached_property
+    def spread_with_overlaps(self) -> float | None:
+        """Ω_P with the spatial overlaps, N⁻¹ Σ w_b (4 − 2|M_kb||tr F†F′|): the phase-free spread of the
+        spin-dependent WFs including their spatial part (None without Bloch functions)."""
+        return None if self.overlaps is None else spread(self.mesh, self.f, projective=True, overlaps=self.overlaps)
 
     @property
     def mesh(self) -> KMesh:
@@ -99,10 +106,15 @@ class SpinorField:
         return residuals(self.spaces, self.f_reference, self.f)
 
 
-def spread(mesh: KMesh, f: np.ndarray, *, projective: bool = False) -> float:
+def spread(mesh: KMesh, f: np.ndarray, *, projective: bool = False, overlaps: np.ndarray | None = None) -> float:
+    """N⁻¹ Σ_k Σ_b w_b (4 − 2 Re tr F(k)†F(k+b) M_kb), a² — the finite-difference spread of both
+    spin-dependent WFs whose Bloch spinors are F(k) times one spatial Bloch function; ``projective``
+    takes |·| instead of Re (the phase-free form); ``overlaps`` are |M_kb| = |⟨u_k|u_{k+b}⟩| of the
+    spatial band (N, n_b), so the spatial spread is included (default 1: a smooth spatial band)."""
     steps, w, table = mesh.neighbours
     ov = np.einsum("kab,knab->kn", f.conj(), f[table])  # tr F(k)† F(k+b)
-    per = 4.0 - 2.0 * (np.abs(ov) if projective else ov.real)
+    mag = 1.0 if overlaps is None else overlaps
+    per = 4.0 - 2.0 * mag * (np.abs(ov) if projective else ov.real)
     return max(float(np.sum(per * w[None, :]) / mesh.size), 0.0)  # ≥ 0; round-off can give −1e-15
 
 
@@ -285,20 +297,21 @@ def _interpolate(coarse: SpinorField, spaces: ConstraintSpaces) -> np.ndarray:
 
 
 def _relax(
-    spaces: ConstraintSpaces, f_reps: np.ndarray, mode: Mode, max_iter: int, tol: float
+    spaces: ConstraintSpaces, f_reps: np.ndarray, mode: Mode, max_iter: int, tol: float, overlaps: np.ndarray | None = None
 ) -> tuple[np.ndarray, int, bool, list[float]]:
     """Projective mode: first the smooth surrogate Σ w (4 − |tr F†F′|²) (its optimum does not depend
     on the start nearly as much: |tr| is not differentiable at the orthogonal jump bonds, and its
     relaxation freezes wherever it starts), then Ω_P itself from there."""
     if mode == "projective":
-        f_reps, it1, _, _ = _relax_once(spaces, f_reps, mode, max_iter, tol, smooth=True)
-        f_reps, it2, conv, hist = _relax_once(spaces, f_reps, mode, max_iter, tol, smooth=False)
+        f_reps, it1, _, _ = _relax_once(spaces, f_reps, mode, max_iter, tol, True, overlaps)
+        f_reps, it2, conv, hist = _relax_once(spaces, f_reps, mode, max_iter, tol, False, overlaps)
         return f_reps, it1 + it2, conv, hist
-    return _relax_once(spaces, f_reps, mode, max_iter, tol, smooth=False)
+    return _relax_once(spaces, f_reps, mode, max_iter, tol, False, overlaps)
 
 
 def _relax_once(
-    spaces: ConstraintSpaces, f_reps: np.ndarray, mode: Mode, max_iter: int, tol: float, smooth: bool
+    spaces: ConstraintSpaces, f_reps: np.ndarray, mode: Mode, max_iter: int, tol: float, smooth: bool,
+    overlaps: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int, bool, list[float]]:
     """Damped projected-polar iterations, all in the real 8-dimensional coordinates x = vec F: the
     stencil neighbours of a representative are fixed real 8×8 images of representatives (star
@@ -310,6 +323,8 @@ def _relax_once(
     a_nb = g[nb]  # (n_reps, n_b, 8, 8)
     r_nb = rho[nb]
     proj = spaces.projector
+    # per-bond weights w_b |M_kb| (the spatial overlaps enter the spread as bond strengths)
+    wk = np.broadcast_to(w[None, :], nb.shape) if overlaps is None else w[None, :] * overlaps[spaces.reps]
     damping = float(np.sum(w))
     history: list[float] = []
     converged = False
@@ -327,12 +342,12 @@ def _relax_once(
                 ok = mag > 1e-12
                 safe = np.where(ok, mag, 1.0)
                 om_re, om_im = np.where(ok, re / safe, 1.0), np.where(ok, -im / safe, 0.0)
-            wr, wi = w[None, :] * om_re, w[None, :] * om_im
+            wr, wi = wk * om_re, wk * om_im
             t_re = np.einsum("kn,kni->ki", wr, neigh[..., :4]) - np.einsum("kn,kni->ki", wi, neigh[..., 4:])
             t_im = np.einsum("kn,kni->ki", wr, neigh[..., 4:]) + np.einsum("kn,kni->ki", wi, neigh[..., :4])
             target = np.concatenate([t_re, t_im], axis=1)
         else:
-            target = np.einsum("n,kni->ki", w, neigh)
+            target = np.einsum("kn,kni->ki", wk, neigh)
         t = unvec(np.einsum("kij,kj->ki", proj, target + damping * x))
         det = np.abs(t[:, 0, 0] * t[:, 1, 1] - t[:, 0, 1] * t[:, 1, 0])
         good = det > 1e-10 * np.maximum(np.sum(np.abs(t) ** 2, axis=(1, 2)) / 2, 1e-300)
@@ -349,7 +364,7 @@ def _relax_once(
         if change < tol:
             converged = True
             break
-    history.append(spread(mesh, propagate(spaces, f_reps), projective=(mode == "projective")))
+    history.append(spread(mesh, propagate(spaces, f_reps), projective=(mode == "projective"), overlaps=overlaps))
     return f_reps, it, converged, history
 
 
@@ -500,6 +515,7 @@ def build_field(
     random_starts: int = 4,
     seed: int = 0,
     rebuild=None,
+    overlaps=None,
 ) -> SpinorField:
     """The optimally smooth symmetric, time-reversal-adapted field F(k) for the band characters ``chars``.
 
@@ -507,7 +523,10 @@ def build_field(
     coarsest mesh (no coarser valid mesh, or no ``rebuild``) relax from several starts — the projected
     identity, the spectral start of ``mode``, ``random_starts`` random symmetric fields — and keep the
     smallest spread; on each finer mesh relax from the trilinear interpolation of the coarser optimum.
-    ``rebuild(mesh) -> BandCharacters`` recomputes the characters on a coarser mesh.
+    ``rebuild(mesh) -> BandCharacters`` recomputes the characters on a coarser mesh. ``overlaps(mesh) ->
+    (N, n_b)`` gives |M_kb| = |⟨u_k|u_{k+b}⟩| of the spatial band on the stencil (where its Bloch functions
+    are known, e.g. a tight-binding band): the spread then includes the spatial overlaps, so a bond where
+    the spatial band itself switches branch (|M| ≈ 0) costs F nothing to jump across.
     """
     if mode not in ("projective", "plain"):
         raise InputError(f"mode must be 'projective' or 'plain', got {mode!r}")
@@ -515,6 +534,9 @@ def build_field(
     kind = k_independent(chars)
     rng = np.random.default_rng(seed)
     projective = mode == "projective"
+    m_kb = None if overlaps is None else np.asarray(overlaps(chars.mesh), dtype=float)
+    if m_kb is not None and m_kb.shape != chars.mesh.neighbours[2].shape:
+        raise InputError(f"overlaps must have shape {chars.mesh.neighbours[2].shape} (mesh points × stencil bonds), got {m_kb.shape}")
     if kind.possible:
         f_reps, iters, conv, hist = _initial(spaces, kind, rng), 0, True, [0.0]
     else:
@@ -523,7 +545,7 @@ def build_field(
         if coarse_mesh is not None:
             coarse = build_field(
                 rebuild(coarse_mesh), mode=mode, max_iter=max_iter, tol=tol, random_starts=random_starts,
-                seed=seed, rebuild=rebuild,
+                seed=seed, rebuild=rebuild, overlaps=overlaps,
             )
             starts.append(_interpolate(coarse, spaces))
         else:
@@ -535,7 +557,7 @@ def build_field(
         best = None
         iters = 0
         for st in starts:
-            fr, it, conv_i, hist_i = _relax(spaces, st, mode, max_iter, tol)
+            fr, it, conv_i, hist_i = _relax(spaces, st, mode, max_iter, tol, m_kb)
             iters += it
             value = hist_i[-1]
             if best is None or value < best[0] - 1e-12:
@@ -548,7 +570,7 @@ def build_field(
     else:
         ph = np.ones(chars.mesh.size, dtype=complex)
     f = ph[:, None, None] * f_ref
-    return SpinorField(spaces, f, f_ref, ph, kind, iters, conv, mode, tuple(hist))
+    return SpinorField(spaces, f, f_ref, ph, kind, iters, conv, mode, tuple(hist), m_kb)
 
 
 __all__ = ["Residuals", "SpinorField", "build_field", "field_from_function", "illustrative_texture", "propagate", "residuals", "spread", "synchronize_phases"]
