@@ -320,6 +320,19 @@ def _candidates(mesh: KMesh) -> tuple[list[_Candidate], np.ndarray]:
     return out, cart
 
 
+def voronoi_cells(mesh: KMesh) -> np.ndarray:
+    """(N,) name of the nearest point of symmetry of every mesh point (its Voronoi cell; ties go to the
+    larger little co-group, then to Bilbao's order), for reports."""
+    cands, cart = _candidates(mesh)
+    orders = np.array([c.order for c in cands])
+    ranks = np.array([c.rank for c in cands])
+    cell = np.empty(mesh.size, dtype=object)
+    for m in mesh.representatives:
+        d = np.round(np.linalg.norm(cart - mesh.k_cartesian[int(m)], axis=1), 9)
+        cell[mesh.star_rep == m] = cands[int(np.lexsort((ranks, -orders, d))[0])].name
+    return cell
+
+
 def model_band_characters(mesh: KMesh, band: BandSymmetry, site: SpinSiteRepresentation) -> BandCharacters:
     """λ of the model band (Voronoi assembly of the irreps at the points of symmetry; module docstring).
 
@@ -344,17 +357,14 @@ def model_band_characters(mesh: KMesh, band: BandSymmetry, site: SpinSiteReprese
     table, _, _ = g.multiplication
     n_ops = g.order
     bits = (1 << np.arange(n_ops)).astype(np.int64)
-    cell = np.empty(mesh.size, dtype=object)
+    cell = voronoi_cells(mesh)
     chosen: dict[int, _Candidate] = {}
     for m in mesh.representatives:
         m = int(m)
-        mask_m = int(np.sum(bits[mesh.cogroup_mask[:, m]]))
-        d = np.linalg.norm(cart - mesh.k_cartesian[m], axis=1)
-        # the Voronoi cell (any point), for reports
-        cell_idx = int(np.lexsort((ranks, -orders, np.round(d, 9)))[0])
-        cell[mesh.star_rep == m] = cands[cell_idx].name
         if mesh.cogroup_order[m] == 1:
             continue
+        mask_m = int(np.sum(bits[mesh.cogroup_mask[:, m]]))
+        d = np.linalg.norm(cart - mesh.k_cartesian[m], axis=1)
         ok = (masks & mask_m) == mask_m
         dd = np.where(ok, np.round(d, 9), np.inf)
         best = int(np.lexsort((ranks, -orders, dd))[0])
@@ -609,7 +619,7 @@ def tight_binding_characters(mesh: KMesh, model, band_index: int, site: SpinSite
         psi = v[:, band_index]
         return np.array([psi.conj() @ model.symmetry_matrix(int(h), kc) @ psi for h in hs])
 
-    return band_characters(mesh, site, band.text(), spatial, source={})
+    return band_characters(mesh, site, band.text(), spatial, cell=voronoi_cells(mesh), source={})
 
 
 def tight_binding_overlaps(mesh: KMesh, model, band_index: int) -> np.ndarray:
