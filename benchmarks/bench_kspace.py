@@ -1,6 +1,10 @@
 """Benchmark: k-space magnetism of the bcc superconducting-band type (GM1+, H1+, P1, N2+) on 2a.
 
-    .venv/bin/python benchmarks/bench_kspace.py [--quick]
+    .venv/bin/python benchmarks/bench_kspace.py [--quick] [--tb]
+
+``--tb``: the superconducting top band of the bcc s+d Slater–Koster model (nhm.bands.tightbinding.
+bcc_sd_model) instead of the Voronoi model band; characters from its Bloch states, spatial overlaps in
+the spread (the column Ω_M).
 
 Prints, for meshes 8³, 16³, 24³, 32³: the time for constraints plus optimisation, the residuals, the
 spreads Ω (M = 1, phase-synchronised) and Ω_P (spin frame), the jump bonds, and the WF decay fit; then
@@ -27,21 +31,38 @@ from nhm.kspace.wannier import decay_fit, wannier_functions  # noqa: E402
 
 def main() -> None:
     meshes = (8, 16) if "--quick" in sys.argv else (8, 16, 24, 32)
-    band = BandSymmetry(229, {"GM": ("GM1+",), "H": ("H1+",), "P": ("P1",), "N": ("N2+",)})
     site = spin_site_representation(229, wyckoff_position(229, "a"), "-E1g@2a")
     make_mesh(229, 4)  # warm the group-theory caches
+    if "--tb" in sys.argv:
+        from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND as B
+        from nhm.bands.tightbinding import bcc_sd_model
+        from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
 
-    def rebuild(m):
-        return model_band_characters(m, band, site)
+        model = bcc_sd_model()
+        band = model_band_symmetry(model, B)
 
-    print(f"band {band.text()} on 2a of Im-3m, spin-dependent WFs {site.label}")
-    header = f"{'mesh':>5} {'time/s':>7} {'resid.':>8} {'TR res.':>8} {'Ω (a²)':>8} {'Ω_P (a²)':>9} {'jumps':>12} {'forced':>6} {'decay':>10} {'fit':>22}"
+        def rebuild(m):
+            return tight_binding_characters(m, model, B, site)
+
+        def overlaps(m):
+            return tight_binding_overlaps(m, model, B)
+
+        print(f"top band of the bcc s+d model: {band.text()}, spin-dependent WFs {site.label}")
+    else:
+        band = BandSymmetry(229, {"GM": ("GM1+",), "H": ("H1+",), "P": ("P1",), "N": ("N2+",)})
+
+        def rebuild(m):
+            return model_band_characters(m, band, site)
+
+        overlaps = None
+        print(f"band {band.text()} on 2a of Im-3m (Voronoi model band), spin-dependent WFs {site.label}")
+    header = f"{'mesh':>5} {'time/s':>7} {'resid.':>8} {'TR res.':>8} {'Ω (a²)':>8} {'Ω_P (a²)':>9} {'Ω_M (a²)':>9} {'jumps':>12} {'forced':>6} {'decay':>10} {'fit':>22}"
     print(header)
     print("-" * len(header))
     last = None
     for n in meshes:
         t0 = time.perf_counter()
-        field = build_field(rebuild(make_mesh(229, n)), rebuild=rebuild)
+        field = build_field(rebuild(make_mesh(229, n)), rebuild=rebuild, overlaps=overlaps)
         elapsed = time.perf_counter() - t0
         r = field.residuals
         jr = jump_report(field)
@@ -56,7 +77,7 @@ def main() -> None:
             desc = fit.better
         print(
             f"{n:>4}³ {elapsed:7.2f} {max(r.constraint, r.star):8.1e} {r.time_reversal:8.1e} {field.spread:8.3f} "
-            f"{field.spread_projective:9.3f} {jr.jumps:>5}/{jr.bonds:<6} {jr.forced:>6} {fit.better:>10} {desc:>22}"
+            f"{field.spread_projective:9.3f} {field.spread_with_overlaps or float('nan'):9.3f} {jr.jumps:>5}/{jr.bonds:<6} {jr.forced:>6} {fit.better:>10} {desc:>22}"
         )
         last = (n, elapsed, jr)
     assert last is not None
