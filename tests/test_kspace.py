@@ -485,3 +485,23 @@ def test_optimising_with_the_spatial_overlaps_lowers_the_total_spread(sd_field):
     plain = build_field(sd_field.characters)  # same band and mesh, spread without |M_kb|
     total_plain = spread(plain.mesh, plain.f, projective=True, overlaps=sd_field.overlaps)
     assert sd_field.spread_with_overlaps < total_plain - 1e-6
+
+
+def test_real_space_wannier_functions_of_the_model_are_symmetry_and_time_reversal_adapted(sd_field):
+    """The definition itself, in real space: P(a) w_m = Σ ρ(a)_{m'm} w_m'(· − R_a) for every coset
+    representative, T w_m = Σ τ_{m'm} w_m', orthonormal — on the orbitals of the s+d model."""
+    import dataclasses
+
+    from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND, bcc_sd_model
+    from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+
+    model = bcc_sd_model()
+    wf = model_wannier_functions(sd_field, model, BCC_SD_SUPERCONDUCTING_BAND)
+    assert wf.band_residual < 1e-10  # the gauge-fixed vectors are the band's Bloch states
+    ch = check_model_wannier(wf, sd_field, model)
+    assert ch.symmetry < TOL and ch.time_reversal < TOL and ch.orthonormality < TOL
+    # control: the k-independent spinors F = 1 cannot make this band's WFs symmetry-adapted
+    ones = np.broadcast_to(np.eye(2, dtype=complex), sd_field.f.shape).copy()
+    const = dataclasses.replace(sd_field, f=ones, f_reference=ones)
+    bad = check_model_wannier(model_wannier_functions(const, model, BCC_SD_SUPERCONDUCTING_BAND), const, model)
+    assert bad.symmetry > 0.01 and bad.orthonormality < TOL

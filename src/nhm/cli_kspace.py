@@ -160,6 +160,15 @@ def kspace(
         characters=characters, overlaps=overlaps,
     )
     data = result_json(res)
+    if tb is not None:  # the WFs on the model's orbitals, checked in real space against their definition
+        from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+
+        wf = model_wannier_functions(res.field, tb[0], tb[1])
+        ch = check_model_wannier(wf, res.field, tb[0])
+        data["wannier_real_space"] = {
+            "symmetry_residual": ch.symmetry, "time_reversal_residual": ch.time_reversal,
+            "orthonormality_residual": ch.orthonormality, "bloch_state_residual": wf.band_residual,
+        }
     _print_summary(res, data)
     if plot:
         paths = _write_plots(res, plot, dispersion)
@@ -195,6 +204,9 @@ def _print_summary(res, data: dict) -> None:
         ("spread Ω_P (spin frame, a²)", f"{data['spread_projective']:.4f}"),
         *([("spread with spatial overlaps |M_kb| (a²)", f"{data['spread_with_spatial_overlaps']:.4f}")]
           if data["spread_with_spatial_overlaps"] is not None else []),
+        *([("real-space WFs: P(a)w = ρ(a)w, Tw = τw (max dev.)",
+            f"{max(data['wannier_real_space']['symmetry_residual'], data['wannier_real_space']['time_reversal_residual']):.1e}")]
+          if "wannier_real_space" in data else []),
         ("jump bonds (forced)", f"{data['jumps']['jumps']} ({data['jumps']['forced']}) of {data['jumps']['bonds']}"),
         ("WF decay", f"{data['decay_fit']['better']}"),
     ]

@@ -136,3 +136,116 @@ def decay_fit(data: WannierData) -> DecayFit:
 
 
 __all__ = ["DecayFit", "WannierData", "decay_fit", "wannier_functions", "Fraction"]
+
+
+# ----------------------------------------------------------------------------- the WFs of a tight-binding band, in real space
+
+
+@dataclass(frozen=True)
+class ModelWannierFunctions:
+    """The two spin-dependent WFs w_m (home cell) of one band of a one-atom tight-binding model.
+
+    ``coefficients[m, n, i, s]``: weight of orbital i (model order) with spin s on the atom at the lattice
+    vector ``lattice_index[n]`` (integer primitive coordinates, BvK cell, row-major like the mesh):
+    w_m = Σ_{R,i,s} W_m(R, i, s) φ_i(r − R − q) u_s, W_m(R) = N⁻¹ Σ_k e^{2πik·R} F_sm(k) c_i(k), with the
+    spatial Bloch functions c(k) in the gauge of the constraints (star images P(b)c/c_b(k), time
+    reversal c(−k) = c(k)*), so that the WFs are symmetry-adapted exactly (checks below).
+    """
+
+    divisions: tuple[int, int, int]
+    lattice_index: np.ndarray  # (N, 3)
+    coefficients: np.ndarray  # (2, N, n_orb, 2)
+    band_residual: float  # max ‖H c − ε c‖ of the gauge-fixed Bloch vectors (they are the band's states)
+
+
+def model_wannier_functions(field: SpinorField, model, band_index: int) -> ModelWannierFunctions:
+    """Real-space spin-dependent WFs of band ``band_index`` of ``model`` (one atom per primitive cell) with
+    the Bloch spinors of ``field`` (its reference gauge). Raises ValueError for more than one atom."""
+    mesh = field.mesh
+    if len(model.positions) != 1:
+        raise ValueError("model_wannier_functions needs one atom per primitive cell")
+    site = field.characters.site
+    lam_g = field.characters.lam_gamma
+    p_to_conv = np.array([[float(x) for x in row] for row in mesh.p_to_conv])
+    k_conv = mesh.k_primitive @ p_to_conv.T
+    energies, vecs = np.linalg.eigh(model.hamiltonian(k_conv))
+    c = np.zeros((mesh.size, model.size), dtype=complex)
+
+    def gauge(b: int, k_src: np.ndarray, k_img: np.ndarray) -> complex:  # c_b(k) = λ^Γ(b) s(b) e^{−2πi (bk)·R_b}
+        return complex(lam_g[b] * site.s[b] * np.exp(-2j * np.pi * k_img @ site.shift[b]))
+
+    for m in field.spaces.reps:
+        m = int(m)
+        v = vecs[m, :, band_index]
+        if mesh.partner_rep[m] == m:  # −k in the star: fix the phase so that P(b)φ_k = c_b φ_k* (b: k → −k)
+            b = int(mesh.star_op[mesh.minus[m]])
+            pv = model.symmetry_matrix(b, k_conv[m]) @ v
+            mu = np.vdot(v.conj(), pv)
+            target = gauge(b, k_conv[m], k_conv[mesh.minus[m]])
+            v = v * np.exp(0.5j * (np.angle(target) - np.angle(mu)))
+        c[m] = v
+    direct = np.nonzero(~mesh.time_reversed)[0]
+    for p in direct:
+        rep, b = int(mesh.star_rep[p]), int(mesh.star_op[p])
+        if p != rep:
+            c[p] = model.symmetry_matrix(b, k_conv[rep]) @ c[rep] / gauge(b, k_conv[rep], k_conv[p])
+    rev = np.nonzero(mesh.time_reversed)[0]
+    c[rev] = c[mesh.minus[rev]].conj()
+    h = model.hamiltonian(k_conv)
+    resid = float(np.max(np.linalg.norm(np.einsum("kij,kj->ki", h, c) - energies[:, band_index, None] * c, axis=1)))
+    f = field.f_reference  # F[k, s, m]
+    psi = np.einsum("ki,ksm->kmis", c, f)  # (N, m, i, s)
+    n = mesh.divisions
+    grid = psi.reshape(*n, 2, model.size, 2)
+    w = np.fft.ifftn(grid, axes=(0, 1, 2))  # N⁻¹ Σ_j e^{+2πi j·R/n}
+    coeff = np.moveaxis(w.reshape(-1, 2, model.size, 2), 1, 0)
+    return ModelWannierFunctions(n, mesh.indices.copy(), coeff, resid)
+
+
+@dataclass(frozen=True)
+class ModelWannierChecks:
+    symmetry: float  # max |P(a) w_m − Σ_m' ρ(a)_{m'm} w_m'(· − R_a)| over all coset representatives a
+    time_reversal: float  # max |T w_m − Σ_m' τ_{m'm} w_m'|, τ = −iσ_y
+    orthonormality: float  # max |⟨w_m(· − R)|w_m'⟩ − δ_RR' δ_mm'|
+
+
+def check_model_wannier(wf: ModelWannierFunctions, field: SpinorField, model) -> ModelWannierChecks:
+    """The defining properties of symmetry-adapted, time-reversal-adapted spin-dependent WFs, checked on
+    the coefficients in real space (independent of the k-space constraint algebra)."""
+    from nhm.kspace.spin import SIGMA_Y
+
+    mesh = field.mesh
+    g = mesh.group
+    site = field.characters.site
+    n = np.array(wf.divisions)
+    p = np.array([[float(x) for x in row] for row in primitive_transform(mesh.space_group)])
+    p_inv = np.linalg.inv(p)
+    idx = wf.lattice_index
+    w = wf.coefficients  # (2, N, i, s)
+    sym = 0.0
+    for a, op in enumerate(g.operations):
+        rot_p = np.rint(p_inv @ np.array(op.rotation, dtype=float) @ p).astype(int)
+        shift_p = np.rint(p_inv @ site.shift[a]).astype(int)
+        d = model.symmetry_matrix(a, np.zeros(3))  # orbital rotation (one atom: no permutation, no phase at k = 0)
+        s = g.lifts[a]
+        rho = site.s[a] * s
+        target = (idx @ rot_p.T + shift_p) % n  # αR + R_a
+        t_index = (target[:, 0] * n[1] + target[:, 1]) * n[2] + target[:, 2]
+        moved = np.zeros_like(w)
+        moved[:, t_index] = np.einsum("ji,ts,mnis->mnjt", d, s, w)
+        back = (idx @ rot_p.T) % n  # αR: where the partners sit before the shift R_a
+        b_index = (back[:, 0] * n[1] + back[:, 1]) * n[2] + back[:, 2]
+        expected = np.zeros_like(w)
+        expected[:, t_index] = np.einsum("pm,pnis->mnis", rho, w[:, b_index])
+        sym = max(sym, float(np.max(np.abs(moved - expected))))
+    tau = -1j * SIGMA_Y
+    tw = np.einsum("st,mnit->mnis", tau, w.conj())  # T = −iσ_y K on spin, orbitals real
+    tr = float(np.max(np.abs(tw - np.einsum("pm,pnis->mnis", tau, w))))
+    # ⟨w_m(· − R)|w_m'⟩ = Σ_R' W_m(R' − R)* W_m'(R'): a circular correlation over the BvK cell
+    grid = w.reshape(2, *wf.divisions, -1)
+    ft = np.fft.fftn(grid, axes=(1, 2, 3))
+    corr = np.fft.ifftn(np.einsum("mxyzo,pxyzo->mpxyz", ft.conj(), ft), axes=(2, 3, 4))
+    ident = np.zeros_like(corr)
+    ident[0, 0, 0, 0, 0] = ident[1, 1, 0, 0, 0] = 1
+    orth = float(np.max(np.abs(corr - ident)))
+    return ModelWannierChecks(sym, tr, orth)
