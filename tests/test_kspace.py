@@ -505,3 +505,24 @@ def test_real_space_wannier_functions_of_the_model_are_symmetry_and_time_reversa
     const = dataclasses.replace(sd_field, f=ones, f_reference=ones)
     bad = check_model_wannier(model_wannier_functions(const, model, BCC_SD_SUPERCONDUCTING_BAND), const, model)
     assert bad.symmetry > 0.01 and bad.orthonormality < TOL
+
+
+def test_atom_off_the_origin_needs_the_phase_of_r_a():
+    """Pm-3m, atom at 1b = (½,½,½): a q = q + R_a with R_a ≠ 0, so λ carries e^{2πi(αk)·R_a} (the factor
+    science.md §4 omits). The s band (GM1+, M4+, R2-, X3-) is usual there; its constant-F WFs on the
+    model's orbitals are symmetry-adapted in real space only with that factor."""
+    from nhm.bands.tightbinding import model_from_wyckoff
+    from nhm.kspace.constraints import model_band_symmetry
+    from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+
+    model = model_from_wyckoff(221, "b", ["s"], {"sss": (-1.0, -0.2)})
+    band = model_band_symmetry(model, 0)
+    assert band.irreps == {"GM": ("GM1+",), "M": ("M4+",), "R": ("R2-",), "X": ("X3-",)}
+    w = wyckoff_position(221, "b")
+    assert classify(band, [w]).verdict == "usual"
+    site = spin_site_representation(221, w, "-E1g")
+    assert np.abs(site.shift).max() > 0
+    f = build_field(tight_binding_characters(make_mesh(221, 4), model, 0, site))
+    assert f.k_independence.possible and f.spread < 1e-12
+    ch = check_model_wannier(model_wannier_functions(f, model, 0), f, model)
+    assert max(ch.symmetry, ch.time_reversal, ch.orthonormality) < TOL
