@@ -526,3 +526,28 @@ def test_atom_off_the_origin_needs_the_phase_of_r_a():
     assert f.k_independence.possible and f.spread < 1e-12
     ch = check_model_wannier(model_wannier_functions(f, model, 0), f, model)
     assert max(ch.symmetry, ch.time_reversal, ch.orthonormality) < TOL
+
+
+_spec_text = st.one_of(
+    st.text(alphabet="bcfsp:0123456789,+-GMHNPXRAKLΓ ;tbd", max_size=30),
+    st.builds(lambda a, b: f"{a}:{b}", st.sampled_from(["bcc", "fcc", "sc", "p3", "229", "221:a", "143:a", "tb", "229:q"]),
+              st.text(alphabet="GMHNPXRALK0123456789+-,: ", max_size=25)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_spec_text)
+def test_model_specs_parse_or_fail_cleanly(spec):
+    """Any text given as MATERIAL_OR_MODEL is a model band, a tight-binding model, 'not a model' (None:
+    a material), or one InputError — never another exception."""
+    from nhm.cli_kspace import parse_model, parse_tight_binding
+    from nhm.errors import NhmError
+
+    for parse in (parse_tight_binding, parse_model):
+        try:
+            out = parse(spec)
+        except NhmError:
+            continue
+        if out is not None and parse is parse_model:
+            band, w = out
+            assert band.space_group == w.space_group
