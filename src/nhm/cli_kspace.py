@@ -118,8 +118,8 @@ def band_of_material(material: str):
 
 
 def kspace(
-    material_or_model: Annotated[str, typer.Argument(help="A model band ('bcc:GM1+,H1+,P1,N2+', '229:a:GM:GM1+ H:H1+ P:P1 N:N2+') or a material.")],
-    mesh: Annotated[int, typer.Option(help="n of the Γ-centred n×n×n mesh (primitive basis); must contain every point of symmetry.")] = 16,
+    material_or_model: Annotated[str, typer.Argument(help="A model band ('bcc:GM1+,H1+,P1,N2+', '229:2a:GM1+,H1+,P1,N2+'), a tight-binding band ('tb:bcc-sd[:BAND]') or a material ('Nb', a CIF).")],
+    mesh: Annotated[int | None, typer.Option(help="n of the Γ-centred n×n×n mesh (primitive basis); must contain every point of symmetry. Default: the admissible n nearest to 16 from above.")] = None,
     site: Annotated[str | None, typer.Option(help="Double-valued site representation of the spin-dependent WFs (default: the classifier's first).")] = None,
     allow_usual: Annotated[bool, typer.Option("--allow-usual", help="Also run for a usual band (its F is constant).")] = False,
     mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
@@ -129,7 +129,7 @@ def kspace(
     """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
     from nhm.kspace.analysis import result_json, run_kspace
 
-    if mesh < 1:
+    if mesh is not None and mesh < 1:
         raise InputError(f"--mesh must be a positive integer, got {mesh}")
     tb = parse_tight_binding(material_or_model)
     parsed = parse_model(material_or_model) if tb is None else None
@@ -155,6 +155,10 @@ def kspace(
     else:
         band, centre, found = band_of_material(material_or_model)
         site_name = site or found
+    if mesh is None:
+        from nhm.kspace.mesh import default_divisions
+
+        mesh = default_divisions(band.space_group)
     res = run_kspace(
         band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode,
         characters=characters, overlaps=overlaps,

@@ -181,6 +181,22 @@ class KMesh:
         return _shells(self)
 
 
+def mesh_step(space_group_number: int) -> int:
+    """The smallest n such that the n×n×n mesh holds every point of symmetry of the group (the lcm of
+    the denominators of their primitive coordinates): admissible meshes are the multiples of it."""
+    need = 1
+    for pt in points_of_symmetry(space_group(space_group_number).number):
+        for x in pt.primitive:
+            need = lcm(need, x.denominator)
+    return need
+
+
+def default_divisions(space_group_number: int, target: int = 16) -> int:
+    """The admissible n nearest to ``target`` from above (16 for cubic groups, 18 for hexagonal ones)."""
+    step = mesh_step(space_group_number)
+    return step * max(1, -(-target // step))
+
+
 def make_mesh(space_group_number: int, divisions: int | tuple[int, int, int], lattice: np.ndarray | None = None) -> KMesh:
     """The Γ-centred mesh ``divisions`` (n or (n1, n2, n3)) of the BCS primitive cell, with its tables.
 
