@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: fit an s + p + d Slater–Koster model (bcc, two shells) to GPAW's Nb levels at GM, H, N, P.
 
     .venv/bin/python benchmarks/fit_nb.py [--path]

@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
 """Slater–Koster fits to levels at the points of symmetry: self-consistency, bad labels, Nb (slow)."""
 
 from __future__ import annotations

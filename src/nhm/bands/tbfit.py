@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
 """Fit a Slater–Koster model (:mod:`nhm.bands.tightbinding`) to levels at the points of symmetry.
 
 Targets are (energy, BCS irrep label) per point of symmetry, typically DFT levels relative to E_F.
@@ -22,12 +21,16 @@ and carry the targets' zero, and the fitted model reproduces the target energies
 Regularisation. Levels at four or five points rarely determine 20-odd parameters; a Tikhonov term
 λ (θ − θ_initial) picks, among equally good fits, the one nearest the start (stage 1); stage 2 repeats
 the fit without it, from the stage-1 result, to remove its bias on the levels.
+
+Limits. A label carried by a single multiplet built from one orbital shell (e.g. GM3+, H5+, P3 of
+bcc d) has an energy linear in the parameters, so such levels can obey linear sum rules that no
+parameter values break: then the rms has a floor (bcc, two shells: tests/test_tbfit.py, Nb).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -53,14 +56,20 @@ _RANK_TOL = 0.5  # eigenvalues of a projector are 0 or 1
 WINDOW_MARGIN_EV = 0.1  # unmatched levels are pushed this far beyond the window, not left on its edge
 
 
+def _angular_momenta(orbitals: Sequence[str]) -> list[int]:
+    ls = set()
+    for item in orbitals:
+        for n in SHELL_ORBITALS.get(item, (item,)):
+            if n not in ORBITALS:
+                raise InputError(f"unknown orbital {n!r} (use s, p, d or one of {', '.join(ORBITALS)})")
+            ls.add(ORBITALS[n][0])
+    return sorted(ls)
+
+
 def sk_parameter_names(orbitals: Sequence[str]) -> tuple[str, ...]:
     """The Slater–Koster integrals ("sss", "sps", ...) that couple the given orbital shells."""
-    ls = sorted({ORBITALS[n][0] for item in orbitals for n in SHELL_ORBITALS.get(item, (item,)) if n in ORBITALS})
+    ls = _angular_momenta(orbitals)
     return tuple(f"{_L[a]}{_L[b]}{_BONDS[m]}" for i, a in enumerate(ls) for b in ls[i:] for m in range(min(a, b) + 1))
-
-
-def _onsite_names(orbitals: Sequence[str]) -> tuple[str, ...]:
-    return tuple(_L[l] for l in sorted({ORBITALS[n][0] for item in orbitals for n in SHELL_ORBITALS.get(item, (item,))}))
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class FitResult:
     success: bool
     intruders: tuple[BlochLevel, ...] = ()
     message: str = ""
-    window: tuple[float, float] | None = field(default=None)
+    window: tuple[float, float] | None = None
 
     def table(self) -> str:
         """The per-level table as text (point, irrep, target, model, error; eV)."""
@@ -265,11 +274,13 @@ def fit_to_levels(
     hoppings scaled by ``_RESTART_SCALES``), the best kept. Raises InputError for a target label the
     model cannot produce (or more targets of a label than the model has levels of it).
     """
+    if shells < 1:
+        raise InputError(f"shells = {shells}: at least one neighbour shell is needed")
     want = _targets(space_group, target_levels, window)
     points = list(dict.fromkeys(p for p, _ in want))
     want = {key: es for key, es in want.items() if key[1]}
     names = sk_parameter_names(orbitals)
-    onsite_names = _onsite_names(orbitals)
+    onsite_names = tuple(_L[l] for l in _angular_momenta(orbitals))
     blocks = _blocks(space_group, wyckoff_letter, orbitals, names, shells, lattice, points)
     count = {(b.point, b.label): b.matrices.shape[1] // b.dimension for b in blocks}
     for (point, label), es in want.items():
