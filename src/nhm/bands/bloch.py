@@ -35,6 +35,7 @@ import numpy as np
 
 from nhm.crystal.setting import primitive_transform
 from nhm.errors import GroupTheoryError
+from nhm.groups.exact import inverse
 from nhm.groups.irreps import little_group, normalize_k_name
 from nhm.groups.kpoints import conventional_to_primitive_k
 from nhm.groups.seitz import Vec3
@@ -143,21 +144,6 @@ class PrimitiveLittleGroup:
     g0: np.ndarray  # (n, 3) int
 
 
-def _frac_matrix_inverse(m: tuple[tuple[Fraction, ...], ...]) -> list[list[Fraction]]:
-    """Exact inverse of a 3x3 matrix of Fractions (Gauss-Jordan)."""
-    a = [[Fraction(x) for x in row] + [Fraction(int(i == j)) for j in range(3)] for i, row in enumerate(m)]
-    for col in range(3):
-        piv = next(r for r in range(col, 3) if a[r][col] != 0)
-        a[col], a[piv] = a[piv], a[col]
-        p = a[col][col]
-        a[col] = [x / p for x in a[col]]
-        for r in range(3):
-            if r != col and a[r][col] != 0:
-                f = a[r][col]
-                a[r] = [x - f * y for x, y in zip(a[r], a[col])]
-    return [row[3:] for row in a]
-
-
 def _matmul(a: Sequence[Sequence[Fraction]], b: Sequence[Sequence[Fraction]]) -> list[list[Fraction]]:
     return [[sum((Fraction(a[i][k]) * b[k][j] for k in range(3)), Fraction(0)) for j in range(3)] for i in range(3)]
 
@@ -176,7 +162,7 @@ def primitive_operations(space_group: int, k_name: str) -> PrimitiveLittleGroup:
     lg = little_group(space_group, k_name)
     g = sg_of(space_group)
     p = primitive_transform(space_group)
-    p_inv = _frac_matrix_inverse(p)
+    p_inv = inverse(p)
     k_p = conventional_to_primitive_k(space_group, lg.k)
     rots, trans, g0 = [], [], []
     for i in lg.indices:

@@ -24,6 +24,7 @@ import numpy as np
 
 from nhm.crystal.setting import primitive_transform
 from nhm.errors import InputError
+from nhm.groups.exact import inverse
 from nhm.groups.kpoints import points_of_symmetry
 from nhm.groups.seitz import Vec3
 from nhm.groups.spacegroup import SpaceGroup, space_group
@@ -37,18 +38,8 @@ def _frac_array(m) -> np.ndarray:
 
 
 def _frac_inverse(m: np.ndarray) -> np.ndarray:
-    """Exact inverse of a 3×3 matrix of Fractions (Gauss–Jordan)."""
-    a = [[Fraction(x) for x in row] + [Fraction(int(i == j)) for j in range(3)] for i, row in enumerate(m)]
-    for c in range(3):
-        p = next(r for r in range(c, 3) if a[r][c] != 0)
-        a[c], a[p] = a[p], a[c]
-        piv = a[c][c]
-        a[c] = [x / piv for x in a[c]]
-        for r in range(3):
-            if r != c and a[r][c] != 0:
-                f = a[r][c]
-                a[r] = [x - f * y for x, y in zip(a[r], a[c])]
-    return np.array([row[3:] for row in a], dtype=object)
+    """Exact inverse of a matrix of Fractions, as an object array."""
+    return np.array(inverse(m.tolist()), dtype=object)
 
 
 def _as_int(m: np.ndarray, what: str) -> np.ndarray:
@@ -181,14 +172,16 @@ class KMesh:
         return _shells(self)
 
 
+def _axis_steps(space_group_number: int) -> tuple[int, int, int]:
+    """Per primitive axis, the lcm of the denominators of the points of symmetry's coordinates."""
+    pts = points_of_symmetry(space_group(space_group_number).number)
+    return tuple(lcm(1, *(pt.primitive[a].denominator for pt in pts)) for a in range(3))  # type: ignore[return-value]
+
+
 def mesh_step(space_group_number: int) -> int:
     """The smallest n such that the n×n×n mesh holds every point of symmetry of the group (the lcm of
     the denominators of their primitive coordinates): admissible meshes are the multiples of it."""
-    need = 1
-    for pt in points_of_symmetry(space_group(space_group_number).number):
-        for x in pt.primitive:
-            need = lcm(need, x.denominator)
-    return need
+    return lcm(*_axis_steps(space_group_number))
 
 
 def default_divisions(space_group_number: int, target: int = 16) -> int:
@@ -229,14 +222,13 @@ def make_mesh(space_group_number: int, divisions: int | tuple[int, int, int], la
             f"{g.number}: use divisions related by the group's symmetry (e.g. equal ones)"
         )
     # (ii) points of symmetry on the mesh
-    missing = []
-    need = [1, 1, 1]
-    for pt in points_of_symmetry(g.number):
-        for a in range(3):
-            need[a] = lcm(need[a], pt.primitive[a].denominator)
-        if any((x * ni).denominator != 1 for x, ni in zip(pt.primitive, div)):
-            missing.append(f"{pt.name} = ({', '.join(str(x) for x in pt.primitive)})")
+    missing = [
+        f"{pt.name} = ({', '.join(str(x) for x in pt.primitive)})"
+        for pt in points_of_symmetry(g.number)
+        if any((x * ni).denominator != 1 for x, ni in zip(pt.primitive, div))
+    ]
     if missing:
+        need = _axis_steps(g.number)
         hint = lcm(*need) if div[0] == div[1] == div[2] else "×".join(str(x) for x in need)
         raise InputError(
             f"the {div[0]}×{div[1]}×{div[2]} mesh misses the point(s) of symmetry {', '.join(missing)} "
