@@ -116,6 +116,12 @@ class SpaceGroup:
             raise GroupTheoryError(f"SU(2) lifts of space group {self.number} do not close")
         return table, delta / DENOMINATOR, np.where(s > 0, 1, -1)
 
+    @cached_property
+    def inverse_index(self) -> np.ndarray:
+        """(order,) index of the coset representative of each one's inverse (rotation part; mod lattice)."""
+        table, _, _ = self.multiplication
+        return np.argmax(table == self.index_of_rotation(((1, 0, 0), (0, 1, 0), (0, 0, 1))), axis=1)
+
     def conjugates(self, a: int, hs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``ops[a]^-1 ops[h] ops[a] = {E|delta} * sign * ops[index]`` for every h in ``hs`` (vectorized, exact)."""
         hs = np.asarray(hs, dtype=int)

@@ -71,7 +71,7 @@ from nhm.groups.seitz import Vec3, vec_sub
 from nhm.groups.site import orbit, site_group
 from nhm.groups.spacegroup import SpaceGroup, space_group
 from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position
-from nhm.kspace.mesh import IDENTITY, KMesh
+from nhm.kspace.mesh import KMesh
 from nhm.kspace.spin import SIGMA_Y
 
 NULL_TOL = 1e-9  # singular values below this span a constraint space
@@ -206,16 +206,10 @@ class BandCharacters:
         return _all_pairs(self)
 
 
-def _inverse_table(g: SpaceGroup) -> np.ndarray:
-    table, _, _ = g.multiplication
-    ident = g.index_of_rotation(IDENTITY)
-    return np.argmax(table == ident, axis=1)
-
-
 def _all_pairs(bc: BandCharacters) -> dict[tuple[int, complex], int]:
     g = bc.mesh.group
     table, _, _ = g.multiplication
-    inv = _inverse_table(g)
+    inv = g.inverse_index
     out: dict[tuple[int, complex], int] = {}
     for m, hs in bc.ops.items():
         for b in range(g.order):
@@ -565,7 +559,7 @@ def characters_everywhere(chars: BandCharacters) -> np.ndarray:
     mesh = chars.mesh
     g = mesh.group
     table, _, _ = g.multiplication
-    inv = _inverse_table(g)
+    inv = g.inverse_index
     out = np.zeros((mesh.size, g.order), dtype=complex)
     lam_rep = np.ones((mesh.size, g.order), dtype=complex)
     for m, hs in chars.ops.items():

@@ -135,14 +135,17 @@ def propagate(spaces: ConstraintSpaces, f_reps: np.ndarray) -> np.ndarray:
 
 
 def _project_polar(spaces: ConstraintSpaces, target: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    x = np.einsum("nij,nj->ni", spaces.projector, vec(target))
-    t = unvec(x)
-    det = np.abs(np.linalg.det(t))
-    scale = np.linalg.norm(t, axis=(1, 2)) ** 2 / 2
-    good = det > 1e-10 * np.maximum(scale, 1e-300)
+    """Polar factor of the projection of ``target`` (2×2 per representative) onto V_k."""
+    return _project_polar_vec(spaces, vec(target), fallback)
+
+
+def _project_polar_vec(spaces: ConstraintSpaces, x: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """The same for targets given as real 8-vectors; ``fallback`` where the projection is (nearly) singular."""
+    t = unvec(np.einsum("nij,nj->ni", spaces.projector, x))
+    det = np.abs(t[:, 0, 0] * t[:, 1, 1] - t[:, 0, 1] * t[:, 1, 0])
+    good = det > 1e-10 * np.maximum(np.sum(np.abs(t) ** 2, axis=(1, 2)) / 2, 1e-300)
     out = fallback.copy()
-    if np.any(good):
-        out[good] = polar_unitary(t[good])
+    out[good] = polar_unitary(t[good])
     return out
 
 
@@ -216,7 +219,6 @@ def _spectral_initial(spaces: ConstraintSpaces, mode: Mode) -> np.ndarray | None
     h, rho, dims = _point_maps(spaces)
     n_rep = len(spaces.reps)
     dmax = h.shape[2]
-    counts = np.bincount(rho, minlength=n_rep)
     rng = np.random.default_rng(7)
     if mode == "plain":
         def apply(y: np.ndarray) -> np.ndarray:
@@ -254,7 +256,6 @@ def _spectral_initial(spaces: ConstraintSpaces, mode: Mode) -> np.ndarray | None
         return None
     y = vec_[:, 0]
     out = np.empty((n_rep, 2, 2), dtype=complex)
-    del counts
     for i, q in enumerate(spaces.bases):
         d = q.shape[1]
         if mode == "plain":
@@ -322,7 +323,6 @@ def _relax_once(
     nb = table[spaces.reps]
     a_nb = g[nb]  # (n_reps, n_b, 8, 8)
     r_nb = rho[nb]
-    proj = spaces.projector
     # per-bond weights w_b |M_kb| (the spatial overlaps enter the spread as bond strengths)
     wk = np.broadcast_to(w[None, :], nb.shape) if overlaps is None else w[None, :] * overlaps[spaces.reps]
     damping = float(np.sum(w))
@@ -348,11 +348,7 @@ def _relax_once(
             target = np.concatenate([t_re, t_im], axis=1)
         else:
             target = np.einsum("kn,kni->ki", wk, neigh)
-        t = unvec(np.einsum("kij,kj->ki", proj, target + damping * x))
-        det = np.abs(t[:, 0, 0] * t[:, 1, 1] - t[:, 0, 1] * t[:, 1, 0])
-        good = det > 1e-10 * np.maximum(np.sum(np.abs(t) ** 2, axis=(1, 2)) / 2, 1e-300)
-        new = f_reps.copy()
-        new[good] = polar_unitary(t[good])
+        new = _project_polar_vec(spaces, target + damping * x, f_reps)
         if mode == "projective":  # min over the phase: ‖new − ω old‖ with ω the phase of tr(old† new)
             ov = np.einsum("kab,kab->k", f_reps.conj(), new)
             om = np.where(np.abs(ov) > 1e-12, ov / np.maximum(np.abs(ov), 1e-300), 1.0)

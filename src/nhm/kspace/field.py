@@ -256,10 +256,11 @@ def fermi_surface_points(mesh, directions: np.ndarray, dispersion=None, filling:
         lo[hit], hi[hit] = prev_r[hit], r
         found |= hit
         prev, prev_r = np.where(found, prev, val), np.where(found, prev_r, r)
+    sign_lo = np.sign(np.asarray(dispersion(d * lo[:, None])) - e_f)  # lo only moves where the sign is the same
     for _ in range(40):
         mid = 0.5 * (lo + hi)
         val = np.asarray(dispersion(d * mid[:, None])) - e_f
-        below = np.sign(val) == np.sign(np.asarray(dispersion(d * lo[:, None])) - e_f)
+        below = np.sign(val) == sign_lo
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return d * (0.5 * (lo + hi))[:, None]

@@ -19,7 +19,6 @@ on a surface gives ‖g‖ ~ |R|⁻¹ to ⁻², a line defect |R|⁻² to ⁻³,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
@@ -135,7 +134,10 @@ def decay_fit(data: WannierData) -> DecayFit:
     return DecayFit(len(x), tuple(map(float, x)), tuple(map(float, y)), xi, rms_e, -slope_p, rms_p, better)
 
 
-__all__ = ["DecayFit", "WannierData", "decay_fit", "wannier_functions", "Fraction"]
+__all__ = [
+    "DecayFit", "ModelWannierChecks", "ModelWannierFunctions", "WannierData",
+    "check_model_wannier", "decay_fit", "model_wannier_functions", "wannier_functions",
+]
 
 
 # ----------------------------------------------------------------------------- the WFs of a tight-binding band, in real space

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-from nhm.report.analyze import Analysis, write_atomically  # noqa: E402
+from nhm.atomic import write_atomically  # noqa: E402
+from nhm.report.analyze import Analysis  # noqa: E402
 
 _HIGHLIGHT = ("#c2185b", "#1565c0", "#2e7d32")
 
