@@ -36,7 +36,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from nhm.bands.bloch import BlochLevel
-from nhm.bands.tightbinding import ORBITALS, SHELL_ORBITALS, TightBindingModel, model_from_wyckoff
+from nhm.bands.tightbinding import ORBITALS, TightBindingModel, model_from_wyckoff, orbital_names
 from nhm.errors import InputError
 from nhm.groups.irreps import little_group, normalize_k_name
 
@@ -57,13 +57,7 @@ WINDOW_MARGIN_EV = 0.1  # unmatched levels are pushed this far beyond the window
 
 
 def _angular_momenta(orbitals: Sequence[str]) -> list[int]:
-    ls = set()
-    for item in orbitals:
-        for n in SHELL_ORBITALS.get(item, (item,)):
-            if n not in ORBITALS:
-                raise InputError(f"unknown orbital {n!r} (use s, p, d or one of {', '.join(ORBITALS)})")
-            ls.add(ORBITALS[n][0])
-    return sorted(ls)
+    return sorted({ORBITALS[n][0] for n in orbital_names(orbitals)})
 
 
 def sk_parameter_names(orbitals: Sequence[str]) -> tuple[str, ...]:

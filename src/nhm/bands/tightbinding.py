@@ -238,6 +238,15 @@ def _lattice_vectors(space_group_number: int, reach: int) -> np.ndarray:
     return (base[:, None, :] + cent[None, :, :]).reshape(-1, 3)
 
 
+def orbital_names(items: Sequence[str]) -> tuple[str, ...]:
+    """Shells ("s", "p", "d") and single orbitals ("dz2") expanded to orbital names; InputError if unknown."""
+    names = tuple(nm for item in items for nm in SHELL_ORBITALS.get(item, (item,)))
+    for nm in names:
+        if nm not in ORBITALS:
+            raise InputError(f"unknown orbital {nm!r} (use s, p, d or one of {', '.join(ORBITALS)})")
+    return names
+
+
 def build_model(
     space_group_number: int,
     positions: Sequence[Vec3],
@@ -258,14 +267,7 @@ def build_model(
     lat = default_lattice(g.number) if lattice is None else np.asarray(lattice, dtype=float)
     pos = tuple(tuple(Fraction(x) for x in q) for q in positions)
     per_atom = orbitals if isinstance(orbitals, Mapping) else {a: orbitals for a in range(len(pos))}
-    orbs: list[Orbital] = []
-    for a in range(len(pos)):
-        for item in per_atom.get(a, ()):
-            names = SHELL_ORBITALS.get(item, (item,))
-            for nm in names:
-                if nm not in ORBITALS:
-                    raise InputError(f"unknown orbital {nm!r} (use s, p, d or one of {', '.join(ORBITALS)})")
-                orbs.append(Orbital(a, nm))
+    orbs = [Orbital(a, nm) for a in range(len(pos)) for nm in orbital_names(per_atom.get(a, ()))]
     if not orbs:
         raise InputError("the model has no orbitals")
     on = dict(onsite or {})

@@ -579,20 +579,15 @@ def model_band_symmetry(model, band_index: int) -> BandSymmetry:
     """The irreps of the energy-ordered band ``band_index`` of a tight-binding model at the points of
     symmetry (``model``: :class:`nhm.bands.tightbinding.TightBindingModel`). InputError if the state is
     degenerate there (then the band is not a single branch)."""
-    from nhm.bands.bloch import degenerate_groups
-
+    if not 0 <= band_index < model.size:
+        raise InputError(f"band index {band_index} out of range (the model has {model.size} bands)")
     irreps: dict[str, tuple[str, ...]] = {}
-    for name, levels in model.levels_at_points().items():
-        energies = np.linalg.eigvalsh(model.hamiltonian([float(x) for x in little_group(model.space_group, name).k]))
-        if not 0 <= band_index < len(energies):
-            raise InputError(f"band index {band_index} out of range (the model has {len(energies)} bands)")
-        for start, stop in degenerate_groups(energies):
-            if start <= band_index < stop:
-                if stop - start > 1:
-                    raise InputError(f"band {band_index} is degenerate at {name} ({stop - start} states): not a single branch")
-                e = energies[band_index]
-                lv = min(levels, key=lambda x: abs(x.energy - e))
-                irreps[name] = (lv.irrep,)
+    for name, levels in model.levels_at_points().items():  # ascending; one degenerate group shares its energy
+        lv = [x for x in levels for _ in range(x.dimension)][band_index]
+        states = sum(x.dimension for x in levels if x.energy == lv.energy)
+        if states > 1:
+            raise InputError(f"band {band_index} is degenerate at {name} ({states} states): not a single branch")
+        irreps[name] = (lv.irrep,)
     return BandSymmetry(model.space_group, irreps)
 
 
