@@ -42,7 +42,7 @@ import numpy as np
 from nhm.errors import InputError
 from nhm.kspace.constraints import SIGMA_Y_ACTION, BandCharacters, characters_everywhere, ConstraintSpaces, KIndependence, constraint_spaces, k_independent, unvec, vec
 from nhm.kspace.mesh import KMesh, make_mesh
-from nhm.kspace.spin import polar_unitary, time_reverse
+from nhm.kspace.spin import polar_unitary, spin_vectors, time_reverse
 
 Mode = str  # "projective" | "plain"
 
@@ -104,6 +104,17 @@ class SpinorField:
     @cached_property
     def residuals(self) -> Residuals:
         return residuals(self.spaces, self.f_reference, self.f)
+
+    @cached_property
+    def bond_distances(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(plain, phase-free, spin-axis) distances of F on every stencil bond (k, b), each (N, n_b):
+        ‖F(k+b) − F(k)‖, min_θ ‖F(k+b) − e^{iθ}F(k)‖ and |n_{+½}(k+b) − n_{+½}(k)|."""
+        _, _, table = self.mesh.neighbours
+        ov = np.einsum("kab,knab->kn", self.f.conj(), self.f[table])
+        plain = np.sqrt(np.maximum(4 - 2 * ov.real, 0))
+        proj = np.sqrt(np.maximum(4 - 2 * np.abs(ov), 0))
+        n = spin_vectors(self.f)[:, 0]
+        return plain, proj, np.linalg.norm(n[table] - n[:, None, :], axis=-1)
 
 
 def spread(mesh: KMesh, f: np.ndarray, *, projective: bool = False, overlaps: np.ndarray | None = None) -> float:

@@ -94,25 +94,12 @@ def check_field(field: SpinorField) -> FieldChecks:
             # sign −1: S maps e_m to (a phase times) e_{−m}, so the column m at αk is the rotated −m
             src = n if sign == 1 else n[:, ::-1]
             ax = max(ax, float(np.max(np.abs(n[t] - np.einsum("ij,kmj->kmi", r, src)))))
-    dp = _bond_distances(field)[1]
+    dp = field.bond_distances[1]
     smooth = dp[dp <= JUMP_THRESHOLD]
     return FieldChecks(
         kramers, even, cov, ax, n_ax, match,
         float(smooth.max(initial=0.0)), float(smooth.mean()) if smooth.size else 0.0,
     )
-
-
-def _bond_distances(field: SpinorField) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(plain, projective, spin-axis) distances for every (k, b) of the stencil, shape (N, n_b)."""
-    mesh = field.mesh
-    _, _, table = mesh.neighbours
-    f = field.f
-    ov = np.einsum("kab,knab->kn", f.conj(), f[table])
-    plain = np.sqrt(np.maximum(4 - 2 * ov.real, 0))
-    proj = np.sqrt(np.maximum(4 - 2 * np.abs(ov), 0))
-    n = spin_vectors(f)[:, 0]
-    axis = np.linalg.norm(n[table] - n[:, None, :], axis=-1)
-    return plain, proj, axis
 
 
 @dataclass(frozen=True)
@@ -167,7 +154,7 @@ def jump_report(field: SpinorField) -> JumpReport:
     mesh = field.mesh
     g = mesh.group
     steps, _, table = mesh.neighbours
-    plain, proj, axis = _bond_distances(field)
+    plain, proj, axis = field.bond_distances
     half = np.array([tuple(s) > tuple(-s) for s in steps])  # count each undirected bond once
     lam = characters_everywhere(field.characters)
     k_rot = np.array([np.linalg.inv(r).T for r in g.rotations.astype(float)])  # k → R^-T k (conventional)

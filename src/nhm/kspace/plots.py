@@ -21,7 +21,7 @@ import numpy as np
 
 from nhm.atomic import save_figure_atomically, write_text_atomically
 from nhm.kspace.construct import SpinorField
-from nhm.kspace.field import fermi_surface_points, fibonacci_directions, jump_report, spin_axes
+from nhm.kspace.field import fermi_surface_points, fibonacci_directions, spin_axes
 
 
 def _plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,8 +45,6 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    from nhm.kspace.field import _bond_distances
-
     mesh = field.mesh
     n, u, v = _plane_basis(normal)
     k = mesh.k_cartesian_bz
@@ -55,7 +53,8 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     fig = plt.figure(figsize=(14, 6.5))
     ax1 = fig.add_subplot(1, 2, 1)
     x, y = k[on] @ u, k[on] @ v
-    spacing = np.min(np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)[np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1) > 1e-9], initial=1.0 / min(mesh.divisions))
+    steps = np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)
+    spacing = np.min(steps[steps > 1e-9], initial=1.0 / min(mesh.divisions))
     names = sorted({str(c) for c in field.characters.cell if c})
     if names:
         cells = field.characters.cell[on]
@@ -70,7 +69,7 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
                    scale=1 / length, width=0.0035, pivot="middle")
     fig.colorbar(q, ax=ax1, label="component of z_k normal to the plane", shrink=0.8)
     _, _, table = mesh.neighbours
-    _, proj, _ = _bond_distances(field)
+    _, proj, _ = field.bond_distances
     for kk in np.nonzero(on)[0]:
         for b, m in enumerate(table[kk]):
             if on[m] and m > kk and proj[kk, b] > 1.0 and np.linalg.norm(k[m] - k[kk]) < 3 * spacing:
@@ -242,4 +241,4 @@ def write_html(field: SpinorField, path: str | Path, dispersion=None, n_points: 
     return p
 
 
-__all__ = ["figure_plane", "figure_symmetry_related", "jump_report", "save_figures", "write_html"]
+__all__ = ["figure_plane", "figure_symmetry_related", "save_figures", "write_html"]
