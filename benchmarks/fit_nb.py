@@ -23,7 +23,7 @@ WINDOW = (-7.0, 7.0)
 def main() -> None:
     with_path = "--path" in sys.argv[1:]
     t = time.perf_counter()
-    an = analyze("Nb", with_path=with_path)
+    an = analyze("Nb", with_zone=with_path)
     t_dft = time.perf_counter() - t
     targets = targets_from_levels(an.levels, zero=an.fermi_level, window=WINDOW)
     t = time.perf_counter()
@@ -34,23 +34,24 @@ def main() -> None:
     print("onsite (eV):", {k: round(v, 3) for k, v in r.onsite.items()})
     print("Slater–Koster (eV, shells 1, 2):", {k: tuple(round(x, 3) for x in v) for k, v in r.parameters.items()})
     print(f"time: DFT levels {t_dft:.1f} s ({'cached' if an.from_cache else 'computed'}), fit {t_fit:.2f} s")
-    if with_path and an.path is not None:
-        _compare_path(an, r)
+    if with_path and an.zone is not None:
+        _compare_lines(an, r)
 
 
-def _compare_path(an, r) -> None:
-    from nhm.crystal.setting import primitive_transform
-
-    p = np.array(primitive_transform(229), dtype=float)
-    k_conv = an.path.kpts @ np.linalg.inv(p)  # k_c = P^-T k_p (rows)
-    tb = r.model.bands(k_conv)[0]
-    dft = an.path.energies_eV - an.fermi_level
-    first = int(np.sum(dft[0] < -20.0))  # skip the semicore 4s, 4p
-    n = min(tb.shape[1], dft.shape[1] - first)
-    diff = tb[:, :n] - dft[:, first:first + n]
-    inside = np.abs(dft[:, first:first + n]) < WINDOW[1]
-    print(f"along {an.path.path} ({len(k_conv)} k): bands within ±7 eV rms {np.sqrt(np.mean(diff[inside] ** 2)):.3f} eV, "
-          f"max {np.max(np.abs(diff[inside])):.3f} eV")
+def _compare_lines(an, r) -> None:
+    """The fitted model against GPAW along every line of symmetry (energy-ordered bands)."""
+    diffs = []
+    for lb in an.zone.lines:
+        tb = r.model.bands(lb.kpts_conventional)[0]
+        dft = lb.energies - an.fermi_level
+        first = int(np.sum(dft[0] < -20.0))  # skip the semicore 4s, 4p
+        n = min(tb.shape[1], dft.shape[1] - first)
+        d = tb[:, :n] - dft[:, first:first + n]
+        diffs.append(d[np.abs(dft[:, first:first + n]) < WINDOW[1]])
+    d = np.concatenate(diffs)
+    k = sum(len(lb.s) for lb in an.zone.lines)
+    print(f"along the {len(an.zone.lines)} lines of symmetry ({k} k): bands within ±7 eV rms "
+          f"{np.sqrt(np.mean(d ** 2)):.3f} eV, max {np.max(np.abs(d)):.3f} eV")
 
 
 if __name__ == "__main__":

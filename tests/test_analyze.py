@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 NHM = [sys.executable, "-m", "nhm.cli"]
@@ -27,18 +29,56 @@ def nb_run(tmp_path_factory):
 def test_analyze_nb_json_report_and_figures(nb_run):
     work, _, r = nb_run
     out = json.loads((work / "nb.json").read_text())
-    assert out["space_group"] == 229 and out["wannier_centres"] == ["2a"]
+    assert out["space_group"] == 229 and out["wannier_centres"] == ["2a"] and out["formula"] == "Nb"
     assert set(out["points"]) == {"GM", "H", "N", "P"}
     gm = {lv["irrep"]: lv["energy_eV"] for lv in out["points"]["GM"]}
     assert gm["GM5+"] == pytest.approx(0.37, abs=0.05) and gm["GM3+"] == pytest.approx(3.27, abs=0.05)
-    for key in ("fermi_level_eV", "superconducting_bands", "usual_bands"):
+    for key in ("fermi_level_eV", "superconducting_bands", "usual_bands", "verdict", "lines_of_symmetry"):
         assert key in out
-    assert out["superconducting_bands"], "Nb's R2 candidates (science.md §3) are missing"
+    assert sorted(ln["name"] for ln in out["lines_of_symmetry"]) == ["GM-H", "GM-N", "GM-P", "H-N", "H-P", "N-P"]
+    assert out["superconducting_bands"], "Nb's connected R2 candidates (docs/theory.md) are missing"
     best = out["superconducting_bands"][0]
-    assert best["reading"] == "R2" and 0.0 <= best["filling"] <= 1.0
+    assert best["reading"] == "R2" and 0.0 <= best["filling"] <= 1.0 and best["width_eV"] > 0
+    # the band through GM5+, H5+, N3+ and P4 spans at least its levels at the points
+    levels = [lv["energy_eV"] for lv in best["levels"]]
+    assert best["width_eV"] >= max(levels) - min(levels) - 1e-6
+    v = out["verdict"]
+    assert v["verdict"] in ("superconducting band", "no superconducting band") and v["criteria"]["filling_min"] == 0.25
+    assert len(v["bands_at_fermi_level"]) == 2  # Γ octahedron/N ellipsoids and the jungle gym (science.md §7)
     for ext in ("png", "svg"):
-        assert (work / "figs" / f"Nb-bands.{ext}").stat().st_size > 1000
-    assert "Superconducting-band candidates" in r.stdout
+        assert (work / "figs" / f"Nb-229-bands.{ext}").stat().st_size > 1000
+    assert "Connected superconducting-band candidates" in r.stdout and "Verdict:" in r.stdout
+
+
+@pytest.mark.slow
+def test_nb_candidates_are_dft_eigenvalues_switching_at_allowed_crossings(nb_run):
+    """Every connected candidate of Nb: its energy at each sample of each line is a GPAW eigenvalue there,
+    and each branch switch sits at a crossing of two branches whose line spinor representations both
+    contain the band's (the double-group rule)."""
+    work, env, _ = nb_run
+    from nhm.report.analyze import analyze
+
+    an = analyze("Nb", cache_dir=work / "cache")
+    assert an.from_cache
+    lines = {lb.name: lb for lb in an.zone.lines}
+    assert an.verdict.superconducting
+    for mc in an.verdict.superconducting:
+        for p in mc.candidate.paths:
+            lb = lines[p.line]
+            rows = np.arange(len(lb.s))[:, None]
+            assert np.allclose(p.energies, lb.energies[rows, p.indices], atol=1e-6)
+            for j in range(1, len(p.states)):
+                if p.states[j] == p.states[j - 1]:
+                    continue
+                (old,) = set(p.states[j - 1]) - set(p.states[j])
+                (new,) = set(p.states[j]) - set(p.states[j - 1])
+                a, b = lb.branches[old], lb.branches[new]
+                d0, d1 = a.energies[j - 1] - b.energies[j - 1], a.energies[j] - b.energies[j]
+                assert d0 * d1 <= 0 or min(abs(d0), abs(d1)) < 2e-3
+                sigma = Counter(dict(p.representation))
+                for br in (a, b):  # the band's double-group line representation is in both branches
+                    spin = lb.line.spinor_of(br.irrep)
+                    assert all(spin[x] >= m for x, m in sigma.items()), (p.line, br.key)
 
 
 @pytest.mark.slow

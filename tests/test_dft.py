@@ -203,7 +203,11 @@ def test_run_scf_cache_and_no_cache_paths(tmp_path, monkeypatch):
     assert calls == ["scf"] * 3
 
 
-def test_band_path_plumbing_and_bcs_labels(tmp_path, monkeypatch):
+def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
+    """One GPAW run for lines, points and mesh: the request, the labelling of (fake, single plane-wave)
+    states, the cache round trip."""
+    from nhm.bands import dft_zone
+
     calls: list[str] = []
     scf_worker = _fake_scf_worker(calls)
 
@@ -211,21 +215,41 @@ def test_band_path_plumbing_and_bcs_labels(tmp_path, monkeypatch):
         if request["task"] == "scf":
             return scf_worker(request, progress, stage)
         calls.append(request["stage"])
-        assert request["gpw_bytes"] == b"GPAW restart file"  # the SCF handed to the band calculation
-        return {"energies_eV": np.tile(np.arange(request["nbands_converged"], dtype=float), (len(request["kpts"]), 1))}
+        assert request["gpw_bytes"] == b"GPAW restart file"
+        nk, nb = len(request["kpts"]), request["nbands_converged"]
+        mask = request["wavefunctions"]
+        assert len(mask) == nk and mask[0] and not mask[-1]
+        # the empty lattice: free-electron states |k + G>, energies |k + G|^2 (degenerate by symmetry)
+        recip = 2 * np.pi * np.linalg.inv(np.asarray(request["cell"])).T
+        box = np.stack(np.meshgrid(*[np.arange(-3, 4)] * 3, indexing="ij"), -1).reshape(-1, 3).astype(np.int32)
+        energies, g, c = [], [], []
+        for k, m in zip(request["kpts"], mask):
+            e = 3.81 * np.sum(((box + k) @ recip) ** 2, axis=1)
+            order = np.argsort(e, kind="stable")[:nb]
+            energies.append(e[order])
+            g.append(box if m else np.zeros((0, 3), dtype=np.int32))
+            coef = np.zeros((nb, len(box)), dtype=complex)
+            coef[np.arange(nb), order] = 1.0
+            c.append(coef if m else np.zeros((nb, 0), dtype=complex))
+        return {"energies_eV": np.array(energies), "g_vectors": g, "coefficients": c}
 
     monkeypatch.setattr(dft, "_run_worker", worker)
     al = read_crystal("Al")
-    path = dft.band_path(al, npoints=30, nbands=5, cache_dir=tmp_path)
-    assert calls == ["scf", "path"]
-    assert path.path == "GXWKGLUWLK,UX" and path.energies_eV.shape == (30, 5) and path.fermi_level_eV == 11.0
-    # points of symmetry get BCS names, other corners of ASE's path keep ASE's letters
-    assert [lab for _, lab in path.special] == ["GM", "X", "W", "K", "GM", "L", "U", "W", "L", "K", "U", "X"]
-    again = dft.band_path(al, npoints=30, nbands=5, cache_dir=tmp_path)  # from the cache
-    assert calls == ["scf", "path"] and again.special == path.special
-    np.testing.assert_array_equal(again.energies_eV, path.energies_eV)
-    hcp = dft.band_path(read_crystal("Mg"), npoints=20, nbands=3, use_cache=False)
-    assert {lab for _, lab in hcp.special} == {"GM", "M", "K", "A", "L", "H"}
+    zone = dft_zone.zone_bands(al, DftParameters(kmesh=6), nbands=5, cache_dir=tmp_path)
+    assert calls == ["scf", "zone"]
+    assert sorted(lb.name for lb in zone.lines) == ["GM-L", "GM-X", "GM-X(2)", "L-W", "W-X"]
+    assert zone.mesh.n == 6 and zone.mesh_energies.shape == (216, 11) and zone.fermi_level == 11.0
+    assert set(zone.levels) == {"GM", "X", "L", "W"}
+    # empty-lattice states: labelled everywhere below the top of the computed bands, with crossings
+    assert zone.levels["GM"][0].irrep == "GM1+" and zone.levels["GM"][0].energy == 0.0
+    for lb in zone.lines:
+        assert all(lab[0] for lab in lb.labels)
+        assert lb.branches
+    assert any(lb.crossings for lb in zone.lines)
+    again = dft_zone.zone_bands(al, DftParameters(kmesh=6), nbands=5, cache_dir=tmp_path)
+    assert calls == ["scf", "zone"]  # from the cache: no second GPAW run
+    assert [lb.labels for lb in again.lines] == [lb.labels for lb in zone.lines]
+    assert again.levels == zone.levels
 
 
 def test_rich_progress_reporter():
@@ -480,13 +504,28 @@ def test_niobium_scf_and_bloch_states_are_cached(niobium, tmp_path):
 
 
 @pytest.mark.slow
-def test_niobium_band_path_is_labelled_with_bcs_names(niobium, tmp_path):
-    path = dft.band_path(niobium.crystal, niobium.params, npoints=40, scf=niobium.scf, cache_dir=tmp_path)
-    assert {label for _, label in path.special} == {"GM", "H", "N", "P"}
-    assert path.energies_eV.shape[0] == len(path.kpts) == len(path.x) == 40
-    gamma = np.flatnonzero(np.all(np.abs(path.kpts) < 1e-12, axis=1))[0]
-    n = path.energies_eV.shape[1]
-    np.testing.assert_allclose(path.energies_eV[gamma], niobium.states["GM"].energies_eV[:n], atol=2e-3)
+def test_niobium_zone_lines_attach_to_the_levels(niobium, tmp_path):
+    """Lines of Nb from GPAW: the branches end on the levels of the points with the subduced irreps,
+    and the levels from the zone run equal those of the separate run at the points."""
+    from nhm.bands.dft_zone import zone_bands
+
+    zone = zone_bands(niobium.crystal, niobium.params, scf=niobium.scf, cache_dir=tmp_path)
+    assert sorted(lb.name for lb in zone.lines) == ["GM-H", "GM-N", "GM-P", "H-N", "H-P", "N-P"]
+    for name, lvs in zone.levels.items():
+        ref = niobium.states[name].levels(229)
+        assert [lv.irrep for lv in lvs] == [lv.irrep for lv in ref]
+        np.testing.assert_allclose([lv.energy for lv in lvs], [lv.energy for lv in ref], atol=2e-3)
+    for lb in zone.lines:
+        for i, point in ((0, lb.line.start), (-1, lb.line.end)):
+            end = "start" if i == 0 else "end"
+            for br in lb.branches:
+                level = min(zone.levels[point], key=lambda lv: abs(lv.energy - br.energies[i]))
+                assert abs(level.energy - br.energies[i]) < 5e-3, (lb.name, br.key)
+                assert lb.line.subduce(end, level.irrep)[br.irrep] > 0 or any(
+                    abs(other.energy - level.energy) < 5e-3 and lb.line.subduce(end, other.irrep)[br.irrep] > 0
+                    for other in zone.levels[point]
+                ), (lb.name, br.key, level.irrep)
+    assert len(zone.energy_ordered_widths()) == 2  # two bands cross E_F (science.md §7)
 
 
 @pytest.mark.slow

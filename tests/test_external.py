@@ -253,13 +253,16 @@ def test_spinor_missing_points_supercell_and_space_group(monkeypatch, tmp_path):
 def test_analysis_from_external(monkeypatch, tmp_path):
     _fake_irrep(monkeypatch)
     bands = read_external("abinit", _files(tmp_path)["abinit"])
-    an = external.analysis_from_external(bands, window_eV=(-6, 6))
-    assert an.fermi_level == 7.5 and an.path is None and an.levels is bands.levels
+    from nhm.report.analyze import analysis_from_external
+
+    an = analysis_from_external(bands, window_eV=(-6, 6))
+    assert an.fermi_level == 7.5 and an.zone is None and an.levels is bands.levels
+    assert an.points_only is not None and an.verdict is None
     assert [w.label for w in an.centres] == ["2a"] and "abinit" in an.notes[0]
     no_ef = ExternalBands(**{**bands.__dict__, "fermi_level_eV": None})
     with pytest.raises(InputError, match="no Fermi level"):
-        external.analysis_from_external(no_ef)
-    assert external.analysis_from_external(no_ef, fermi_level_eV=3.0).fermi_level == 3.0
+        analysis_from_external(no_ef)
+    assert analysis_from_external(no_ef, fermi_level_eV=3.0).fermi_level == 3.0
 
 
 # --- GPAW (slow) ----------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_fit_spd_to_niobium(tmp_path, monkeypatch):
     from nhm.report.analyze import analyze
 
     monkeypatch.setenv("NHM_CACHE_DIR", str(tmp_path / "cache"))
-    an = analyze("Nb", with_path=False)
+    an = analyze("Nb", with_zone=False)
     targets = targets_from_levels(an.levels, zero=an.fermi_level, window=NB_WINDOW)
     assert sum(len(v) for v in targets.values()) == 13
     r = fit_to_levels(229, "a", ["s", "p", "d"], targets, window=NB_WINDOW)

@@ -1,40 +1,167 @@
-"""Atomic output: every file nhm writes appears whole or not at all (temporary file, fsync, rename).
+"""Safe output: every file nhm writes appears whole or not at all, and nothing else is ever replaced.
 
-A run that is interrupted or fails half-way leaves no truncated JSON, figure or HTML behind. The
-temporary file lives in the target's directory so that ``os.replace`` stays on one file system.
+A regular file (or a new path) is written atomically: temporary file in the same directory (so that
+``os.replace`` stays on one file system), fsync, rename; an existing file keeps its permissions. A
+symlink to a regular file is followed (the link stays, its target is replaced atomically). A FIFO or a
+character/block device (``/dev/stdout``, a named pipe) is written directly, streaming, and ``-`` means
+standard output. A directory, a socket or an unwritable target is an :class:`InputError` with a
+one-line reason; :func:`check_writable` / :func:`check_writable_dir` raise the same errors up front, so
+the CLI can refuse a bad ``--json``/``--plot`` target before a long computation starts.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
 from nhm.errors import InputError
 
+STDOUT = "-"
+
+
+def _is_stdout(path: str | os.PathLike[str]) -> bool:
+    return isinstance(path, str) and path == STDOUT
+
+
+def _stat(path: Path, what: str) -> os.stat_result | None:
+    """``os.stat`` following symlinks; None if nothing is there (a dangling link counts as nothing)."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot write {what}: {exc.strerror}") from exc
+
+
+def _check_new(path: Path, what: str) -> None:
+    """A path that does not exist yet: its nearest existing ancestor must be a writable directory."""
+    parent = path.absolute().parent
+    while True:
+        st = _stat(parent, what)
+        if st is not None:
+            break
+        if parent == parent.parent:
+            raise InputError(f"cannot write {what}: no existing directory above it")
+        parent = parent.parent
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write {what}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what}: directory {parent} is not writable")
+
+
+def _streamable(path: str | os.PathLike[str], st: os.stat_result) -> bool:
+    """Written in place: FIFOs, devices, and the /dev/fd, /dev/stdout, /proc/*/fd aliases of open files."""
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        return True
+    name = os.fspath(path)
+    return name in ("/dev/stdout", "/dev/stderr") or name.startswith("/dev/fd/") or os.path.realpath(path).startswith("/proc/")
+
+
+def _plan(path: str | os.PathLike[str]) -> tuple[str, Path, os.stat_result | None]:
+    """``(how, target, stat)``: how is "stdout", "stream" (in place) or "atomic" (temp file + rename)."""
+    if _is_stdout(path):
+        return "stdout", Path(STDOUT), None
+    what = os.fspath(path)
+    st = _stat(Path(path), what)  # follows symlinks, including the /proc/self/fd magic links
+    if st is None:
+        target = Path(os.path.realpath(path))  # a dangling symlink: create its target
+        _check_new(target, what)
+        return "atomic", target, None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write {what}: it is a directory")
+    if _streamable(path, st):
+        if not os.access(path, os.W_OK):
+            raise InputError(f"cannot write {what}: permission denied")
+        return "stream", Path(path), st
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"cannot write {what}: it is neither a regular file nor a pipe or device")
+    target = Path(os.path.realpath(path))
+    if not os.access(target, os.W_OK):
+        raise InputError(f"cannot write {what}: permission denied")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what}: directory {target.parent} is not writable (needed to replace the file atomically)")
+    return "atomic", target, st
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise InputError (one line) unless ``path`` can take a file written by :func:`write_atomically`."""
+    _plan(path)
+
+
+def check_writable_dir(path: str | os.PathLike[str]) -> None:
+    """Raise InputError (one line) unless ``path`` is, or can be created as, a writable directory."""
+    what = os.fspath(path)
+    target = Path(os.path.realpath(path))
+    st = _stat(target, what)
+    if st is None:
+        _check_new(target, what)
+    elif not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write figures to {what}: it exists and is not a directory")
+    elif not os.access(target, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write figures to {what}: directory not writable")
+
+
+def _write_stdout(data: bytes) -> None:
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced sys.stdout (tests, notebooks)
+        sys.stdout.write(data.decode())
+    else:
+        buffer.write(data)
+        buffer.flush()
+
+
+def _write_stream(target: Path, data: bytes) -> None:
+    sys.stdout.flush()  # the target may be an alias of stdout
+    try:
+        with open(target, "ab") as f:  # in place, no rename; append: never truncate what stdout already holds
+            f.write(data)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror}") from exc
+
+
+def _new_file_mode(existing: os.stat_result | None) -> int:
+    if existing is not None:
+        return stat.S_IMODE(existing.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory (no half-written output)."""
-    target = Path(path)
+    """Write ``data`` to ``path``: atomically for regular files, in place for pipes/devices, ``-`` = stdout."""
+    how, target, existing = _plan(path)
+    if how == "stdout":
+        _write_stdout(data)
+        return
+    if how == "stream":
+        _write_stream(target, data)
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}") from exc
+        raise InputError(f"cannot write {os.fspath(path)}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _new_file_mode(existing))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {os.fspath(path)}: {exc.strerror}") from exc
         raise
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """:func:`write_atomically` for text (UTF-8)."""
     write_atomically(path, text.encode())
 
 

@@ -19,7 +19,7 @@ app = typer.Typer(
     help="nhm — the nonadiabatic Heisenberg model: superconducting bands and their group theory.",
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 132)  # pipes and files: wide tables, not 80 columns
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 DoubleFlag = Annotated[bool, typer.Option("--double", help="Double-valued (spinor) representations.")]
@@ -234,7 +234,7 @@ def classify(
     group: Annotated[str | None, typer.Option(help="Space-group number (or take it from --structure).")] = None,
     wyckoff: Annotated[list[str] | None, typer.Option(help="Wyckoff position(s) of the Wannier centres, e.g. 2a.")] = None,
     structure: Annotated[str | None, typer.Option(help="Crystal (file or element symbol): group and atom positions.")] = None,
-    reading: Annotated[str, typer.Option(help="R1 (strict), R2 (relaxed) or both (science.md §3).")] = "both",
+    reading: Annotated[str, typer.Option(help="R1 (strict), R2 (relaxed) or both (docs/theory.md).")] = "both",
     kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
     wfs_per_atom: Annotated[int, typer.Option(help="Usual WFs per atom (site-representation dimension).")] = 1,
     json_out: JsonFlag = False,
@@ -243,8 +243,10 @@ def classify(
     from nhm.bands.symmetry import parse_band
     from nhm.crystal.setting import check_space_group_number
     from nhm.errors import InputError
+    from nhm.validate import positive_int
     from nhm.wannier.krueger import classify as run_classify
 
+    positive_int("--wfs-per-atom", wfs_per_atom)
     orbits = None
     if structure is not None:
         from nhm.crystal import read_crystal
@@ -298,54 +300,116 @@ def classify(
 def analyze(
     material: Annotated[str, typer.Argument(help="Element symbol (ASE's reference crystal), or a structure file (CIF, POSCAR, ...).")],
     a: Annotated[float | None, typer.Option("--a", help="Lattice constant in Å (element symbols only).")] = None,
-    kmesh: Annotated[int, typer.Option(help="n for the Γ-centred n×n×n k-mesh of the SCF.")] = 12,
+    kmesh: Annotated[int, typer.Option(help="n for the Γ-centred n×n×n k-mesh of the SCF (also the zone mesh unless --mesh).")] = 12,
     ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = 500.0,
     xc: Annotated[str, typer.Option(help="Exchange–correlation functional.")] = "PBE",
     smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
     window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F (widened until every point has one).")] = 6.0,
-    reading: Annotated[str, typer.Option(help="R1, R2 or both (science.md §3).")] = "both",
+    reading: Annotated[str, typer.Option(help="R1, R2 or both (docs/theory.md).")] = "both",
     kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the JSON report to this file.")] = None,
-    plot: Annotated[str | None, typer.Option(help="Directory for the band-structure figure (PNG and SVG).")] = "nhm-output",
-    no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the band path and the figure.")] = False,
+    centres: Annotated[list[str] | None, typer.Option("--centres", help="Atom orbits that carry the Wannier functions: Wyckoff labels (2a, a) or elements (B); repeatable or comma-separated. Default: all.")] = None,
+    filling_min: Annotated[float, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band.")] = 0.25,
+    filling_max: Annotated[float, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band.")] = 0.75,
+    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the median width of the bands crossing E_F.")] = 1.0,
+    spacing: Annotated[float, typer.Option(help="Distance between samples on the lines of symmetry (1/Å, 2π convention).")] = 0.08,
+    mesh: Annotated[int | None, typer.Option(help="n of the Γ-centred n×n×n zone mesh for width, filling and DOS (default: --kmesh).")] = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the JSON report to this file ('-': stdout, the tables then go to stderr).")] = None,
+    plot: Annotated[str | None, typer.Option(help="Directory for the band-structure figure (PNG and SVG, named after formula and space group, e.g. Nb-229-bands.png).")] = "nhm-output",
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Do not draw the figure.")] = False,
+    emin: Annotated[float | None, typer.Option(help="Figure: lowest energy (eV, relative to E_F); default: the drawn band's range.")] = None,
+    emax: Annotated[float | None, typer.Option(help="Figure: highest energy (eV, relative to E_F).")] = None,
+    candidates: Annotated[int, typer.Option(help="Figure: how many candidates to draw (the best thickest).")] = 1,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if a cached DFT result exists.")] = False,
     top: Annotated[int, typer.Option(help="How many candidates to list.")] = 10,
-    from_dft: Annotated[str | None, typer.Option("--from-dft", help="Skip GPAW: read your own calculation, CODE:PATH with CODE espresso (qe: the prefix), vasp (WAVECAR, POSCAR beside it), abinit (WFK), wannier90 (seedname; uses --ecut) or gpaw (.gpw). Spinless, a primitive cell, and k-points at every point of symmetry.")] = None,
+    from_dft: Annotated[str | None, typer.Option("--from-dft", help="Skip GPAW: read your own calculation, CODE:PATH with CODE espresso (qe: the prefix), vasp (WAVECAR, POSCAR beside it), abinit (WFK), wannier90 (seedname; uses --ecut) or gpaw (.gpw). Spinless, a primitive cell, and k-points at every point of symmetry. Points only: the candidates are not traced along the lines.")] = None,
     fermi: Annotated[float | None, typer.Option("--fermi", help="With --from-dft: Fermi level in eV on the file's energy scale (needed for VASP).")] = None,
     nbands: Annotated[int | None, typer.Option("--nbands", help="With --from-dft: analyse only the lowest N bands (the topmost are often unconverged).")] = None,
 ) -> None:
-    """The main job: DFT band structure, irreps at the points of symmetry, Krüger's search for superconducting bands."""
+    """The main job: DFT bands, irreps at the points and along the lines, connected superconducting bands, verdict."""
     from nhm.bands.dft import DftParameters, rich_progress
     from nhm.errors import InputError
     from nhm.report.analyze import analyze as run_analyze
-    from nhm.report.analyze import write_json
+    from nhm.wannier.verdict import Criteria
 
     if reading not in ("R1", "R2", "both"):
         raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    if window <= 0:
-        raise InputError(f"--window must be positive, got {window}")
+    for name, value in (("--window", window), ("--spacing", spacing)):
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a positive number, got {value}")
+    if top < 0 or candidates < 0:
+        raise InputError("--top and --candidates must not be negative")
+    if (fermi is not None or nbands is not None) and from_dft is None:
+        raise InputError("--fermi and --nbands apply to --from-dft only")
+    if emin is not None and emax is not None and not emin < emax:
+        raise InputError(f"--emin ({emin}) must be below --emax ({emax})")
+    criteria = Criteria(filling_min, filling_max, width_factor)
     params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing)
     readings = ("R1", "R2") if reading == "both" else (reading,)
+    centre_names = [c.strip() for item in centres or [] for c in item.split(",") if c.strip()]
+    from nhm.atomic import check_writable, check_writable_dir, write_atomically
+
+    # outputs are checked before the long work, and written only when everything is ready
+    if json_file:
+        check_writable(json_file)
+    drawing = not no_plot and bool(plot) and from_dft is None
+    if drawing:
+        check_writable_dir(plot)
+    human = Console(stderr=True, width=console.width) if json_file == "-" else console  # '--json -': pure JSON on stdout
     if from_dft is not None:
-        from nhm.bands.external import analysis_from_external, parse_from_dft, read_external
+        from nhm.bands.external import parse_from_dft, read_external
         from nhm.crystal import read_crystal
+        from nhm.report.analyze import analysis_from_external
 
         code, dft_path = parse_from_dft(from_dft)
         structure = read_crystal(material, a=a) if a is not None else read_crystal(material)
-        with console.status(f"reading the {code} calculation {dft_path} (irrep)"):
+        with human.status(f"reading the {code} calculation {dft_path} (irrep)"):
             bands = read_external(code, dft_path, structure=structure, nbands=nbands, ecut_eV=ecut if code == "wannier90" else None)
         an = analysis_from_external(bands, fermi_level_eV=fermi, window_eV=(-window, window), readings=readings, kramers=kramers, material=material)
     else:
-        with rich_progress(material, console=console) as report:
+        with rich_progress(material, console=human) as report:
             an = run_analyze(
                 material, a=a, parameters=params, window_eV=(-window, window), readings=readings, kramers=kramers,
-                with_path=not no_plot, use_cache=not no_cache, progress=report,
+                centres=centre_names or None, criteria=criteria, spacing=spacing, mesh=mesh,
+                use_cache=not no_cache, progress=report,
             )
+    _print_analysis(an, window, top, human)
+    figures: dict[str, bytes] = {}
+    if drawing and an.zone is not None:
+        from nhm.report.figures import figure_stem, render_band_figure
+
+        figures = {
+            f"{figure_stem(an)}.{fmt}": data
+            for fmt, data in render_band_figure(an, emin=emin, emax=emax, candidates=max(candidates, 1)).items()
+        }
+    if json_file:
+        from nhm.report.analyze import analysis_json
+
+        write_atomically(json_file, (json.dumps(analysis_json(an), indent=2, ensure_ascii=False) + "\n").encode())
+        if json_file != "-":
+            human.print(f"JSON written to {json_file}")
+    if figures:
+        from pathlib import Path
+
+        for name, data in figures.items():
+            write_atomically(Path(plot) / name, data)
+        human.print("Figure: " + ", ".join(str(Path(plot) / name) for name in figures))
+
+
+def _compact_band(cand) -> str:
+    """'GM5+ H5+ N3+ P4': the chosen levels (labels already name their point), several at a point joined by ','."""
+    per_k: dict[str, list[str]] = {}
+    for lv in cand.levels:
+        per_k.setdefault(lv.k, []).append(lv.irrep)
+    return " ".join(",".join(v) for v in per_k.values())
+
+
+def _print_analysis(an, window: float, top: int, console: Console = console) -> None:
     ef = an.fermi_level
     c = an.crystal
     console.print(
-        f"[bold]{an.material}[/bold]: space group {c.space_group} ({c.international}), atoms on "
+        f"[bold]{an.formula}[/bold]: space group {c.space_group} ({c.international}), atoms on "
         f"{', '.join(f'{o.element} {o.label} ({o.site_symmetry})' for o in c.orbits)}; "
+        f"Wannier centres {', '.join(w.label for w in an.centres)}; "
         f"E_F = {ef:.3f} eV{' (cached DFT)' if an.from_cache else ''}"
     )
     t = Table(title=f"Levels within ±{window:g} eV of E_F at the points of symmetry (E − E_F, eV)")
@@ -355,29 +419,49 @@ def analyze(
         near = [f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in lvs if abs(lv.energy - ef) <= window]
         t.add_row(k, ",  ".join(near) or "-")
     console.print(t)
-    for title, cands in (("Superconducting-band candidates", an.result.superconducting), ("Usual bands", an.result.usual)):
-        t = Table(title=f"{title} (WF centres {', '.join(an.result.centres)}; ranked by |filling − ½|, then width)")
-        for col in ("#", "reading", "band (irreps at the points)", "site irreps", "range (eV)", "width", "filling"):
-            t.add_column(col)
-        for i, cand in enumerate(cands[:top]):
-            t.add_row(
-                str(i + 1), cand.reading, cand.band_text(),
-                "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
-                f"{cand.energy_min - ef:+.2f} … {cand.energy_max - ef:+.2f}", f"{cand.width:.2f}", f"{cand.filling:.2f}",
+    if an.verdict is None:
+        res = an.points_only
+        for title, cands in (("Level assemblies passing test S (not traced)", res.superconducting), ("passing test U", res.usual)):
+            t = Table(title=title)
+            for col in ("#", "reading", "levels at the points", "site irreps", "range (eV)"):
+                t.add_column(col)
+            for i, cand in enumerate(cands[:top]):
+                t.add_row(str(i + 1), cand.reading, cand.band_text(), "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
+                          f"{cand.energy_min - ef:+.2f} … {cand.energy_max - ef:+.2f}")
+            console.print(t if cands else f"{title}: none")
+    else:
+        v = an.verdict
+        zone = an.zone
+        console.print(
+            f"Traced on {len(zone.lines)} lines of symmetry ({', '.join(lb.name for lb in zone.lines)}; "
+            f"{sum(len(lb.s) for lb in zone.lines)} k-points) and a {zone.mesh.n}³ mesh. Bands crossing E_F: "
+            + (", ".join(f"#{n + 1} ({w:.2f} eV wide)" for n, _, _, w in v.fermi_bands) or "none")
+        )
+        for title, cands in (("Connected superconducting-band candidates", v.superconducting), ("Connected usual bands", v.usual)):
+            t = Table(title=f"{title} (ranked: meets the criteria, |filling − ½|, width)")
+            for col in ("#", "R", "levels at the points", "site irrep", "width", "filling", "DOS", "sw", "verdict"):
+                t.add_column(col, no_wrap=True)
+            for i, mc in enumerate(cands[:top]):
+                cand, m = mc.candidate, mc.measures
+                t.add_row(
+                    str(i + 1), cand.reading, _compact_band(cand), "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
+                    f"{m.width:.2f}", f"{m.filling:.2f}", f"{m.dos_at_fermi:.3f}", str(cand.switches),
+                    "[green]passes[/green]" if mc.passes else ("too wide" if mc.half_filled else "not ½-filled"),
+                )
+            t.caption = (
+                "R: reading (U: usual band); width in eV over the zone; DOS at E_F per eV, spin and cell; "
+                "sw: branch switches" + (f"; {len(cands) - top} more in --json" if len(cands) > top else "")
             )
-        if len(cands) > top:
-            t.caption = f"{len(cands) - top} more (see --json)"
-        console.print(t if cands else f"{title}: none within ±{window:g} eV")
+            console.print(t if cands else f"{title}: none")
+        cr = v.criteria
+        colour = "bold magenta" if v.verdict == "superconducting band" else "yellow"
+        console.print(
+            f"Verdict: [{colour}]{v.verdict}[/{colour}] — {v.reason}. Criteria: filling in "
+            f"[{cr.filling_min:g}, {cr.filling_max:g}], width ≤ {cr.width_factor:g} × median width of the bands at E_F "
+            f"({v.reference_width:.2f} eV); DOS per eV, spin and primitive cell (docs/theory.md)."
+        )
     for note in an.notes:
         console.print(f"note: {note}")
-    if json_file:
-        write_json(an, json_file)
-        console.print(f"JSON written to {json_file}")
-    if not no_plot and plot and an.path is not None:  # no band path with --from-dft
-        from nhm.report.figures import save_band_figure
-
-        paths = save_band_figure(an, plot)
-        console.print("Figure: " + ", ".join(str(p) for p in paths))
 
 
 from nhm.cli_kspace import kspace  # noqa: E402
@@ -387,25 +471,12 @@ app.command()(kspace)
 app.command()(manybody)
 
 
-def main() -> None:
-    """Entry point: user errors become one line on stderr and exit status 2, never a traceback."""
-    try:
-        app(standalone_mode=False)
-    except NhmError as exc:
-        print(f"nhm: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("nhm: aborted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user and usage errors are one line on stderr (exit 2), Ctrl-C exits 130, a bug keeps its
+    traceback (exit 1); see :mod:`nhm.entrypoint`."""
+    from nhm.entrypoint import run
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    sys.exit(run(app, argv))
 
 
 if __name__ == "__main__":

@@ -22,12 +22,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nhm.atomic import write_text_atomically
+from nhm.atomic import STDOUT, check_writable, check_writable_dir, write_text_atomically
 from nhm.errors import InputError
+from nhm.validate import positive_finite, positive_int
 
 console = Console()
 
 ALIASES = {"bcc": (229, "a"), "fcc": (225, "a"), "sc": (221, "a"), "p3": (143, "a")}
+MODES = ("projective", "plain")
 
 
 def _labels_to_band_text(space_group: int, text: str) -> str:
@@ -95,25 +97,26 @@ def band_of_material(material: str):
     from nhm.bands.symmetry import parse_band
     from nhm.report.analyze import analyze
 
-    an = analyze(material, with_path=False, readings=("R1", "R2"))
+    an = analyze(material, readings=("R1", "R2"))
     if len(an.centres) != 1:
         raise InputError(f"{material} has {len(an.centres)} atom orbits; k-space magnetism is built for one atom per primitive cell")
-    cands = an.result.superconducting
+    cands = [mc.candidate for mc in an.verdict.superconducting] if an.verdict is not None else []
     r1 = [c for c in cands if c.reading == "R1" and all(lv.dimension == 1 for lv in c.levels)]
     if r1:
         best = r1[0]
         band = parse_band(best.band_text(), an.crystal.space_group)
         return band, an.centres[0], best.site_representations[0][0]
-    r2 = [c for c in cands if c.reading == "R2"]
+    r2 = [mc for mc in an.verdict.superconducting if mc.candidate.reading == "R2"] if an.verdict is not None else []
     if not r2:
-        raise InputError(f"nhm analyze found no superconducting band of {material} (see 'nhm analyze {material}')")
+        raise InputError(f"nhm analyze found no connected superconducting band of {material} (see 'nhm analyze {material}')")
     best = r2[0]
-    multi = ", ".join(f"{lv.irrep} ({lv.dimension}-dim.)" for lv in best.levels if lv.dimension > 1)
+    multi = ", ".join(f"{lv.irrep} ({lv.dimension}-dim.)" for lv in best.candidate.levels if lv.dimension > 1)
     raise InputError(
-        f"{material} has no superconducting band under reading R1; its best candidate, {best.band_text()} "
-        f"(reading R2, width {best.width:.2f} eV), takes one spinor pair out of the multi-dimensional spatial "
-        f"representations {multi}: there its Bloch spinors are not f(k) times one spatial Bloch function "
-        "(seed Eq. 7), so F(k) does not exist and nhm cannot construct it (science.md §3, readings R1/R2)"
+        f"{material} has no superconducting band under reading R1; its best connected candidate, "
+        f"{best.candidate.band_text()} (reading R2, width {best.measures.width:.2f} eV), takes one spinor pair out of "
+        f"the multi-dimensional spatial representations {multi}: there its Bloch spinors are not f(k) times one "
+        "spatial Bloch function (Eq. 7 of Krüger, Symmetry 10, 259 (2018)), so F(k) does not exist and nhm "
+        "cannot construct it yet (docs/theory.md, readings R1/R2)"
     )
 
 
@@ -123,16 +126,29 @@ def kspace(
     site: Annotated[str | None, typer.Option(help="Double-valued site representation of the spin-dependent WFs (default: the classifier's first).")] = None,
     allow_usual: Annotated[bool, typer.Option("--allow-usual", help="Also run for a usual band (its F is constant).")] = False,
     mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
-    json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout).")] = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout; the tables then go to stderr).")] = None,
     plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
+    max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
 ) -> None:
     """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
     from nhm.kspace.analysis import result_json, run_kspace
 
-    if mesh is not None and mesh < 1:
-        raise InputError(f"--mesh must be a positive integer, got {mesh}")
+    if mesh is not None:
+        positive_int("--mesh", mesh)
+    limit = positive_finite("--max-memory", max_memory)
+    if mode not in MODES:
+        raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
+    if json_file is not None:
+        check_writable(json_file)
+    if plot:
+        check_writable_dir(plot)
+    out = Console(stderr=True) if json_file == STDOUT else console  # stdout holds nothing but the JSON
     tb = parse_tight_binding(material_or_model)
     parsed = parse_model(material_or_model) if tb is None else None
+    if tb is None and parsed is None and mesh is not None:  # a material: refuse before the DFT run
+        from nhm.crystal import read_crystal
+
+        check_memory(read_crystal(material_or_model).space_group, mesh, limit)
     characters = overlaps = dispersion = None  # Voronoi model band, no Bloch functions
     if tb is not None:
         from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
@@ -159,6 +175,7 @@ def kspace(
         from nhm.kspace.mesh import default_divisions
 
         mesh = default_divisions(band.space_group)
+    check_memory(band.space_group, mesh, limit, orbitals=tb[0].size if tb is not None else 0)
     res = run_kspace(
         band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode,
         characters=characters, overlaps=overlaps,
@@ -173,23 +190,29 @@ def kspace(
             "symmetry_residual": ch.symmetry, "time_reversal_residual": ch.time_reversal,
             "orthonormality_residual": ch.orthonormality, "bloch_state_residual": wf.band_residual,
         }
-    _print_summary(res, data)
+    _print_summary(res, data, out)
     if plot:
         paths = _write_plots(res, plot, dispersion)
-        console.print("Figures: " + ", ".join(str(p) for p in paths))
+        out.print("Figures: " + ", ".join(str(p) for p in paths))
     if json_file:
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-        if json_file == "-":
-            typer.echo(text)
-        else:
-            try:
-                write_text_atomically(json_file, text + "\n")
-            except OSError as exc:
-                raise InputError(f"cannot write {json_file}: {exc.strerror}") from exc
-            console.print(f"JSON written to {json_file}")
+        write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        if json_file != STDOUT:
+            out.print(f"JSON written to {json_file}")
 
 
-def _print_summary(res, data: dict) -> None:
+def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 0) -> None:
+    """InputError if the estimated memory of the n×n×n run exceeds ``limit_gib`` (``--max-memory``)."""
+    from nhm.kspace.resources import GIB, kspace_memory_bytes
+
+    need = kspace_memory_bytes(space_group, mesh, orbitals)
+    if need > limit_gib * GIB:
+        raise InputError(
+            f"--mesh {mesh} needs an estimated {need / GIB:.3g} GiB of memory ({mesh}³ = {mesh**3:,} k points), "
+            f"more than --max-memory {limit_gib:g} GiB: use a smaller --mesh or raise --max-memory"
+        )
+
+
+def _print_summary(res, data: dict, console: Console = console) -> None:
     f = res.field
     console.print(
         f"[bold]SG {data['space_group']}[/bold] band {data['band']} ({res.verdict}), spin-dependent WFs {data['site_representation']}, "

@@ -16,10 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nhm.atomic import write_text_atomically
+from nhm.atomic import check_writable, check_writable_dir, write_text_atomically
 from nhm.errors import InputError
+from nhm.validate import finite, nonnegative_finite, positive_finite, positive_int
 
 console = Console()
+
+ALPHA_MIN = 0.05  # 1/a²: the overlap sums of wider Gaussians need gigabytes (fcc: 4 GB at α = 0.01)
 
 
 def _floats(text: str | None, name: str) -> tuple[float, ...]:
@@ -49,10 +52,7 @@ def _write_json(data: Any, target: str) -> None:
     if target == "-":
         typer.echo(text)
         return
-    try:
-        write_text_atomically(target, text + "\n")
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror}") from exc
+    write_text_atomically(target, text + "\n")
 
 
 def _result_table(points: list, parameter: str | None, values: list[float] | None) -> Table:
@@ -98,12 +98,22 @@ def manybody(
     from nhm.manybody.condensation import ModelSpec, run
     from nhm.manybody.scan import SCAN_PARAMETERS, scan as run_scan
 
+    _check_numbers(t=t, t2=t2, U=U, alpha=alpha, coulomb=coulomb, strength=strength, interaction=interaction)
+    if json_file is not None:
+        check_writable(json_file)
+    if plot is not None:
+        check_writable_dir(plot)
     spec = ModelSpec(
         lattice=lattice, sites=sites, electrons=electrons, t=t, t2=t2, U=U,
         V=_floats(V, "--V"), J=_floats(J, "--J"), P=_floats(P, "--P"),
         interaction=interaction, alpha=alpha, coulomb=coulomb, field=field, strength=strength,
         supercell=_supercell(supercell),
     ).validated()
+    selection_mesh = None
+    if selection:  # checked (≤ 64 sites) before the exact diagonalization, not after it
+        from nhm.manybody.lattice import auto_cluster
+
+        selection_mesh = auto_cluster(spec.lattice, positive_int("--selection-sites", selection_sites))
     quiet = json_file == "-"
     out: dict[str, Any]
     if scan is not None:
@@ -144,12 +154,11 @@ def manybody(
             for path in plot_spin_axes(f, model.cluster, plot):
                 if not quiet:
                     console.print(f"wrote {path}")
-    if selection:
-        from nhm.manybody.lattice import auto_cluster
+    if selection_mesh is not None:
         from nhm.manybody.selection import selection_report
         from nhm.manybody.wannier_basis import checked_field, example_field
 
-        mesh = auto_cluster(spec.lattice, selection_sites)
+        mesh = selection_mesh
         f = checked_field(example_field(mesh, spec.field, spec.strength), mesh)
         rep = selection_report(f, mesh)
         out["selection"] = rep.as_dict()
@@ -163,6 +172,22 @@ def manybody(
                     console.print(f"wrote {path}")
     if json_file is not None:
         _write_json(out, json_file)
+
+
+def _check_numbers(*, t: float, t2: float, U: float, alpha: float, coulomb: float, strength: float, interaction: str) -> None:
+    """The numeric options, before any work: finite; t ≠ 0 (the energy unit); for Gaussians α ≥ ALPHA_MIN, e²/a ≥ 0."""
+    if finite("--t", t) == 0:
+        raise InputError("--t must not be zero: it is the energy unit (U, V, J, P and ΔE are in units of t); "
+                         "for the atomic limit make U large instead")
+    finite("--t2", t2)
+    finite("--U", U)
+    finite("--strength", strength)
+    if interaction == "gaussian":
+        if positive_finite("--alpha", alpha) < ALPHA_MIN:
+            raise InputError(f"--alpha must be at least {ALPHA_MIN:g} (1/a²), got {alpha:g}: the overlap sums of wider Gaussians "
+                             f"run over ~{(80 / alpha) ** 0.5:.0f} lattice constants, and on clusters of more than one site "
+                             "they are linearly dependent anyway")
+        nonnegative_finite("--coulomb", coulomb)
 
 
 def _selection_table(rep) -> Table:

@@ -157,15 +157,21 @@ def _as_int_matrix(m: Sequence[Sequence[Fraction]], what: str) -> np.ndarray:
 @cache
 def primitive_operations(space_group: int, k_name: str) -> PrimitiveLittleGroup:
     """The operations of the little group of ``k_name`` in the BCS primitive basis (exact)."""
+    lg = little_group(space_group, k_name)
+    return operations_at(space_group, lg.k, lg.indices, lg.name or str(k_name))
+
+
+@cache
+def operations_at(space_group: int, k_conventional: Vec3, indices: tuple[int, ...], name: str = "") -> PrimitiveLittleGroup:
+    """The operations ``indices`` (which must leave the exact ``k_conventional`` invariant) in the primitive basis."""
     from nhm.groups.spacegroup import space_group as sg_of
 
-    lg = little_group(space_group, k_name)
     g = sg_of(space_group)
     p = primitive_transform(space_group)
     p_inv = inverse(p)
-    k_p = conventional_to_primitive_k(space_group, lg.k)
+    k_p = conventional_to_primitive_k(space_group, k_conventional)
     rots, trans, g0 = [], [], []
-    for i in lg.indices:
+    for i in indices:
         op = g.operations[i]
         r_p = _matmul(_matmul(p_inv, op.rotation), p)  # x_c = P x_p
         r_p_int = _as_int_matrix(r_p, f"rotation {op}")
@@ -173,14 +179,14 @@ def primitive_operations(space_group: int, k_name: str) -> PrimitiveLittleGroup:
         t_p = [sum((p_inv[a][b] * op.translation[b] for b in range(3)), Fraction(0)) for a in range(3)]
         moved = [sum((int(r_inv_t[a][b]) * k_p[b] for b in range(3)), Fraction(0)) - k_p[a] for a in range(3)]
         if any(x.denominator != 1 for x in moved):
-            raise GroupTheoryError(f"{op} does not leave {lg.name} invariant in the primitive basis")
+            raise GroupTheoryError(f"{op} does not leave {name or k_conventional} invariant in the primitive basis")
         rots.append(r_inv_t)
         trans.append([float(x) for x in t_p])
         g0.append([int(x) for x in moved])
     return PrimitiveLittleGroup(
-        name=lg.name or str(k_name),
+        name=name,
         k=k_p,
-        indices=lg.indices,
+        indices=tuple(indices),
         rotations_inv_t=np.array(rots, dtype=int),
         translations=np.array(trans, dtype=float),
         g0=np.array(g0, dtype=int),
@@ -232,7 +238,13 @@ def plane_wave_traces(
     group); images falling outside it count as zero coefficients. Returns complex traces on
     ``little_group(space_group, k_name).indices`` (physics convention).
     """
-    ops = primitive_operations(space_group, normalize_k_name(k_name))
+    return traces_on_plane_waves(primitive_operations(space_group, normalize_k_name(k_name)), k_primitive, g_vectors, coefficients)
+
+
+def traces_on_plane_waves(
+    ops: PrimitiveLittleGroup, k_primitive: Sequence[float] | np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray
+) -> np.ndarray:
+    """Traces of the operations ``ops`` (from :func:`operations_at`) on plane-wave states at ``k_primitive``."""
     c = np.atleast_2d(np.asarray(coefficients, dtype=complex))
     g = np.asarray(g_vectors, dtype=int).reshape(-1, 3)
     if c.shape[1] != len(g):

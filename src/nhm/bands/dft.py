@@ -1,4 +1,5 @@
-"""First-principles band structures with GPAW (plane waves, PAW): SCF, Bloch states, band paths.
+"""First-principles band structures with GPAW (plane waves, PAW): SCF and Bloch states at the points of
+symmetry (the lines of symmetry and the zone mesh are in :mod:`nhm.bands.dft_zone`).
 
 Every calculation uses the BCS primitive cell ``crystal.primitive_atoms()``; k-points are given to
 GPAW in its reciprocal basis, ``k_p = P^T k_c`` for a point with conventional coordinates ``k_c``.
@@ -47,12 +48,10 @@ if TYPE_CHECKING:
     from nhm.bands.bloch import BlochLevel
 
 __all__ = [
-    "BandPath",
     "BlochStates",
     "DftParameters",
     "ProgressEvent",
     "ScfResult",
-    "band_path",
     "bloch_states_at_points",
     "default_nbands",
     "gpaw_version",
@@ -125,7 +124,7 @@ class DftParameters:
 class ProgressEvent:
     """A progress report from a running calculation.
 
-    ``stage``: "scf", "nscf" (Bloch states), "path" (band path) or "cache". ``iteration``: SCF
+    ``stage``: "scf", "nscf" (Bloch states), "zone" (lines and mesh) or "cache". ``iteration``: SCF
     iteration (1-based) or None. ``energy_eV``: current total energy (extrapolated to zero
     smearing). ``log10_density_error``, ``log10_eigenstates_error``: GPAW's convergence measures.
     """
@@ -191,24 +190,6 @@ class BlochStates:
         return levels_from_plane_waves(
             space_group, self.name, self.k_primitive, self.energies_eV, self.g_vectors, self.coefficients, nbands=self.nbands
         )
-
-
-@dataclass(frozen=True)
-class BandPath:
-    """Band energies along lines of symmetry (ASE's standard path for the lattice).
-
-    ``kpts`` (n, 3): primitive reciprocal basis; ``x`` (n,): distance along the path (1/Å, with ASE's
-    2π convention); ``energies_eV`` (n, nbands), absolute; ``special`` ((x, label), ...): the path's
-    special points, labelled with the BCS name where the point is a point of symmetry (GM, H, ...),
-    else ASE's letter; ``path``: ASE's path string (e.g. "GHNGPH,PN").
-    """
-
-    kpts: np.ndarray
-    x: np.ndarray
-    energies_eV: np.ndarray
-    fermi_level_eV: float
-    special: tuple[tuple[float, str], ...]
-    path: str
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -457,10 +438,17 @@ def _task_nscf(request: dict[str, Any], emit: Callable[..., None], work: Path) -
         raise NhmError(f"GPAW changed the requested k-points ({kpts.tolist()} -> {ibz.tolist()})")
     energies = np.array([calc.get_eigenvalues(kpt=i)[:nconv] for i in range(len(kpts))])
     out: dict[str, Any] = {"energies_eV": energies, "elapsed_s": time.perf_counter() - start}
-    if request.get("wavefunctions"):
+    want = request.get("wavefunctions")
+    if want:
+        # True: at every k-point; a list of booleans: only where True (empty arrays elsewhere)
+        mask = [bool(want)] * len(kpts) if isinstance(want, bool) else [bool(x) for x in want]
         cell = calc.atoms.cell[:]
         g_list, c_list = [], []
         for i, k in enumerate(kpts):
+            if not mask[i]:
+                g_list.append(np.zeros((0, 3), dtype=np.int32))
+                c_list.append(np.zeros((nconv, 0), dtype=np.complex128))
+                continue
             psi = np.array([calc.get_pseudo_wave_function(band=n, kpt=i, periodic=True) for n in range(nconv)])
             g, c = _plane_waves(psi, k, cell, float(request["ecut"]))
             g_list.append(g)
@@ -707,88 +695,6 @@ def _bloch_from_arrays(pts, arrays: dict[str, np.ndarray], fermi: float, nb: int
             nbands=nb,
         )
     return out
-
-
-def _special_point_labels(crystal: Any, special: dict[str, np.ndarray]) -> dict[str, str]:
-    """ASE special-point letter -> BCS name where the point is in the star of a point of symmetry."""
-    from nhm.crystal.setting import primitive_transform
-    from nhm.groups.kpoints import points_of_symmetry
-    from nhm.groups.spacegroup import space_group as sg_of
-
-    sg = getattr(crystal, "space_group", None)
-    if sg is None:
-        return {}
-    p = np.array(primitive_transform(sg), dtype=float)
-    rots = [np.rint(np.linalg.inv(p) @ np.array(op.rotation, dtype=float) @ p).astype(int) for op in sg_of(sg).operations]
-    images = []  # (name, R_p^-T k_p) for every point of symmetry and rotation
-    for pt in points_of_symmetry(sg):
-        k = np.array([float(x) for x in pt.primitive])
-        for r in rots:
-            images.append((pt.name, np.linalg.inv(r).T @ k))
-    labels: dict[str, str] = {}
-    for letter, k in special.items():
-        for name, kk in images:
-            d = np.asarray(k) - kk
-            if np.max(np.abs(d - np.rint(d))) < 1e-6:
-                labels[letter] = name
-                break
-    return labels
-
-
-def band_path(
-    crystal: Any,
-    params: DftParameters = DftParameters(),
-    npoints: int = 80,
-    *,
-    nbands: int | None = None,
-    scf: ScfResult | None = None,
-    progress: Progress | None = None,
-    use_cache: bool = True,
-    cache_dir: str | os.PathLike[str] | None = None,
-) -> BandPath:
-    """Bands along ASE's standard path of lines of symmetry for the BCS primitive cell.
-
-    ``npoints``: total number of k-points on the path. Special points are labelled with BCS names
-    (GM, H, N, P, X, L, ...) where they are points of symmetry; other corners of the path keep
-    ASE's letters (e.g. fcc K, U). ``nbands``: default :func:`default_nbands`.
-    """
-    if not isinstance(npoints, int) or npoints < 2:
-        raise InputError(f"npoints must be an integer >= 2, got {npoints!r}")
-    atoms = _atoms_of(crystal)
-    path = atoms.cell.bandpath(npoints=npoints)
-    kpts = np.asarray(path.kpts, dtype=float)
-    x, xs, letters = path.get_linear_kpoint_axis()
-    rename = _special_point_labels(crystal, path.special_points)
-    nice = {"G": "GM"}
-    special = tuple(
-        (float(xx), rename.get(lab, nice.get(lab, lab))) for xx, lab in zip(xs, letters)
-    )
-    nb = default_nbands(crystal, params) if nbands is None else int(nbands)
-    cache = _cache(use_cache, cache_dir)
-    key = _key("path", crystal, params, nbands=nb, npoints=npoints, path=path.path, kpts=np.round(kpts, 10))
-    if cache is not None:
-        entry = cache.load(key)
-        if entry is not None:
-            if progress is not None:
-                progress(ProgressEvent("cache", f"band path read from the cache ({key[:12]})"))
-            return BandPath(kpts, np.asarray(x), entry.arrays["energies_eV"], float(entry.metadata["fermi_level_eV"]), special, path.path)
-    if scf is None:
-        scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
-    request = {
-        **_request_base(crystal, params),
-        "task": "nscf",
-        "stage": "path",
-        "gpw_bytes": scf.gpw,
-        "kpts": kpts,
-        "nbands_converged": nb,
-        "maxiter": params.maxiter,
-        "wavefunctions": False,
-    }
-    out = _run_worker(request, progress, "band-path")
-    energies = np.asarray(out["energies_eV"], dtype=float)
-    if cache is not None:
-        cache.store(key, {"energies_eV": energies}, {"fermi_level_eV": scf.fermi_level_eV, "path": path.path})
-    return BandPath(kpts, np.asarray(x), energies, scf.fermi_level_eV, special, path.path)
 
 
 @contextmanager

@@ -48,9 +48,8 @@ from nhm.errors import GroupTheoryError, InputError, NhmError
 
 if TYPE_CHECKING:
     from nhm.crystal import Crystal
-    from nhm.report.analyze import Analysis
 
-__all__ = ["CODES", "ExternalBands", "analysis_from_external", "parse_from_dft", "read_external"]
+__all__ = ["CODES", "ExternalBands", "parse_from_dft", "read_external"]
 
 CODES = ("espresso", "vasp", "abinit", "wannier90", "gpaw")
 _ALIASES = {"qe": "espresso", "quantum-espresso": "espresso", "quantumespresso": "espresso", "pw": "espresso", "w90": "wannier90"}
@@ -311,40 +310,4 @@ def read_external(
         k_points=state["k"],
         transformation=m,
         origin_shift=s,
-    )
-
-
-def analysis_from_external(
-    bands: ExternalBands,
-    *,
-    fermi_level_eV: float | None = None,
-    window_eV: tuple[float, float] = (-6.0, 6.0),
-    readings: Sequence[str] = ("R1", "R2"),
-    kramers: bool = False,
-    material: str | None = None,
-) -> Analysis:
-    """Krüger's search on external bands, as :func:`nhm.report.analyze.analyze` does on GPAW's.
-
-    ``fermi_level_eV`` overrides the file's (mandatory if it has none). The returned Analysis has
-    no band path, default (meaningless) DftParameters, and a note naming the source; ``material``
-    names it in the report (default: the path).
-    """
-    from nhm.bands.dft import DftParameters
-    from nhm.report.analyze import Analysis, _window_with_every_point, wannier_centres
-    from nhm.wannier.search import Level, search
-
-    ef = bands.fermi_level_eV if fermi_level_eV is None else float(fermi_level_eV)
-    if ef is None:
-        raise InputError(f"{bands.path} records no Fermi level ({bands.code}): give it (--fermi, eV, the file's zero)")
-    crystal = bands.crystal
-    centres = wannier_centres(crystal)
-    flat = [Level(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in bands.levels.values() for lv in lvs]
-    window, notes = _window_with_every_point(bands.levels, ef, window_eV)
-    result = search(
-        flat, crystal.space_group, centres,
-        fermi_level=ef, window=window, readings=tuple(readings), kramers=kramers,  # type: ignore[arg-type]
-    )
-    notes = [f"bands read from the {bands.code} calculation {bands.path} (through irrep; irreps by nhm)", *notes]
-    return Analysis(
-        material or bands.path, crystal, DftParameters(), ef, bands.levels, centres, result, None, False, tuple(notes),
     )

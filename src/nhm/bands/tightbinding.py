@@ -381,3 +381,45 @@ def bcc_sd_model() -> TightBindingModel:
 
 # named models for the command line: name -> (factory, default band index)
 MODELS = {"bcc-s": (bcc_s_band, 0), "bcc-sd": (bcc_sd_model, BCC_SD_SUPERCONDUCTING_BAND)}
+
+
+def model_zone_bands(model: TightBindingModel, fermi_level: float, *, spacing: float = 0.1, mesh: int = 16):
+    """The model's bands traced like DFT's (:mod:`nhm.bands.lines`, :mod:`nhm.bands.zone`).
+
+    Lines of symmetry sampled every ``spacing`` (1/Å with 2π, in the model's length unit), states
+    labelled from the traces of P(g) on the eigenvectors; the ``mesh``³ energies computed on the
+    irreducible wedge and unfolded, exactly as for GPAW. ``fermi_level`` in eV.
+    """
+    from nhm.bands.lines import label_line_states, line_bands, line_samples
+    from nhm.bands.zone import ZoneBands, irreducible_mesh
+    from nhm.groups.lines import lines_of_symmetry
+
+    sg = model.space_group
+    recip = 2 * np.pi * np.linalg.inv(model.lattice)  # rows: conventional reciprocal vectors
+    lines = lines_of_symmetry(sg, recip @ recip.T / (2 * np.pi) ** 2)
+    traced = []
+    for ln in lines:
+        ss = line_samples(ln, spacing / (2 * np.pi))
+        ops = ln.little_group().indices
+        energies, labels = [], []
+        for s in ss:
+            k = ln.k_at(float(s))
+            e, v = model.bands(k)
+            mats = [model.symmetry_matrix(i, k) for i in ops]
+
+            def traces(start: int, stop: int, v=v, mats=mats) -> np.ndarray:
+                c = v[:, start:stop]
+                return np.array([np.trace(c.conj().T @ m @ c) for m in mats])
+
+            energies.append(e)
+            labels.append(label_line_states(ln, k, e, traces, complete=True))
+        traced.append(line_bands(ln, np.array([float(s) for s in ss]), np.array(energies), labels))
+    zmesh = irreducible_mesh(sg, mesh)
+    p = np.array(primitive_transform(sg), dtype=float)
+    k_conv = zmesh.kpts_primitive @ np.linalg.inv(p)  # k_c = P^-T k_p, row vectors
+    e_ibz = np.linalg.eigvalsh(model.hamiltonian(k_conv))
+    cell = (model.lattice @ p).T  # rows: primitive vectors
+    return ZoneBands(
+        float(fermi_level), model.size, tuple(traced), zmesh, e_ibz[zmesh.to_irreducible], recip, cell, sg,
+        model.levels_at_points(),
+    )

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import ase
-import ase.io
 import numpy as np
 import spglib
 from ase.build import bulk
@@ -276,6 +275,8 @@ def _read_file(path: Path) -> ase.Atoms:
     if path.is_dir():
         raise InputError(f"cannot read a crystal structure from '{path}': it is a directory")
     try:
+        import ase.io  # lazily: half a second to import, needed only for files
+
         atoms = ase.io.read(path)
     except Exception as exc:  # ASE raises anything from AssertionError to StopIteration on bad files
         raise InputError(f"cannot read a crystal structure from '{path}': {_short_reason(exc)}") from None

@@ -1,73 +1,178 @@
-"""Band-structure figure of ``nhm analyze``: bands along the lines of symmetry, levels labelled with their
-irreps at the points of symmetry, and the best superconducting-band candidate highlighted."""
+"""Band-structure figure of ``nhm analyze``: the branches along every line of symmetry, the levels at the
+points of symmetry with their irreps, and the best connected candidate drawn as a thick line that
+follows its branches, its branch switches marked."""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from nhm.atomic import write_atomically  # noqa: E402
 from nhm.report.analyze import Analysis  # noqa: E402
 
-_HIGHLIGHT = ("#c2185b", "#1565c0", "#2e7d32")
+_HIGHLIGHT = ("#c2185b", "#1565c0", "#2e7d32", "#ef6c00")
 
 
-def band_figure(an: Analysis, *, window_eV: tuple[float, float] = (-7.0, 7.0), candidates: int = 1):
+def _pretty(name: str) -> str:
+    return name.replace("GM", "Γ")
+
+
+def path_order(lines) -> list[list[tuple[int, bool]]]:
+    """The lines as drawable chains: [(line index, reversed), ...] per chain, walking from Γ."""
+    unused = list(range(len(lines)))
+    chains: list[list[tuple[int, bool]]] = []
+    while unused:
+        first = next((i for i in unused if "GM" in (lines[i].line.start, lines[i].line.end)), unused[0])
+        rev = lines[first].line.end == "GM" and lines[first].line.start != "GM"
+        chain = [(first, rev)]
+        unused.remove(first)
+        cur = lines[first].line.start if rev else lines[first].line.end
+        while True:
+            nxt = next((i for i in unused if cur in (lines[i].line.start, lines[i].line.end)), None)
+            if nxt is None:
+                break
+            rev = lines[nxt].line.start != cur
+            chain.append((nxt, rev))
+            unused.remove(nxt)
+            cur = lines[nxt].line.start if rev else lines[nxt].line.end
+        chains.append(chain)
+    return chains
+
+
+def band_figure(
+    an: Analysis, *, emin: float | None = None, emax: float | None = None, candidates: int = 1
+):
     """The figure (matplotlib Figure). Energies relative to E_F (eV)."""
+    if an.zone is None or an.verdict is None:
+        raise ValueError("the figure needs the bands along the lines (an analysis with the zone)")
     ef = an.fermi_level
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    path = an.path
-    xpos: dict[str, list[float]] = {}
-    if path is not None:
-        # ASE marks a break in the path ("H,P") by two consecutive k-points at the same x
-        breaks = [0, *(i + 1 for i in range(len(path.x) - 1) if path.x[i + 1] == path.x[i]), len(path.x)]
-        for a, b in zip(breaks[:-1], breaks[1:]):
-            ax.plot(path.x[a:b], path.energies_eV[a:b] - ef, color="0.35", lw=1.0)
-        ticks: dict[float, list[str]] = {}
-        for x, label in path.special:
-            ax.axvline(x, color="0.8", lw=0.6, zorder=0)
-            xpos.setdefault(label, []).append(x)
-            if label not in ticks.setdefault(x, []):
-                ticks[x].append(label)
-        ax.set_xticks(list(ticks), ["|".join(v).replace("GM", "Γ") for v in ticks.values()])
-        ax.set_xlim(path.x[0], path.x[-1])
-    ax.axhline(0.0, color="0.5", ls="--", lw=0.8)
-    for k, lvs in an.levels.items():
-        for x in xpos.get(k, []):
-            for lv in lvs:
-                e = lv.energy - ef
-                if window_eV[0] <= e <= window_eV[1]:
-                    ax.annotate(lv.irrep.replace("GM", "Γ"), (x, e), xytext=(3, 2), textcoords="offset points", fontsize=6.5, color="0.25")
-    for rank, cand in enumerate(an.result.superconducting[:candidates]):
+    zone = an.zone
+    fig, ax = plt.subplots(figsize=(8.5, 5.8))
+    chains = path_order(zone.lines)
+    x0 = 0.0
+    ticks: list[tuple[float, str]] = []
+    xmap: dict[int, tuple[float, float, bool]] = {}  # line -> (x start, x length, reversed)
+    for ci, chain in enumerate(chains):
+        for j, (i, rev) in enumerate(chain):
+            ln = zone.lines[i].line
+            length = ln.length * 2 * np.pi
+            a, b = (ln.end, ln.start) if rev else (ln.start, ln.end)
+            if j == 0:
+                if ticks and abs(ticks[-1][0] - x0) < 1e-9:
+                    ticks[-1] = (x0, f"{ticks[-1][1]}|{_pretty(a)}")
+                else:
+                    ticks.append((x0, _pretty(a)))
+            xmap[i] = (x0, length, rev)
+            x0 += length
+            ticks.append((x0, _pretty(b)))
+    for i, lb in enumerate(zone.lines):
+        xs, length, rev = xmap[i]
+        x = xs + (1 - lb.s if rev else lb.s) * length
+        for br in lb.branches:
+            ax.plot(x, br.energies - ef, color="0.55", lw=0.9, zorder=1)
+    for xt, _ in ticks:
+        ax.axvline(xt, color="0.85", lw=0.6, zorder=0)
+    ax.axhline(0.0, color="0.4", ls="--", lw=0.8, zorder=0)
+    shown = [mc for mc in an.verdict.superconducting[:candidates]]
+    band_lo, band_hi = [], []
+    for rank, mc in enumerate(shown):
         colour = _HIGHLIGHT[rank % len(_HIGHLIGHT)]
-        for lv in cand.levels:
-            for x in xpos.get(lv.k, []):
-                ax.plot([x], [lv.energy - ef], "o", ms=8, mfc="none", mec=colour, mew=2)
-        ax.plot([], [], "o", mfc="none", mec=colour, mew=2, label=f"SC candidate {rank + 1} ({cand.reading}): {cand.band_text()}")
-    ax.set_ylim(*window_eV)
+        lw = 3.2 if rank == 0 else 1.8
+        for p in mc.candidate.paths:
+            i = next(n for n, lb in enumerate(zone.lines) if lb.name == p.line)
+            lb = zone.lines[i]
+            xs, length, rev = xmap[i]
+            x = xs + (1 - lb.s if rev else lb.s) * length
+            for col in range(p.energies.shape[1]):
+                ax.plot(x, p.energies[:, col] - ef, color=colour, lw=lw, alpha=0.85 if rank == 0 else 0.7, zorder=3 + (candidates - rank))
+            for sw in p.switches:
+                xsw = xs + (1 - sw.s if rev else sw.s) * length
+                ax.plot([xsw], [sw.energy - ef], "o", ms=7 if rank == 0 else 5, mfc="white", mec=colour, mew=1.8, zorder=6)
+            band_lo.append(float(p.energies.min()) - ef)
+            band_hi.append(float(p.energies.max()) - ef)
+        m = mc.measures
+        ax.plot([], [], color=colour, lw=lw, label=(
+            f"{rank + 1}: {_pretty(mc.candidate.band_text())} ({mc.candidate.reading}); width {m.width:.2f} eV, "
+            f"filling {m.filling:.2f}{' ✓' if mc.passes else ''}"
+        ))
+    if shown:
+        ax.plot([], [], "o", mfc="white", mec="0.3", mew=1.5, label="branch switch (allowed crossing)")
+    lo = min([-3.0, *band_lo]) - 1.0 if emin is None else emin
+    hi = max([3.0, *band_hi]) + 1.0 if emax is None else emax
+    ax.set_ylim(lo, hi)
+    ax.set_xlim(0, x0)
+    ax.set_xticks([t for t, _ in ticks], [lbl for _, lbl in ticks])
+    _label_levels(ax, an, ticks, lo, hi)
     ax.set_ylabel("E − E_F (eV)")
-    ax.set_title(f"{an.material}: {an.crystal.international} (No. {an.crystal.space_group}), GPAW {an.parameters.xc}")
-    if an.result.superconducting:
-        ax.legend(loc="lower right", fontsize=7)
-    fig.tight_layout()
+    ax.set_xlabel("k along the lines of symmetry (1/Å)")
+    c = an.crystal
+    ax.set_title(
+        f"{an.formula}: {c.international} (No. {c.space_group}), GPAW {an.parameters.xc} — {an.verdict.verdict}",
+        fontsize=11,
+    )
+    entries = len(shown) + (1 if shown else 0)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11 + 0.032 * entries)
+    if shown:  # below the axes, so that it never hides a band
+        fig.legend(loc="lower left", bbox_to_anchor=(0.07, 0.0), fontsize=7.5, frameon=False, ncol=1)
     return fig
 
 
-def save_band_figure(an: Analysis, directory: str | Path, stem: str | None = None) -> list[Path]:
-    """Write PNG and SVG atomically; returns the paths."""
-    fig = band_figure(an)
+def _label_levels(ax, an: Analysis, ticks, lo: float, hi: float) -> None:
+    """Irrep labels of the levels at the first tick of each point, spread so that they do not overlap."""
+    ef = an.fermi_level
+    done: set[str] = set()
+    gap = 0.035 * (hi - lo)
+    for x, label in ticks:
+        for name in label.split("|"):
+            key = name.replace("Γ", "GM")
+            if key in done or key not in an.levels:
+                continue
+            done.add(key)
+            last = -np.inf
+            for lv in sorted(an.levels[key], key=lambda lv: lv.energy):
+                e = lv.energy - ef
+                if not lo <= e <= hi:
+                    continue
+                y = max(e, last + gap)
+                ax.annotate(_pretty(lv.irrep), (x, e), xytext=(x, y), textcoords="data", fontsize=6.5, color="0.2",
+                            ha="left", va="center", zorder=7,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
+                last = y
+
+
+def figure_stem(an: Analysis) -> str:
+    """File stem of the figures: the formula and space group, sanitized (never the user's path)."""
+    stem = f"{an.formula}-{an.crystal.space_group}-bands"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+
+
+def render_band_figure(an: Analysis, **kwargs) -> dict[str, bytes]:
+    """The figure as PNG and SVG bytes (nothing written): {"png": ..., "svg": ...}."""
+    fig = band_figure(an, **kwargs)
+    try:
+        out = {}
+        for fmt in ("png", "svg"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=150)
+            out[fmt] = buf.getvalue()
+        return out
+    finally:
+        plt.close(fig)
+
+
+def save_band_figure(an: Analysis, directory: str | Path, stem: str | None = None, **kwargs) -> list[Path]:
+    """Write PNG and SVG atomically into ``directory``; returns the paths."""
+    stem = stem or figure_stem(an)
     out = []
-    stem = stem or f"{an.material}-bands"
-    for fmt in ("png", "svg"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=150)
+    for fmt, data in render_band_figure(an, **kwargs).items():
         target = Path(directory) / f"{stem}.{fmt}"
-        write_atomically(target, buf.getvalue())
+        write_atomically(target, data)
         out.append(target)
-    plt.close(fig)
     return out

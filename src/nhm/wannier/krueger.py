@@ -163,7 +163,8 @@ class Classification:
         }
 
 
-def _band_spinor(band: BandSymmetry, k: str) -> Counter:
+def band_spinor(band: BandSymmetry, k: str) -> Counter:
+    """The band's spinor representation D_k ⊗ D½ at ``k`` (double-valued irrep multiplicities)."""
     dbl = spin_doubling(band.space_group, k)
     total: Counter = Counter()
     for lbl in band.irreps[k]:
@@ -171,13 +172,18 @@ def _band_spinor(band: BandSymmetry, k: str) -> Counter:
     return total
 
 
-def _contains(big: Counter, small: Counter) -> bool:
+def contains(big: Counter, small: Counter) -> bool:
+    """True if the representation ``big`` contains ``small`` (multiplicities)."""
     return all(big[k] >= v for k, v in small.items())
 
 
-def _orbit_choices(band, centres, dims, double, kramers):
+def site_representation_choices(space_group: int, centres, dims, double: bool, kramers: bool):
+    """Every choice of one site representation per orbit: yields (names, induced multiplicities per point).
+
+    ``dims``: dimension of the single-valued site representation on each orbit (doubled when ``double``).
+    """
     per_orbit = [
-        site_representations(band.space_group, w, (2 if double else 1) * d, double=double, kramers=kramers)
+        site_representations(space_group, w, (2 if double else 1) * d, double=double, kramers=kramers)
         for w, d in zip(centres, dims)
     ]
     for choice in product(*per_orbit):
@@ -227,11 +233,11 @@ def classify(
         )
 
     band_single = {k: band.counter(k) for k in names}
-    band_spin = {k: _band_spinor(band, k) for k in names}
+    band_spin = {k: band_spinor(band, k) for k in names}
 
     usual_ok, usual_best = [], None
     if exact:
-        for names_, induced in _orbit_choices(band, centres, dims, False, False):
+        for names_, induced in site_representation_choices(band.space_group, centres, dims, False, False):
             agree = {k: induced.get(k, Counter()) == band_single[k] for k in names}
             score = sum(agree.values())
             if all(agree.values()):
@@ -242,11 +248,11 @@ def classify(
         notes.append("test U not applicable: the band's dimension exceeds μ at some points (reading R2)")
 
     spin_ok, spin_best = [], None
-    for names_, induced in _orbit_choices(band, centres, dims, True, kramers):
+    for names_, induced in site_representation_choices(band.space_group, centres, dims, True, kramers):
         if reading == "R1":
             agree = {k: induced.get(k, Counter()) == band_spin[k] for k in names}
         else:
-            agree = {k: _contains(band_spin[k], induced.get(k, Counter())) for k in names}
+            agree = {k: contains(band_spin[k], induced.get(k, Counter())) for k in names}
         score = sum(agree.values())
         if all(agree.values()):
             spin_ok.append(names_)

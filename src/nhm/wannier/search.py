@@ -26,7 +26,7 @@ from nhm.errors import InputError
 from nhm.groups.irreps import little_group
 from nhm.groups.spacegroup import space_group
 from nhm.groups.wyckoff import WyckoffPosition
-from nhm.wannier.krueger import Reading, _band_spinor, _contains, _orbit_choices
+from nhm.wannier.krueger import Reading, band_spinor, contains, site_representation_choices
 
 
 @dataclass(frozen=True)
@@ -135,21 +135,21 @@ def search(
     usual: dict[tuple[Level, ...], set] = {}
     for reading in readings:
         sets = {k: _level_sets(by_k[k], mu, reading) for k in names}
-        for site_names, induced in _orbit_choices(template, centres, [wfs_per_atom] * len(centres), True, kramers):
+        for site_names, induced in site_representation_choices(number, centres, [wfs_per_atom] * len(centres), True, kramers):
             allowed = []
             for k in names:
                 want = induced.get(k, Counter())
                 ok = []
                 for combo in sets[k]:
-                    spin = _band_spinor(BandSymmetry(number, {k: tuple(lv.irrep for lv in combo)}), k)
-                    if (spin == want) if reading == "R1" else _contains(spin, want):
+                    spin = band_spinor(BandSymmetry(number, {k: tuple(lv.irrep for lv in combo)}), k)
+                    if (spin == want) if reading == "R1" else contains(spin, want):
                         ok.append(combo)
                 allowed.append(ok)
             for choice in product(*allowed):
                 key = tuple(lv for combo in choice for lv in combo)
                 found.setdefault((reading, key), set()).add(site_names)
         if reading == "R1" or "R1" not in readings:
-            for site_names, induced in _orbit_choices(template, centres, [wfs_per_atom] * len(centres), False, False):
+            for site_names, induced in site_representation_choices(number, centres, [wfs_per_atom] * len(centres), False, False):
                 allowed = [
                     [c for c in sets[k] if sum(x.dimension for x in c) == mu and Counter(x.irrep for x in c) == induced.get(k, Counter())]
                     for k in names

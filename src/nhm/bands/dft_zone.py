@@ -1,0 +1,158 @@
+"""A GPAW band structure over the whole zone: labelled states along every line of symmetry, the levels
+at the points of symmetry, and energies on a Γ-centred mesh, from one non-self-consistent run on the
+SCF density (one run: the levels at the points and the ends of the branches come out of the same
+diagonalization, and one GPAW start is saved).
+
+Along the lines the wave functions are kept long enough to label every state by its line irrep (the
+plane-wave traces of :mod:`nhm.bands.bloch` at each exact sample k); on the mesh only the energies
+of the irreducible wedge are computed and unfolded (:mod:`nhm.bands.zone`). Cached under a hash of
+structure, parameters, GPAW version, bands, line samples and mesh; the cache holds energies and
+labels only (no wave functions).
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from nhm.bands import dft as _dft  # the worker is looked up at call time (tests replace it)
+from nhm.bands.bloch import BlochLevel, levels_from_plane_waves, operations_at, traces_on_plane_waves
+from nhm.bands.dft import (
+    DftParameters,
+    Progress,
+    ProgressEvent,
+    ScfResult,
+    _cache,
+    _key,
+    _request_base,
+    default_nbands,
+    run_scf,
+)
+from nhm.bands.lines import LineBands, label_line_states, line_bands, line_samples
+from nhm.bands.zone import ZoneBands, irreducible_mesh
+from nhm.errors import InputError
+from nhm.groups.kpoints import conventional_to_primitive_k, points_of_symmetry
+from nhm.groups.lines import LineOfSymmetry, lines_of_symmetry
+
+__all__ = ["DEFAULT_SPACING", "ZoneBands", "crystal_metric", "zone_bands"]
+
+DEFAULT_SPACING = 0.1
+LABELS_VERSION = 2  # in the cache key: bump when the naming of line irreps changes  # Å⁻¹ (2π convention, as ASE and GPAW print k): distance between samples on a line
+
+
+def crystal_metric(crystal: Any) -> np.ndarray:
+    """Conventional reciprocal vectors (rows, Cartesian, 1/Å with 2π) of an nhm Crystal."""
+    return 2 * np.pi * np.linalg.inv(np.asarray(crystal.lattice, dtype=float)).T
+
+
+def _samples(lines: tuple[LineOfSymmetry, ...], spacing: float) -> list[tuple[Fraction, ...]]:
+    return [line_samples(ln, spacing / (2 * np.pi)) for ln in lines]
+
+
+def zone_bands(
+    crystal: Any,
+    params: DftParameters = DftParameters(),
+    *,
+    spacing: float = DEFAULT_SPACING,
+    mesh: int | None = None,
+    nbands: int | None = None,
+    scf: ScfResult | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> ZoneBands:
+    """Lines of symmetry (labelled states) and a Γ-centred ``mesh``³ (default: the SCF's k mesh)."""
+    if not (np.isfinite(spacing) and spacing > 0):
+        raise InputError(f"line sample spacing must be a positive number of 1/Å, got {spacing!r}")
+    sg = crystal.space_group
+    b = crystal_metric(crystal)
+    lines = lines_of_symmetry(sg, (b @ b.T) / (2 * np.pi) ** 2)
+    samples = _samples(lines, spacing)
+    n_mesh = params.kmesh if mesh is None else int(mesh)
+    if n_mesh < 2:
+        raise InputError(f"the zone mesh needs at least 2 points per direction, got {n_mesh}")
+    zmesh = irreducible_mesh(sg, n_mesh)
+    nb = default_nbands(crystal, params) if nbands is None else int(nbands)
+    cell = np.asarray(crystal.primitive_atoms().cell[:], dtype=float)
+
+    line_k: list[tuple] = []  # exact conventional k of every sample
+    for ln, ss in zip(lines, samples):
+        for s in ss:
+            line_k.append(tuple(a + s * (e - a) for a, e in zip(ln.k_start, ln.k_end)))
+    kp_lines = np.array([[float(x) for x in conventional_to_primitive_k(sg, k)] for k in line_k])
+    points = points_of_symmetry(sg)
+    kp_points = np.array([[float(x) for x in p.primitive] for p in points])
+    kpts = np.vstack([kp_lines, kp_points, zmesh.kpts_primitive])
+    nl, npt = len(kp_lines), len(kp_points)
+
+    cache = _cache(use_cache, cache_dir)
+    key = _key("zone", crystal, params, nbands=nb, kpts=np.round(kpts, 10), lines=[ln.name for ln in lines], labels=LABELS_VERSION)
+    entry = cache.load(key) if cache is not None else None
+    if entry is not None:
+        if progress is not None:
+            progress(ProgressEvent("cache", f"bands over the zone read from the cache ({key[:12]})"))
+        energies = np.asarray(entry.arrays["energies_eV"], dtype=float)
+        labels = [tuple(x) for x in entry.metadata["labels"]]
+        fermi = float(entry.metadata["fermi_level_eV"])
+        levels = {k: [BlochLevel(*lv) for lv in lvs] for k, lvs in entry.metadata["levels"].items()}
+    else:
+        if scf is None:
+            scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
+        request = {
+            **_request_base(crystal, params),
+            "task": "nscf",
+            "stage": "zone",
+            "gpw_bytes": scf.gpw,
+            "kpts": kpts,
+            "nbands_converged": nb + 6,
+            "maxiter": params.maxiter,
+            "wavefunctions": [True] * (nl + npt) + [False] * (len(kpts) - nl - npt),
+            "ecut": params.mode_ecut_eV,
+        }
+        out = _dft._run_worker(request, progress, "zone")
+        energies = np.asarray(out["energies_eV"], dtype=float)
+        fermi = scf.fermi_level_eV
+        if progress is not None:
+            progress(ProgressEvent("zone", f"labelling the states at {nl} k-points on {len(lines)} lines of symmetry"))
+        labels = []
+        for i, kc in enumerate(line_k):
+            ln = lines[_line_of(i, samples)]
+            ops = operations_at(sg, kc, ln.little_group().indices, ln.name)
+            g, c = out["g_vectors"][i], out["coefficients"][i]
+
+            def traces(start: int, stop: int, g=g, c=c, ops=ops, i=i) -> np.ndarray:
+                return traces_on_plane_waves(ops, kp_lines[i], g, c[start:stop])
+
+            labels.append(label_line_states(ln, np.array([float(x) for x in kc]), energies[i], traces, nbands=nb))
+        levels = {
+            p.name: levels_from_plane_waves(
+                sg, p.name, kp_points[j], energies[nl + j], out["g_vectors"][nl + j], out["coefficients"][nl + j], nbands=nb
+            )
+            for j, p in enumerate(points)
+        }
+        if cache is not None:
+            meta = {
+                "fermi_level_eV": fermi,
+                "labels": [list(x) for x in labels],
+                "levels": {k: [[lv.k, lv.energy, lv.irrep, lv.dimension] for lv in lvs] for k, lvs in levels.items()},
+            }
+            cache.store(key, {"energies_eV": energies}, meta)
+    line_list = []
+    start = 0
+    for ln, ss in zip(lines, samples):
+        stop = start + len(ss)
+        line_list.append(line_bands(ln, np.array([float(s) for s in ss]), energies[start:stop, :nb + 6], labels[start:stop]))
+        start = stop
+    mesh_e = energies[nl + npt:][zmesh.to_irreducible]
+    return ZoneBands(fermi, nb, tuple(line_list), zmesh, mesh_e, b, cell, sg, levels)
+
+
+def _line_of(i: int, samples: list[tuple[Fraction, ...]]) -> int:
+    for n, ss in enumerate(samples):
+        if i < len(ss):
+            return n
+        i -= len(ss)
+    raise IndexError(i)

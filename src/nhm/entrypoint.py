@@ -1,0 +1,95 @@
+"""How the ``nhm`` command ends: exit statuses and the one line a user sees when something is wrong.
+
+- user errors (:class:`nhm.errors.NhmError`) and usage errors (missing argument, unknown option or
+  command, a value that is not a number, ...): ``nhm: error: <message>`` on stderr, exit 2;
+- bare ``nhm``: the help on stderr, exit 2 (as click does); ``--help``: exit 0;
+- Ctrl-C (KeyboardInterrupt) anywhere: ``nhm: interrupted``, exit 130;
+- stdout closed early (``nhm ... | head``): quiet, exit 1;
+- anything else is a bug: the traceback is kept (exit 1).
+
+The click context is driven here rather than through ``app()``: in non-standalone mode typer turns
+Ctrl-C into a *return value* 130 and usage errors into click's multi-line panels.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+import typer
+
+from nhm.errors import NhmError
+
+PROG = "nhm"
+
+
+def _click_exceptions() -> ModuleType:
+    try:  # typer ≥ 0.26 ships its own copy of click
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        from click import exceptions
+    return exceptions
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error(message: str, status: int = 2) -> int:
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+    return status
+
+
+class _QuietStdout:
+    """Stands in for a stdout whose reader went away, so that the final flush raises nothing."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
+    """Run the typer ``app`` on ``args`` (default ``sys.argv[1:]``) and return the exit status."""
+    exc = _click_exceptions()
+    no_args_is_help = getattr(exc, "NoArgsIsHelpError", ())
+    exit_types = tuple({typer.Exit, getattr(exc, "Exit", typer.Exit)})
+    abort_types = tuple({typer.Abort, getattr(exc, "Abort", typer.Abort)})
+    argv = list(sys.argv[1:] if args is None else args)
+    try:
+        command = typer.main.get_command(app)
+        with command.make_context(PROG, argv) as ctx:
+            command.invoke(ctx)
+        return 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except NhmError as err:
+        return _error(str(err))
+    except no_args_is_help as err:  # type: ignore[misc]
+        text = err.format_message()  # typer's rich help is printed already (to stdout) and leaves this empty
+        if text.strip():
+            print(text, file=sys.stderr)
+        return err.exit_code
+    except exc.UsageError as err:
+        ctx_ = getattr(err, "ctx", None)
+        hint = f" (see '{ctx_.command_path} --help')" if ctx_ is not None else ""
+        return _error(err.format_message().rstrip(".") + hint, err.exit_code)
+    except exc.ClickException as err:
+        return _error(err.format_message(), err.exit_code)
+    except exit_types as err:  # --help, --version, typer.Exit(n)
+        return int(getattr(err, "exit_code", 0) or 0)
+    except abort_types:
+        print(f"{PROG}: aborted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stdout = _QuietStdout(sys.stdout)
+        return 1
