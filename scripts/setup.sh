@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages nhm needs (BLAS/FFTW/libxc for the GPAW backend; build tools for compiled wheels).
-DEB_PACKAGES=(build-essential pkg-config libxc-dev libopenblas-dev libfftw3-dev)
+# Debian packages nhm needs (BLAS/FFTW/libxc for the GPAW backend; build tools for compiled wheels;
+# PostgreSQL, whose server the tests of `nhm screen --db postgresql://...` start in a temporary directory).
+DEB_PACKAGES=(build-essential pkg-config libxc-dev libopenblas-dev libfftw3-dev postgresql)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -250,7 +250,7 @@ def test_xyz_without_cell(tmp_path):
 def test_overlapping_atoms_name_the_tolerance():
     atoms = bulk("Cu") + ase.Atoms("Cu", positions=[(1e-6, 0, 0)])
     with pytest.raises(InputError, match="symprec=1e-05.*larger symprec"):
-        read_crystal(atoms)
+        read_crystal(atoms, symprec=1e-5)
 
 
 def test_nonpositive_symprec():

@@ -209,6 +209,7 @@ def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
     from nhm.bands import dft_zone
 
     calls: list[str] = []
+    masks: list[list[bool]] = []
     scf_worker = _fake_scf_worker(calls)
 
     def worker(request, progress, stage):
@@ -218,7 +219,8 @@ def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
         assert request["gpw_bytes"] == b"GPAW restart file"
         nk, nb = len(request["kpts"]), request["nbands_converged"]
         mask = request["wavefunctions"]
-        assert len(mask) == nk and mask[0] and not mask[-1]
+        assert len(mask) == nk
+        masks.append(list(mask))
         # the empty lattice: free-electron states |k + G>, energies |k + G|^2 (degenerate by symmetry)
         recip = 2 * np.pi * np.linalg.inv(np.asarray(request["cell"])).T
         box = np.stack(np.meshgrid(*[np.arange(-3, 4)] * 3, indexing="ij"), -1).reshape(-1, 3).astype(np.int32)
@@ -235,8 +237,11 @@ def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(dft, "_run_worker", worker)
     al = read_crystal("Al")
+    monkeypatch.setattr(dft_zone.os, "cpu_count", lambda: 2)
     zone = dft_zone.zone_bands(al, DftParameters(kmesh=6), nbands=5, cache_dir=tmp_path)
-    assert calls == ["scf", "zone"]
+    assert calls == ["scf", "zone", "zone"]  # lines and mesh on the two cores, in two chunks of equal cost
+    flat = [m for mask in masks for m in mask]
+    assert flat[0] and not flat[-1] and flat == sorted(flat, reverse=True)  # wave functions on the lines and points only
     assert sorted(lb.name for lb in zone.lines) == ["GM-L", "GM-X", "GM-X(2)", "L-W", "W-X"]
     assert zone.mesh.n == 6 and zone.mesh_energies.shape == (216, 11) and zone.fermi_level == 11.0
     assert set(zone.levels) == {"GM", "X", "L", "W"}
@@ -247,7 +252,7 @@ def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
         assert lb.branches
     assert any(lb.crossings for lb in zone.lines)
     again = dft_zone.zone_bands(al, DftParameters(kmesh=6), nbands=5, cache_dir=tmp_path)
-    assert calls == ["scf", "zone"]  # from the cache: no second GPAW run
+    assert calls == ["scf", "zone", "zone"]  # from the cache: no further GPAW run
     assert [lb.labels for lb in again.lines] == [lb.labels for lb in zone.lines]
     assert again.levels == zone.levels
 

@@ -344,7 +344,7 @@ def test_huge_mesh_is_refused_quickly_with_the_estimate():
 
 
 def test_memory_estimate_scales_and_the_limit_can_be_raised():
-    from nhm.cli_kspace import check_memory
+    from nhm.cli.kspace import check_memory
     from nhm.kspace.resources import GIB, kspace_memory_bytes
 
     small, large = kspace_memory_bytes(229, 16), kspace_memory_bytes(229, 400)
@@ -371,3 +371,35 @@ def test_manybody_json_to_stdout_is_pure_json():
     r = run("manybody", "--sites", "2", "--json", "-")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["sites"] == 2
+
+
+# --- 6. start-up: group theory imports no structure readers, DFT, figures or other commands -------------------
+
+
+def test_group_command_imports_nothing_heavy():
+    """``nhm group 229`` loads only its own command module (benchmarks/bench_startup.py times it)."""
+    code = (
+        "import sys\n"
+        "from nhm.cli import main\n"
+        "try:\n"
+        "    main(['group', '229', '--json'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "heavy = ('ase', 'matplotlib', 'scipy', 'gpaw', 'nhm.bands.dft', 'nhm.cli.kspace', 'nhm.cli.manybody',\n"
+        "         'nhm.cli.analyze', 'nhm.kspace', 'nhm.manybody', 'nhm.report')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["space_group"] == 229
+    assert r.stderr.strip() == ""
+
+
+def test_python_m_nhm_cli_and_the_whole_app():
+    from nhm.cli import COMMANDS, app
+
+    assert [c.name for c in app.registered_commands] == list(COMMANDS)
+    r = run("--help")
+    assert r.returncode == 0 and all(name in r.stdout for name in COMMANDS)
+    r = run("group", "229", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["space_group"] == 229

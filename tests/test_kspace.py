@@ -284,7 +284,7 @@ def test_cli_command(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from nhm.cli_kspace import kspace, parse_model
+    from nhm.cli.kspace import kspace, parse_model
 
     band, w = parse_model("bcc:GM1+,H1+,P1,N2+")
     assert band.irreps["N"] == ("N2+",) and w.label == "2a"
@@ -388,7 +388,7 @@ def test_cli_errors_are_one_line_and_leave_nothing(tmp_path):
 @pytest.mark.slow
 def test_nb_has_no_reading_r1_band_and_says_why(tmp_path, monkeypatch):
     """nhm kspace Nb: the DFT run (cached per test session) finds only reading-R2 candidates."""
-    from nhm.cli_kspace import band_of_material
+    from nhm.cli.kspace import band_of_material
 
     monkeypatch.setenv("NHM_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(InputError, match=r"reading R2.*GM5\+ \(3-dim"):
@@ -467,7 +467,7 @@ def test_spatial_overlaps_enter_the_spread(sd_field):
 
 
 def test_cli_tight_binding_spec():
-    from nhm.cli_kspace import parse_tight_binding
+    from nhm.cli.kspace import parse_tight_binding
 
     model, b = parse_tight_binding("tb:bcc-sd")
     assert b == 5 and model.size == 6
@@ -540,7 +540,7 @@ _spec_text = st.one_of(
 def test_model_specs_parse_or_fail_cleanly(spec):
     """Any text given as MATERIAL_OR_MODEL is a model band, a tight-binding model, 'not a model' (None:
     a material), or one InputError — never another exception."""
-    from nhm.cli_kspace import parse_model, parse_tight_binding
+    from nhm.cli.kspace import parse_model, parse_tight_binding
     from nhm.errors import NhmError
 
     for parse in (parse_tight_binding, parse_model):

@@ -505,7 +505,7 @@ _CLI = (
     "import sys\n"
     "from nhm.cli import app, main\n"
     "if not any((c.name or getattr(c.callback, '__name__', '')) == 'manybody' for c in app.registered_commands):\n"
-    "    from nhm.cli_manybody import manybody\n"
+    "    from nhm.cli.manybody import manybody\n"
     "    app.command()(manybody)\n"
     "sys.argv = ['nhm'] + sys.argv[1:]\n"
     "main()\n"

@@ -7,6 +7,7 @@ character/block device (``/dev/stdout``, a named pipe) is written directly, stre
 standard output. A directory, a socket or an unwritable target is an :class:`InputError` with a
 one-line reason; :func:`check_writable` / :func:`check_writable_dir` raise the same errors up front, so
 the CLI can refuse a bad ``--json``/``--plot`` target before a long computation starts.
+:func:`all_or_nothing` makes the outputs of one command appear together or not at all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from nhm.errors import InputError
@@ -132,15 +136,8 @@ def _new_file_mode(existing: os.stat_result | None) -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path``: atomically for regular files, in place for pipes/devices, ``-`` = stdout."""
-    how, target, existing = _plan(path)
-    if how == "stdout":
-        _write_stdout(data)
-        return
-    if how == "stream":
-        _write_stream(target, data)
-        return
+def _write_temporary(path: str | os.PathLike[str], target: Path, existing: os.stat_result | None, data: bytes) -> str:
+    """``data`` in a new temporary file beside ``target`` (flushed, fsync'ed, final mode); returns its name."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -152,12 +149,100 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _new_file_mode(existing))
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {os.fspath(path)}: {exc.strerror}") from exc
+        raise
+    return tmp
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path``: atomically for regular files, in place for pipes/devices, ``-`` = stdout.
+
+    Inside :func:`all_or_nothing` the write is only recorded; the block writes everything at its end.
+    """
+    batch = _BATCH.get()
+    if batch is not None:
+        _plan(path)  # a bad target fails here, at the first attempt, not only at the end
+        batch.append((path, bytes(data)))
+        return
+    how, target, existing = _plan(path)
+    if how == "stdout":
+        _write_stdout(data)
+        return
+    if how == "stream":
+        _write_stream(target, data)
+        return
+    tmp = _write_temporary(path, target, existing, data)
+    try:
         os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {os.fspath(path)}: {exc.strerror}") from exc
         raise
+
+
+_BATCH: ContextVar[list[tuple[str | os.PathLike[str], bytes]] | None] = ContextVar("nhm_output_batch", default=None)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """A set of outputs that appears whole or not at all (``--plot`` and ``--json`` of one command).
+
+    Inside the block :func:`write_atomically` (and the functions built on it) only record what to
+    write. If the block raises, nothing is written. At its normal end the outputs are written in two
+    phases: every regular file to a temporary file beside its target, then all are renamed into place;
+    pipes, devices and standard output come last (they cannot be taken back). A failure while writing
+    the temporaries (disk full, permissions) leaves every target as it was; a failure while renaming
+    removes the files this block had newly created.
+    """
+    batch: list[tuple[str | os.PathLike[str], bytes]] = []
+    token = _BATCH.set(batch)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+    _commit(batch)
+
+
+def _commit(batch: list[tuple[str | os.PathLike[str], bytes]]) -> None:
+    plans: dict[Path | str, tuple[str, str | os.PathLike[str], Path, os.stat_result | None, bytes]] = {}
+    for path, data in batch:  # a later write to the same target replaces an earlier one
+        how, target, existing = _plan(path)
+        plans[STDOUT if how == "stdout" else target] = (how, path, target, existing, data)
+    temporaries: list[tuple[str, Path]] = []
+    try:
+        for how, path, target, existing, data in plans.values():
+            if how == "atomic":
+                temporaries.append((_write_temporary(path, target, existing, data), target))
+    except BaseException:
+        for tmp, _ in temporaries:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    created: list[Path] = []
+    try:
+        while temporaries:
+            tmp, target = temporaries[0]
+            existed = os.path.lexists(target)
+            os.replace(tmp, target)
+            temporaries.pop(0)
+            if not existed:
+                created.append(target)
+    except BaseException as exc:
+        for tmp, _ in temporaries:
+            Path(tmp).unlink(missing_ok=True)
+        for target in created:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {temporaries[0][1] if temporaries else 'the outputs'}: {exc.strerror}") from exc
+        raise
+    for how, _, target, _, data in plans.values():
+        if how == "stream":
+            _write_stream(target, data)
+        elif how == "stdout":
+            _write_stdout(data)
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:

@@ -3,7 +3,11 @@
 - user errors (:class:`nhm.errors.NhmError`) and usage errors (missing argument, unknown option or
   command, a value that is not a number, ...): ``nhm: error: <message>`` on stderr, exit 2;
 - bare ``nhm``: the help on stderr, exit 2 (as click does); ``--help``: exit 0;
-- Ctrl-C (KeyboardInterrupt) anywhere: ``nhm: interrupted``, exit 130;
+- Ctrl-C (SIGINT) anywhere: ``nhm: interrupted``, exit 130; SIGTERM (SIGHUP): ``nhm: terminated``, exit
+  143 (129). Both first kill the GPAW worker processes, then unwind, so that every temporary
+  directory (``nhm-gpaw-*``) is removed on the way out;
+- warnings (:class:`nhm.errors.NhmWarning`, e.g. an unwritable cache): ``nhm: warning: <message>``,
+  one line on stderr, and the run goes on;
 - stdout closed early (``nhm ... | head``): quiet, exit 1;
 - anything else is a bug: the traceback is kept (exit 1).
 
@@ -13,13 +17,17 @@ Ctrl-C into a *return value* 130 and usage errors into click's multi-line panels
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
 import typer
 
-from nhm.errors import NhmError
+from nhm.errors import NhmError, NhmWarning, Terminated
 
 PROG = "nhm"
 
@@ -57,8 +65,70 @@ class _QuietStdout:
         return getattr(self._stream, name)
 
 
+def warn(message: str) -> None:
+    """``nhm: warning: <message>`` on stderr, one line (rich, yellow on a terminal)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[yellow]{PROG}: warning:[/yellow] {escape(_one_line(message))}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=warnings.showwarning) -> None:
+    if isinstance(category, type) and issubclass(category, NhmWarning):
+        warn(str(message))
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
+def _stop_workers() -> None:
+    """Kill the GPAW worker processes, if any were started (without importing the DFT module)."""
+    dft = sys.modules.get("nhm.bands.dft")
+    if dft is not None:
+        dft.stop_workers()
+
+
+def _on_interrupt(signum, frame) -> None:
+    _stop_workers()
+    raise KeyboardInterrupt
+
+
+def _on_terminate(signum, frame) -> None:
+    _stop_workers()
+    raise Terminated(signum)
+
+
+@contextmanager
+def _handlers() -> Iterator[None]:
+    """SIGINT/SIGTERM/SIGHUP handlers that kill the GPAW workers and unwind (main thread only).
+
+    SIGINT is taken over only where Python's own handler is in place (not where it is ignored, as for
+    a background job); SIGTERM and SIGHUP only where they have their default action.
+    """
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        wanted = {signal.SIGINT: (_on_interrupt, signal.default_int_handler), signal.SIGTERM: (_on_terminate, signal.SIG_DFL)}
+        if hasattr(signal, "SIGHUP"):
+            wanted[signal.SIGHUP] = (_on_terminate, signal.SIG_DFL)
+        for signum, (handler, expected) in wanted.items():
+            if signal.getsignal(signum) is expected:
+                previous[signum] = signal.signal(signum, handler)
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        yield
+    finally:
+        warnings.showwarning = old_show
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
 def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
     """Run the typer ``app`` on ``args`` (default ``sys.argv[1:]``) and return the exit status."""
+    with _handlers():
+        return _run(app, args)
+
+
+def _run(app: typer.Typer, args: Sequence[str] | None) -> int:
     exc = _click_exceptions()
     no_args_is_help = getattr(exc, "NoArgsIsHelpError", ())
     exit_types = tuple({typer.Exit, getattr(exc, "Exit", typer.Exit)})
@@ -70,8 +140,13 @@ def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
             command.invoke(ctx)
         return 0
     except KeyboardInterrupt:
+        _stop_workers()
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Terminated as err:
+        _stop_workers()
+        print(f"{PROG}: terminated ({signal.Signals(err.signum).name})", file=sys.stderr)
+        return 128 + err.signum
     except NhmError as err:
         return _error(str(err))
     except no_args_is_help as err:  # type: ignore[misc]

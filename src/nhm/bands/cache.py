@@ -14,9 +14,12 @@ floating-point noise, e.g. 1.6499999999999997 Å and 1.65 Å give the same key.
 Writes are atomic: a temporary file in the cache directory is written, flushed, fsync'ed and then
 ``os.replace``d onto the final name (atomic on POSIX within one file system), so an interrupted run
 leaves at most a stray temporary file (never read; removed later), not a corrupt entry. An entry
-that fails to load anyway (disk full, truncated by hand, ...) is reported with a ``CacheWarning``,
-removed, and treated as a miss. Bypassing the cache (``--no-cache``) is the callers' business: they
-simply don't call ``load``/``store``.
+that fails to load anyway (disk full, truncated by hand, ...), or whose content does not fit the
+request (``load(key, check=...)``: arrays of the wrong shape, missing fields), is reported with a
+``CacheWarning``, removed, and treated as a miss. A cache directory that cannot be created or written
+is reported once (``CacheWarning``) and the run goes on uncached (``writable``, ``store`` never raises
+for it): a cache must never cost the result it was meant to keep. Bypassing the cache
+(``--no-cache``) is the callers' business: they simply don't call ``load``/``store``.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nhm.errors import NhmWarning
 
 __all__ = [
     "CACHE_ENV",
@@ -55,8 +60,11 @@ _TMP_PREFIX = ".tmp-"
 _STALE_TMP_SECONDS = 24 * 3600  # temporaries older than this were left by a killed process
 
 
-class CacheWarning(UserWarning):
-    """A cache entry could not be read (it is removed and recomputed)."""
+class CacheWarning(NhmWarning):
+    """A cache entry could not be read (it is removed and recomputed), or the cache cannot be written."""
+
+
+_UNWRITABLE_WARNED: set[str] = set()  # directories already reported in this process
 
 
 @dataclass(frozen=True)
@@ -139,8 +147,59 @@ class BandCache:
     def __contains__(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def load(self, key: str) -> CacheEntry | None:
-        """The entry stored under ``key``, or None (missing, or corrupt: then warned about and removed)."""
+    def writable(self) -> bool:
+        """Create the directory if needed; False (and one CacheWarning per directory) if it cannot be written."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.directory, os.W_OK | os.X_OK):
+                raise PermissionError(13, "permission denied")
+        except OSError as exc:
+            self._unwritable(exc)
+            return False
+        return True
+
+    def _unwritable(self, exc: OSError) -> None:
+        name = str(self.directory)
+        if name not in _UNWRITABLE_WARNED:
+            _UNWRITABLE_WARNED.add(name)
+            warnings.warn(
+                f"cannot write the nhm cache directory {name} ({exc.strerror or exc}): results are not cached "
+                f"(set {CACHE_ENV} to a writable directory, or pass --no-cache)",
+                CacheWarning,
+                stacklevel=3,
+            )
+
+    def load(self, key: str, check: Callable[[CacheEntry], Any] | None = None) -> CacheEntry | None:
+        """The entry stored under ``key``, or None (missing, or corrupt: then warned about and removed).
+
+        ``check(entry)`` may test that the content fits the request (shapes, fields); if it raises
+        (KeyError, IndexError, ValueError, TypeError, AssertionError), the entry is warned about,
+        removed and None returned, so that the caller recomputes it.
+        """
+        entry = self._read(key)
+        if entry is None or check is None:
+            return entry
+        try:
+            check(entry)
+        except (KeyError, IndexError, ValueError, TypeError, AssertionError, AttributeError) as exc:
+            self.evict(key, f"its content does not fit the request: {type(exc).__name__}: {exc}")
+            return None
+        return entry
+
+    def evict(self, key: str, reason: str) -> None:
+        """Warn that the entry under ``key`` is unusable (``reason``) and remove it."""
+        path = self.path(key)
+        warnings.warn(
+            f"ignoring the nhm cache entry {path} ({reason}); removing it, the result will be recomputed",
+            CacheWarning,
+            stacklevel=3,
+        )
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    def _read(self, key: str) -> CacheEntry | None:
         path = self.path(key)
         if not path.is_file():
             return None
@@ -153,24 +212,30 @@ class BandCache:
                     raise ValueError("metadata names another key")
                 arrays = {name: data[name] for name in data.files if name != _METADATA}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-            warnings.warn(
-                f"ignoring corrupt nhm cache entry {path} ({type(exc).__name__}: {exc}); "
-                f"removing it, the result will be recomputed",
-                CacheWarning,
-                stacklevel=2,
-            )
-            path.unlink(missing_ok=True)
+            self.evict(key, f"corrupt: {type(exc).__name__}: {exc}")
             return None
         return CacheEntry(key, arrays, metadata)
 
     def store(
         self, key: str, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, Any] | None = None
-    ) -> Path:
-        """Write an entry atomically (temporary file + fsync + ``os.replace``); returns its path."""
+    ) -> Path | None:
+        """Write an entry atomically (temporary file + fsync + ``os.replace``); returns its path.
+
+        If the directory cannot be written (permissions, disk full, ...) nothing is stored: one
+        CacheWarning, and None is returned.
+        """
         if _METADATA in arrays:
             raise ValueError(f"array name {_METADATA!r} is reserved")
         path = self.path(key)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.writable():
+            return None
+        try:
+            return self._store(path, key, arrays, metadata)
+        except OSError as exc:
+            self._unwritable(exc)
+            return None
+
+    def _store(self, path: Path, key: str, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, Any] | None) -> Path:
         self._remove_stale_temporaries()
         meta = {**_canonical(dict(metadata or {}), None), "key": key, "format": CACHE_FORMAT}
         payload = {name: np.asarray(a) for name, a in arrays.items()}

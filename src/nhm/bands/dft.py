@@ -28,9 +28,11 @@ import importlib.metadata
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -55,6 +57,7 @@ __all__ = [
     "bloch_states_at_points",
     "default_nbands",
     "gpaw_version",
+    "kmesh_from_density",
     "rich_progress",
     "run_scf",
 ]
@@ -74,7 +77,9 @@ class DftParameters:
     """Parameters of a GPAW plane-wave calculation.
 
     ``mode_ecut_eV``: plane-wave cutoff (eV). ``xc``: exchange–correlation functional (GPAW/libxc
-    name). ``kmesh``: n for an n×n×n Γ-centred Monkhorst–Pack mesh of the primitive cell.
+    name). ``kmesh``: n for an n×n×n Γ-centred Monkhorst–Pack mesh of the primitive cell, or
+    (n1, n2, n3) (see :func:`kmesh_from_density`); a tuple of three equal n is stored as the int n, so
+    that a cubic mesh has one cache key however it was given.
     ``smearing_eV``: Fermi–Dirac width kT (eV). ``nbands``: bands in the SCF (None: GPAW's default).
     ``maxiter``: SCF iterations before giving up. Convergence (GPAW's criteria and defaults):
     ``energy_tol_eV`` (eV per valence electron, last 3 iterations), ``density_tol`` (electrons per
@@ -83,7 +88,7 @@ class DftParameters:
 
     mode_ecut_eV: float = 500.0
     xc: str = "PBE"
-    kmesh: int = 12
+    kmesh: int | tuple[int, int, int] = 12
     smearing_eV: float = 0.1
     nbands: int | None = None
     maxiter: int = 100
@@ -103,8 +108,15 @@ class DftParameters:
             if isinstance(value, bool) or not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise InputError(f"{name} must be a positive number, got {value!r}")
             object.__setattr__(self, name, float(value))  # 500 and 500.0 must give the same cache key
-        if not isinstance(self.kmesh, int) or isinstance(self.kmesh, bool) or self.kmesh < 1:
-            raise InputError(f"kmesh must be a positive integer (n for an n×n×n mesh), got {self.kmesh!r}")
+        kmesh = self.kmesh
+        if isinstance(kmesh, list | tuple | np.ndarray):
+            ns = tuple(kmesh)
+            if len(ns) != 3 or not all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1 for n in ns):
+                raise InputError(f"kmesh must be a positive integer n or three of them (n1, n2, n3), got {kmesh!r}")
+            ns = tuple(int(n) for n in ns)
+            object.__setattr__(self, "kmesh", ns[0] if ns[0] == ns[1] == ns[2] else ns)
+        elif not isinstance(kmesh, int) or isinstance(kmesh, bool) or kmesh < 1:
+            raise InputError(f"kmesh must be a positive integer (n for an n×n×n mesh), got {kmesh!r}")
         if self.nbands is not None and (not isinstance(self.nbands, int) or self.nbands < 1):
             raise InputError(f"nbands must be a positive integer or None, got {self.nbands!r}")
         if not isinstance(self.maxiter, int) or self.maxiter < 1:
@@ -114,6 +126,16 @@ class DftParameters:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def kmesh_size(self) -> tuple[int, int, int]:
+        """(n1, n2, n3) of the SCF mesh."""
+        return (self.kmesh,) * 3 if isinstance(self.kmesh, int) else self.kmesh  # type: ignore[return-value]
+
+    @property
+    def kmesh_label(self) -> str:
+        """"12³" or "12×12×7"."""
+        return f"{self.kmesh}³" if isinstance(self.kmesh, int) else "×".join(map(str, self.kmesh))
 
     def hash(self, crystal: Any) -> str:
         """Cache key of an SCF of ``crystal`` (a Crystal or ase.Atoms) with these parameters."""
@@ -231,11 +253,103 @@ def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     for name in THREAD_VARIABLES:
         env[name] = "1"
+    env["NHM_PARENT_PID"] = str(os.getpid())
     return env
 
 
+_WORKERS: set[subprocess.Popen] = set()  # running GPAW children (several at once: dft_zone runs chunks in threads)
+_WORKERS_LOCK = threading.Lock()
+_STOPPING = threading.Event()  # set by stop_workers(): the process is going down, failures are not GPAW's
+LOG_DIR_NAME = "logs"  # GPAW logs of failed runs are kept in $NHM_CACHE_DIR/logs
+_KEPT_LOGS = 50  # the newest this many are kept there
+
+
+def stop_workers() -> None:
+    """Kill every running GPAW worker process (the CLI's SIGINT/SIGTERM handlers call this).
+
+    The threads and frames waiting for them then see end-of-file, and their temporary directories are
+    removed as they unwind; no log is kept for a run stopped this way.
+    """
+    _STOPPING.set()
+    with _WORKERS_LOCK:
+        procs = list(_WORKERS)
+    for proc in procs:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+def logs_directory() -> Path:
+    """Where the GPAW logs of failed runs are kept: ``logs/`` in the cache directory (``$NHM_CACHE_DIR``)."""
+    from nhm.bands.cache import default_cache_dir
+
+    return default_cache_dir() / LOG_DIR_NAME
+
+
+def _formula(request: dict[str, Any]) -> str:
+    from collections import Counter
+
+    from ase.data import chemical_symbols
+
+    counts = Counter(int(z) for z in np.asarray(request.get("numbers", []), dtype=int).ravel())
+    return "".join(f"{chemical_symbols[z]}{n if n > 1 else ''}" for z, n in sorted(counts.items())) or "cell"
+
+
+def _keep_log(work: Path, stage: str, request: dict[str, Any]) -> Path | None:
+    """Copy what the failed worker left (GPAW's text log, its stderr, the traceback) out of ``work``.
+
+    Into :func:`logs_directory` (the newest ``_KEPT_LOGS`` are kept), else into the temporary directory;
+    None if neither can be written.
+    """
+    parts = []
+    for name, title in (("gpaw-scf.txt", "GPAW log (SCF)"), ("gpaw-nscf.txt", "GPAW log (non-self-consistent)"),
+                        ("stderr.txt", "standard error of the worker"), ("traceback.txt", "traceback")):
+        f = work / name
+        if f.is_file():
+            parts.append(f"===== {title} =====\n" + f.read_text(errors="replace"))
+    text = "\n".join(parts) or "(the worker left no output)\n"
+    tag = re.sub(r"[^A-Za-z0-9]+", "-", f"{_formula(request)}-{stage}").strip("-")
+    prefix = f"nhm-log-{time.strftime('%Y%m%d-%H%M%S')}-{tag}-"
+    for directory, prune in ((logs_directory(), True), (Path(tempfile.gettempdir()), False)):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".txt")
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+        except OSError:
+            continue
+        if prune:
+            _prune_logs(directory)
+        return Path(name)
+    return None
+
+
+def _prune_logs(directory: Path) -> None:
+    try:
+        logs = sorted(directory.glob("nhm-log-*.txt"), key=lambda f: f.stat().st_mtime)
+        for old in logs[:-_KEPT_LOGS]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _signal_name(code: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
 def _run_worker(request: dict[str, Any], progress: Progress | None, stage: str) -> dict[str, Any]:
-    """Run one GPAW task in a child process; returns its result dict, raises NhmError on failure."""
+    """Run one GPAW task in a child process; returns its result dict, raises NhmError on failure.
+
+    A failure is one line naming the cause, and the path of the GPAW log, which is copied out of the
+    temporary directory first (:func:`logs_directory`). The temporary directory (``nhm-gpaw-*``) is
+    always removed, also when the caller is interrupted or terminated (the child is killed first).
+    """
     if not gpaw_version():
         raise GpawMissingError("GPAW is not installed in this environment; run 'bash scripts/setup.sh' to build it")
     with tempfile.TemporaryDirectory(prefix="nhm-gpaw-") as tmp:
@@ -254,7 +368,11 @@ def _run_worker(request: dict[str, Any], progress: Progress | None, stage: str) 
                 env=_worker_env(),
                 text=True,
             )
+            with _WORKERS_LOCK:
+                _WORKERS.add(proc)
             try:
+                if _STOPPING.is_set():  # a signal came while this worker was being started
+                    proc.kill()
                 assert proc.stdout is not None
                 for line in proc.stdout:
                     if progress is None:
@@ -269,22 +387,64 @@ def _run_worker(request: dict[str, Any], progress: Progress | None, stage: str) 
                 proc.kill()
                 proc.wait()
                 raise
+            finally:
+                with _WORKERS_LOCK:
+                    _WORKERS.discard(proc)
+        if _STOPPING.is_set():
+            raise NhmError(f"the GPAW {stage} calculation was stopped")
         error = work / "error.json"
-        if error.exists():
-            info = json.loads(error.read_text())
-            raise NhmError(info["message"])
         result = work / "result.pkl"
-        if proc.returncode != 0 or not result.exists():
-            tail = stderr_path.read_text(errors="replace").strip().splitlines()[-15:]
-            raise NhmError(
-                f"the GPAW {stage} calculation stopped (exit code {proc.returncode}):\n" + "\n".join(tail)
-            )
+        if error.exists() or proc.returncode != 0 or not result.exists():
+            try:
+                cause = json.loads(error.read_text())["message"]
+            except (OSError, ValueError, KeyError, TypeError):
+                how = f"killed by {_signal_name(proc.returncode)}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+                hint = ", out of memory?" if proc.returncode == -9 else ""
+                cause = f"the GPAW {stage} calculation of {_formula(request)} stopped ({how}{hint})"
+            log = _keep_log(work, stage, request)
+            raise NhmError(_one_line(cause) + (f"; GPAW log: {log}" if log else "; its log could not be kept"))
         return pickle.loads(result.read_bytes())
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_HINTS = (  # (text in GPAW's exception, what it usually means)
+    ("PAW dataset", "GPAW has no PAW dataset (setup) for an element of this crystal"),
+    ("not positive definite", "the plane-wave basis is probably far too small (--ecut) or atoms overlap"),
+    ("Fermi level", "the occupations could not be found: try a larger --smearing"),
+    ("bands", "too few bands for the electrons: the occupations do not fit"),
+)
+
+
+def _failure_message(exc: BaseException, request: dict[str, Any]) -> str:
+    """One line for an exception in the worker: the cause in words, then GPAW's own message."""
+    what = f"GPAW {request.get('stage', request.get('task', ''))} calculation of {_formula(request)} failed"
+    text = _one_line(str(exc) or type(exc).__name__, 300)
+    hint = next((h for needle, h in _HINTS if needle in text), None)
+    return f"{what}: {hint + ' (' if hint else ''}{type(exc).__name__}: {text}{')' if hint else ''}"
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: be killed (SIGTERM) when the nhm process dies, even by SIGKILL (the OOM killer), instead of
+    computing on as an orphan. Best effort; elsewhere a no-op."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def _worker_main(workdir: str) -> int:
     """Entry point of the child process (``python -m nhm.bands.dft WORKDIR``)."""
     work = Path(workdir)
+    _die_with_parent(int(os.environ.get("NHM_PARENT_PID", os.getppid())))
     # Progress goes to the real stdout; anything else printing to stdout (C code included) is sent
     # to stderr so that it cannot garble the protocol.
     channel = os.fdopen(os.dup(1), "w", buffering=1)
@@ -294,6 +454,7 @@ def _worker_main(workdir: str) -> int:
     def emit(**msg: Any) -> None:
         channel.write(json.dumps(msg) + "\n")
 
+    request: dict[str, Any] = {}
     try:
         request = pickle.loads((work / "request.pkl").read_bytes())
         task = {"scf": _task_scf, "nscf": _task_nscf}[request["task"]]
@@ -301,10 +462,9 @@ def _worker_main(workdir: str) -> int:
     except NhmError as exc:
         (work / "error.json").write_text(json.dumps({"message": str(exc)}))
         return 1
-    except BaseException:
-        (work / "error.json").write_text(
-            json.dumps({"message": "GPAW calculation failed:\n" + traceback.format_exc(limit=8)})
-        )
+    except BaseException as exc:
+        (work / "traceback.txt").write_text(traceback.format_exc())
+        (work / "error.json").write_text(json.dumps({"message": _failure_message(exc, request)}))
         return 1
     tmp = work / "result.pkl.tmp"
     tmp.write_bytes(pickle.dumps(result))
@@ -317,7 +477,7 @@ def _gpaw_parameters(params: DftParameters) -> dict[str, Any]:
     return {
         "mode": {"name": "pw", "ecut": params.mode_ecut_eV},
         "xc": params.xc,
-        "kpts": {"size": (params.kmesh,) * 3, "gamma": True},
+        "kpts": {"size": params.kmesh_size, "gamma": True},
         "occupations": {"name": "fermi-dirac", "width": params.smearing_eV},
         "nbands": params.nbands,
         "maxiter": params.maxiter,
@@ -358,6 +518,19 @@ def _log10(x: Any) -> float | None:
     return float(np.log10(v)) if v > 0 and np.isfinite(v) else None
 
 
+def _check_functional(xc: str) -> None:
+    """NhmError unless GPAW (libxc) knows the exchange–correlation functional ``xc``."""
+    from gpaw.xc import XC
+
+    try:
+        XC(xc)
+    except Exception as exc:
+        raise NhmError(
+            f"GPAW does not know the exchange-correlation functional {xc!r} ({type(exc).__name__}: {_one_line(str(exc), 120)}); "
+            "use a GPAW/libxc name such as PBE, LDA, PBEsol, RPBE or revPBE (--xc)"
+        ) from None
+
+
 def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) -> dict[str, Any]:
     import ase
     from ase.units import Ha
@@ -365,6 +538,7 @@ def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) ->
 
     params = DftParameters(**request["params"])
     atoms = ase.Atoms(numbers=request["numbers"], scaled_positions=request["positions"], cell=request["cell"], pbc=True)
+    _check_functional(params.xc)
     log = work / "gpaw-scf.txt"
     calc = GPAW(**_gpaw_parameters(params), txt=str(log))
     atoms.calc = calc
@@ -379,9 +553,9 @@ def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) ->
         if request.get("strict", True):
             raise NhmError(
                 f"SCF did not converge in {params.maxiter} iterations ({atoms.get_chemical_formula()}, "
-                f"{params.kmesh}³ k-points, {params.mode_ecut_eV:g} eV, {params.xc}, smearing "
-                f"{params.smearing_eV:g} eV); try more iterations (maxiter), a larger smearing or a "
-                f"finer k mesh. GPAW's last lines:\n" + _tail(log)
+                f"{params.kmesh_label} k-points, {params.mode_ecut_eV:g} eV, {params.xc}, smearing "
+                f"{params.smearing_eV:g} eV); try more iterations (--maxiter), a larger --smearing or a "
+                f"finer --kmesh"
             ) from None
         converged = False
         niter = params.maxiter
@@ -396,13 +570,6 @@ def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) ->
         "elapsed_s": time.perf_counter() - start,
         "gpw": gpw.read_bytes(),
     }
-
-
-def _tail(path: Path, n: int = 12) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").strip().splitlines()[-n:])
-    except OSError:
-        return "(no GPAW log)"
 
 
 def _task_nscf(request: dict[str, Any], emit: Callable[..., None], work: Path) -> dict[str, Any]:
@@ -431,7 +598,7 @@ def _task_nscf(request: dict[str, Any], emit: Callable[..., None], work: Path) -
     except KohnShamConvergenceError:
         raise NhmError(
             f"the non-self-consistent band calculation did not converge in {request['maxiter']} "
-            f"iterations. GPAW's last lines:\n" + _tail(log)
+            f"iterations (try more iterations, --maxiter, or a larger --ecut)"
         ) from None
     ibz = np.asarray(calc.get_ibz_k_points(), dtype=float)
     if ibz.shape != kpts.shape or np.max(np.abs(ibz - kpts)) > 1e-8:
@@ -504,11 +671,43 @@ def _request_base(crystal: Any, params: DftParameters) -> dict[str, Any]:
 
 
 def _cache(use_cache: bool, cache_dir: str | os.PathLike[str] | None):
+    """The cache (None without ``use_cache``). An unwritable directory is warned about here, before the
+    run (once per directory), and the run goes on: entries are still read, results not stored."""
     if not use_cache:
         return None
     from nhm.bands.cache import BandCache
 
-    return BandCache(cache_dir)
+    cache = BandCache(cache_dir)
+    cache.writable()
+    return cache
+
+
+def _check_scf_entry(entry: Any) -> None:
+    m = entry.metadata
+    gpw = entry.arrays["gpw"]
+    if gpw.dtype != np.uint8 or gpw.ndim != 1 or gpw.size == 0:
+        raise ValueError(f"the SCF restart file is a {gpw.dtype} array of shape {gpw.shape}")
+    for name in ("fermi_level_eV", "total_energy_eV", "elapsed_s"):
+        if not np.isfinite(float(m[name])):
+            raise ValueError(f"{name} is {m[name]!r}")
+    int(m["iterations"]), bool(m["converged"]), str(m["gpaw_version"])
+
+
+def _check_bloch_entry(entry: Any, pts: list, nb: int) -> None:
+    a = entry.arrays
+    kpts = np.asarray(a["kpts"], dtype=float)
+    want = np.array([[float(x) for x in kp] for _, _, kp in pts])
+    if kpts.shape != want.shape or not np.allclose(kpts, want, atol=1e-8):
+        raise ValueError(f"k-points of shape {kpts.shape}, {want.shape} requested")
+    energies = np.asarray(a["energies_eV"], dtype=float)
+    if energies.ndim != 2 or energies.shape[0] != len(pts) or energies.shape[1] < nb or not np.all(np.isfinite(energies)):
+        raise ValueError(f"energies of shape {energies.shape} for {len(pts)} points and {nb} bands")
+    for i in range(len(pts)):
+        g, c = np.asarray(a[f"g_{i}"]), np.asarray(a[f"c_{i}"])
+        if g.ndim != 2 or g.shape[1] != 3 or c.ndim != 2 or c.shape[1] != g.shape[0] or c.shape[0] < nb:
+            raise ValueError(f"plane waves at point {i}: G {g.shape}, coefficients {c.shape}")
+    if not np.isfinite(float(entry.metadata["fermi_level_eV"])):
+        raise ValueError("no finite Fermi level")
 
 
 def run_scf(
@@ -532,7 +731,7 @@ def run_scf(
     cache = _cache(use_cache, cache_dir)
     key = _key("scf", crystal, params)
     if cache is not None:
-        entry = cache.load(key)
+        entry = cache.load(key, check=_check_scf_entry)
         if entry is not None:
             m = entry.metadata
             if progress is not None:
@@ -549,6 +748,7 @@ def run_scf(
                 from_cache=True,
                 gpw=entry.arrays["gpw"].tobytes(),
             )
+    check_setups(crystal, params)
     request = {**_request_base(crystal, params), "task": "scf", "strict": strict}
     out = _run_worker(request, progress, "SCF")
     result = ScfResult(
@@ -580,29 +780,77 @@ def default_nbands(crystal: Any, params: DftParameters = DftParameters()) -> int
     return int(np.ceil(nval / 2)) + max(4, 2 * len(atoms))
 
 
-def _valence_electrons(z: int, xc: str) -> int:
-    """Valence electrons of GPAW's default PAW setup (read from the setup file, no GPAW import)."""
-    import gzip
-    import re
+def kmesh_from_density(crystal: Any, density: float) -> int | tuple[int, int, int]:
+    """The Γ-centred mesh n1×n2×n3 of the primitive cell with ``density`` points per Å⁻¹.
 
-    from ase.data import chemical_symbols
+    As GPAW's ``kpts={"density": d}`` (ASE's ``kptdensity2monkhorstpack``): n_i = ceil(d |B_i|) with the
+    reciprocal vectors B_i in Å⁻¹, 2π included. Then made symmetric: wherever an operation of the
+    crystal's point group mixes two reciprocal axes, both get the larger n, so that the mesh is mapped
+    onto itself (for cubic, rhombohedral and body-centred cells all n are equal). Returns an int if
+    all n are equal (the key of a cubic mesh does not depend on how it was asked for).
+    """
+    import spglib
 
-    symbol = chemical_symbols[z]
+    if not (np.isfinite(density) and density > 0):
+        raise InputError(f"--kdensity must be a positive number of k-points per Å⁻¹, got {density!r}")
+    atoms = _atoms_of(crystal)
+    recip = 2 * np.pi * np.linalg.inv(np.asarray(atoms.cell[:], dtype=float)).T
+    ns = [max(1, int(np.ceil(density * np.linalg.norm(b) - 1e-9))) for b in recip]
+    ds = spglib.get_symmetry_dataset((atoms.cell[:], atoms.get_scaled_positions(), atoms.numbers), symprec=1e-3)
+    rotations = [] if ds is None else [np.rint(np.linalg.inv(r).T).astype(int) for r in ds.rotations]
+    changed = True
+    while changed:  # k' = R^-T k maps the grid onto itself iff Q_ij n_i / n_j is an integer for all i, j
+        changed = False
+        for q in rotations:
+            for i in range(3):
+                for j in range(3):
+                    if q[i, j] and (q[i, j] * ns[i]) % ns[j]:
+                        ns[i] = ns[j] = max(ns[i], ns[j])
+                        changed = True
+    return ns[0] if ns[0] == ns[1] == ns[2] else (ns[0], ns[1], ns[2])
+
+
+def _setup_file(symbol: str, xc: str) -> Path:
+    """GPAW's default PAW setup file of ``symbol`` for ``xc`` ($GPAW_SETUP_PATH first, then gpaw-data)."""
+    dirs = [Path(d) for d in os.environ.get("GPAW_SETUP_PATH", "").split(os.pathsep) if d]
     try:
         import gpaw_data  # type: ignore[import-not-found]
 
-        base = Path(gpaw_data.datapath())
+        dirs.append(Path(gpaw_data.datapath()))
     except ImportError:
-        raise GpawMissingError("GPAW's PAW setups (package gpaw-data) are not installed; run 'bash scripts/setup.sh'") from None
+        if not dirs:
+            raise GpawMissingError("GPAW's PAW setups (package gpaw-data) are not installed; run 'bash scripts/setup.sh'") from None
     functional = "PBE" if xc.upper() not in ("LDA", "PBE") else xc.upper()
-    candidates = sorted(base.glob(f"{symbol}.{functional}.gz")) or sorted(base.glob(f"{symbol}.*.{functional}.gz"))
-    if not candidates:
-        raise InputError(f"no PAW setup for {symbol} ({functional}) in {base}")
-    with gzip.open(candidates[0], "rt") as fh:
+    for base in dirs:
+        candidates = sorted(base.glob(f"{symbol}.{functional}.gz")) or sorted(base.glob(f"{symbol}.*.{functional}.gz"))
+        if candidates:
+            return candidates[0]
+    raise InputError(
+        f"GPAW has no PAW dataset (setup) for {symbol} ({functional}) in {', '.join(map(str, dirs))}: nhm cannot compute "
+        f"crystals containing {symbol} (set GPAW_SETUP_PATH to a directory with {symbol}.{functional}.gz to add one)"
+    )
+
+
+def check_setups(crystal: Any, params: DftParameters = DftParameters()) -> None:
+    """InputError before any GPAW run if an element of ``crystal`` has no PAW setup."""
+    from ase.data import chemical_symbols
+
+    for z in sorted({int(z) for z in _atoms_of(crystal).numbers}):
+        _setup_file(chemical_symbols[z], params.xc)
+
+
+def _valence_electrons(z: int, xc: str) -> int:
+    """Valence electrons of GPAW's default PAW setup (read from the setup file, no GPAW import)."""
+    import gzip
+
+    from ase.data import chemical_symbols
+
+    setup = _setup_file(chemical_symbols[z], xc)
+    with gzip.open(setup, "rt") as fh:
         head = fh.read(4000)
     m = re.search(r'valence="([0-9.]+)"', head)
     if not m:
-        raise NhmError(f"cannot read the number of valence electrons from {candidates[0]}")
+        raise NhmError(f"cannot read the number of valence electrons from {setup}")
     return int(round(float(m.group(1))))
 
 
@@ -651,7 +899,7 @@ def bloch_states_at_points(
     cache = _cache(use_cache and save_gpw is None, cache_dir)
     key = _key("bloch", crystal, params, nbands=nb, points=[(n, [str(x) for x in kc]) for n, kc, _ in pts])
     if cache is not None:
-        entry = cache.load(key)
+        entry = cache.load(key, check=lambda e: _check_bloch_entry(e, pts, nb))
         if entry is not None:
             if progress is not None:
                 progress(ProgressEvent("cache", f"Bloch states read from the cache ({key[:12]})"))

@@ -71,7 +71,7 @@ def zone_bands(
     b = crystal_metric(crystal)
     lines = lines_of_symmetry(sg, (b @ b.T) / (2 * np.pi) ** 2)
     samples = _samples(lines, spacing)
-    n_mesh = params.kmesh if mesh is None else int(mesh)
+    n_mesh = max(params.kmesh_size) if mesh is None else int(mesh)  # a non-cubic SCF mesh: its largest n
     if n_mesh < 2:
         raise InputError(f"the zone mesh needs at least 2 points per direction, got {n_mesh}")
     zmesh = irreducible_mesh(sg, n_mesh)
@@ -90,7 +90,7 @@ def zone_bands(
 
     cache = _cache(use_cache, cache_dir)
     key = _key("zone", crystal, params, nbands=nb, kpts=np.round(kpts, 10), lines=[ln.name for ln in lines], labels=LABELS_VERSION)
-    entry = cache.load(key) if cache is not None else None
+    entry = cache.load(key, check=lambda e: _check_entry(e, len(kpts), nb + 6, nl, points)) if cache is not None else None
     if entry is not None:
         if progress is not None:
             progress(ProgressEvent("cache", f"bands over the zone read from the cache ({key[:12]})"))
@@ -101,18 +101,8 @@ def zone_bands(
     else:
         if scf is None:
             scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
-        request = {
-            **_request_base(crystal, params),
-            "task": "nscf",
-            "stage": "zone",
-            "gpw_bytes": scf.gpw,
-            "kpts": kpts,
-            "nbands_converged": nb + 6,
-            "maxiter": params.maxiter,
-            "wavefunctions": [True] * (nl + npt) + [False] * (len(kpts) - nl - npt),
-            "ecut": params.mode_ecut_eV,
-        }
-        out = _dft._run_worker(request, progress, "zone")
+        mask = [True] * (nl + npt) + [False] * (len(kpts) - nl - npt)
+        out = _nscf_in_parallel(crystal, params, scf, kpts, mask, nb + 6, progress)
         energies = np.asarray(out["energies_eV"], dtype=float)
         fermi = scf.fermi_level_eV
         if progress is not None:
@@ -148,6 +138,63 @@ def zone_bands(
         start = stop
     mesh_e = energies[nl + npt:][zmesh.to_irreducible]
     return ZoneBands(fermi, nb, tuple(line_list), zmesh, mesh_e, b, cell, sg, levels)
+
+
+WAVEFUNCTION_COST = 1.25  # a k-point whose wave functions are extracted costs this many plain ones (measured, Nb)
+
+
+def _nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress) -> dict:
+    """One non-self-consistent GPAW run per core (at most two), on contiguous chunks of equal cost.
+
+    Each GPAW worker is single-threaded (see :mod:`nhm.bands.dft`), so two of them use both cores of
+    a two-core machine; the chunks are joined in order.
+    """
+    workers = max(1, min(2, os.cpu_count() or 1, len(kpts)))
+    cost = np.cumsum([WAVEFUNCTION_COST if m else 1.0 for m in mask])
+    cuts = [0] + [int(np.searchsorted(cost, cost[-1] * (j + 1) / workers)) + 1 for j in range(workers - 1)] + [len(kpts)]
+    chunks = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+    def run(chunk: tuple[int, int]) -> dict:
+        a, b = chunk
+        request = {
+            **_request_base(crystal, params),
+            "task": "nscf",
+            "stage": "zone",
+            "gpw_bytes": scf.gpw,
+            "kpts": kpts[a:b],
+            "nbands_converged": nconv,
+            "maxiter": params.maxiter,
+            "wavefunctions": mask[a:b],
+            "ecut": params.mode_ecut_eV,
+        }
+        return _dft._run_worker(request, progress, "zone")
+
+    if len(chunks) == 1:
+        return run(chunks[0])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        parts = list(pool.map(run, chunks))
+    return {
+        "energies_eV": np.vstack([p["energies_eV"] for p in parts]),
+        "g_vectors": [g for p in parts for g in p["g_vectors"]],
+        "coefficients": [c for p in parts for c in p["coefficients"]],
+    }
+
+
+def _check_entry(entry, nk: int, nconv: int, nl: int, points) -> None:
+    """ValueError/KeyError/TypeError if a cached zone entry does not fit the request (it is then recomputed)."""
+    energies = np.asarray(entry.arrays["energies_eV"], dtype=float)
+    if energies.shape != (nk, nconv) or not np.all(np.isfinite(energies)):
+        raise ValueError(f"energies of shape {energies.shape}, ({nk}, {nconv}) requested")
+    if len(entry.metadata["labels"]) != nl:
+        raise ValueError(f"{len(entry.metadata['labels'])} labelled line samples, {nl} requested")
+    if set(entry.metadata["levels"]) != {p.name for p in points}:
+        raise ValueError("levels at other points of symmetry")
+    for lvs in entry.metadata["levels"].values():
+        [BlochLevel(*lv) for lv in lvs]
+    if not np.isfinite(float(entry.metadata["fermi_level_eV"])):
+        raise ValueError("no finite Fermi level")
 
 
 def _line_of(i: int, samples: list[tuple[Fraction, ...]]) -> int:

@@ -49,7 +49,7 @@ from nhm.errors import GroupTheoryError, InputError, NhmError
 if TYPE_CHECKING:
     from nhm.crystal import Crystal
 
-__all__ = ["CODES", "ExternalBands", "parse_from_dft", "read_external"]
+__all__ = ["CODES", "ExternalBands", "parse_from_dft", "read_external", "require_irrep"]
 
 CODES = ("espresso", "vasp", "abinit", "wannier90", "gpaw")
 _ALIASES = {"qe": "espresso", "quantum-espresso": "espresso", "quantumespresso": "espresso", "pw": "espresso", "w90": "wannier90"}
@@ -76,6 +76,21 @@ class ExternalBands:
     k_points: dict[str, tuple[float, float, float]]
     transformation: np.ndarray = field(repr=False)
     origin_shift: np.ndarray = field(repr=False)
+
+
+def require_irrep() -> Any:
+    """irrep's ``BandStructure`` class; an InputError naming the optional extra if irrep is missing.
+
+    irrep (which pulls pymatgen and more) is an optional dependency: ``pip install 'nhm[readers]'``.
+    """
+    try:
+        from irrep.bandstructure import BandStructure
+    except ImportError as exc:
+        raise InputError(
+            "reading another code's DFT output (--from-dft) needs the optional package irrep, which is not "
+            f"installed or does not import ({type(exc).__name__}: {exc}): pip install 'nhm[readers]'"
+        ) from None
+    return BandStructure
 
 
 def normalize_code(code: str) -> str:
@@ -191,7 +206,7 @@ def read_external(
     nbands: int | None = None,
     ecut_eV: float | None = None,
     spin_channel: str | None = None,
-    symprec: float = 1e-5,
+    symprec: float | None = None,
 ) -> ExternalBands:
     """Levels and nhm's irreps at the points of symmetry of an external DFT calculation.
 
@@ -203,17 +218,19 @@ def read_external(
     analyse the lowest ``nbands`` bands (default all; the topmost bands of a calculation are often
     unconverged, so set it when the highest group fails to decompose). ``ecut_eV``: plane-wave
     cutoff for the traces (default the file's; mandatory for Wannier90). ``spin_channel``: "up" or
-    "dw" of a collinear spin-polarized run. ``symprec`` (Å): spglib's tolerance.
+    "dw" of a collinear spin-polarized run. ``symprec`` (Å): spglib's tolerance (default
+    :data:`nhm.crystal.DEFAULT_SYMPREC`), for the calculation's cell and ``structure``.
 
     Raises InputError for an unknown code, an unreadable file, a spinor calculation, a supercell,
     or points of symmetry missing from the calculation.
     """
-    from irrep.bandstructure import BandStructure
-
     from nhm.crystal import read_crystal
+    from nhm.crystal import DEFAULT_SYMPREC
     from nhm.groups.irreps import normalize_k_name
     from nhm.groups.kpoints import points_of_symmetry
 
+    BandStructure = require_irrep()
+    symprec = DEFAULT_SYMPREC if symprec is None else symprec
     code = normalize_code(code)
     path = os.fspath(path)
     method, kwargs = _irrep_arguments(code, path, ecut_eV, spin_channel)
@@ -297,7 +314,7 @@ def read_external(
                 "are the topmost bands unconverged (try nbands), or is the structure not the one computed?"
             ) from exc
     if structure is not None:
-        other = structure if hasattr(structure, "space_group") and hasattr(structure, "orbits") else read_crystal(structure)
+        other = structure if hasattr(structure, "space_group") and hasattr(structure, "orbits") else read_crystal(structure, symprec=symprec)
         if other.space_group != sg:
             raise InputError(f"the structure has space group {other.space_group}, the calculation in {path} {sg}")
         crystal = other

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["AtomOrbit", "Crystal", "read_crystal"]
+__all__ = ["DEFAULT_SYMPREC", "AtomOrbit", "Crystal", "read_crystal"]
+
+DEFAULT_SYMPREC = 1e-3  # Å: reads hand-typed coordinates (0.3333 for 1/3) as the symmetric positions they mean
 
 if TYPE_CHECKING:
     from nhm.crystal.structure import AtomOrbit, Crystal, read_crystal
 
 
 def __getattr__(name: str):
-    if name in __all__:
+    if name in ("AtomOrbit", "Crystal", "read_crystal"):
         from nhm.crystal import structure
 
         return getattr(structure, name)

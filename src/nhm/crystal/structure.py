@@ -35,11 +35,13 @@ from ase.build import bulk
 from ase.data import atomic_numbers, chemical_symbols, reference_states
 from ase.geometry import cell_to_cellpar
 
+from nhm.crystal import DEFAULT_SYMPREC
 from nhm.crystal.setting import bcs_hall_number, centering_vectors, primitive_transform
-from nhm.errors import GroupTheoryError, InputError
+from nhm.errors import GroupTheoryError, InputError, NhmWarning
 
-__all__ = ["AtomOrbit", "Crystal", "read_crystal"]
+__all__ = ["DEFAULT_SYMPREC", "AtomOrbit", "Crystal", "read_crystal"]
 
+_FULL_OCCUPANCY = 0.99  # a CIF site at least this full counts as fully occupied (refined values like 0.995(5))
 _GRID = 24  # normalizer shifts of all 230 groups are multiples of 1/8 or 1/3 (checked; <= 8 each)
 _DECIMALS = 8  # rounding of fractional coordinates when comparing them
 _ZERO_TOL = 1e-8  # a fractional coordinate this close to 1 is 0
@@ -171,7 +173,7 @@ def read_crystal(
     source: str | os.PathLike[str] | ase.Atoms,
     *,
     a: float | None = None,
-    symprec: float = 1e-5,
+    symprec: float = DEFAULT_SYMPREC,
     angle_tolerance: float = -1.0,
 ) -> Crystal:
     """Read a structure, find its space group and standardize it to the BCS setting.
@@ -182,13 +184,16 @@ def read_crystal(
     existing file takes precedence over a symbol. ``a`` (Å) replaces the reference lattice
     parameter of an element (ASE's ``a``: cubic edge, hexagonal ``a`` with c/a kept, rhombohedral
     edge); it is refused for files and Atoms. ``symprec`` (Å) and ``angle_tolerance`` (degrees,
-    -1 = spglib's default) are spglib's tolerances.
+    -1 = spglib's default) are spglib's tolerances. The default symprec, 1e-3 Å, reads coordinates
+    typed with four digits (0.3333, 0.6667) as the special positions they mean (MgB2 as P6/mmm, not
+    Cmmm as at 1e-5 Å); the structure computed is spglib's symmetrized one. A CIF with partial or
+    mixed occupancies (disorder) is refused: nhm computes ordered crystals only.
 
     Raises ``InputError`` (one readable message) for anything that is not a periodic 3D crystal
     whose symmetry spglib can find.
     """
-    if not symprec > 0:
-        raise InputError(f"symprec must be a positive length in Å, got {symprec!r}")
+    if isinstance(symprec, bool) or not isinstance(symprec, int | float) or not (np.isfinite(symprec) and symprec > 0):
+        raise InputError(f"symprec (--symprec) must be a positive length in Å, got {symprec!r}")
     atoms, name = _load_atoms(source, a)
     _check_periodic(atoms, name)
     cell = (atoms.cell[:], atoms.get_scaled_positions(wrap=False), atoms.numbers)
@@ -268,7 +273,9 @@ def _load_atoms(source: str | os.PathLike[str] | ase.Atoms, a: float | None) -> 
 
 def _refuse_a(a: float | None, what: str) -> None:
     if a is not None:
-        raise InputError(f"a= sets the lattice constant of an element's reference crystal; not for {what}")
+        raise InputError(
+            f"the lattice constant a= (--a) sets the size of an element's reference crystal; it does not apply to {what}"
+        )
 
 
 def _read_file(path: Path) -> ase.Atoms:
@@ -277,14 +284,54 @@ def _read_file(path: Path) -> ase.Atoms:
     try:
         import ase.io  # lazily: half a second to import, needed only for files
 
-        atoms = ase.io.read(path)
+        with warnings.catch_warnings(record=True) as caught:  # ASE's complaints: one line each, below
+            warnings.simplefilter("always")
+            atoms = ase.io.read(path)
     except Exception as exc:  # ASE raises anything from AssertionError to StopIteration on bad files
         raise InputError(f"cannot read a crystal structure from '{path}': {_short_reason(exc)}") from None
+    seen: list[str] = []
+    for w in caught:  # what the reader noticed about a file it could read (numpy's float chatter dropped)
+        text = " ".join(str(w.message).split())
+        if issubclass(w.category, UserWarning) and text not in seen and len(seen) < 3:
+            seen.append(text)
+            warnings.warn(f"reading '{path}': {text}", NhmWarning, stacklevel=3)
     if isinstance(atoms, list):  # defensive: read() without index returns one image
         atoms = atoms[-1]
     if len(atoms) == 0:
         raise InputError(f"cannot read a crystal structure from '{path}': the file contains no atoms")
+    _refuse_disorder(atoms, path)
     return atoms
+
+
+def _refuse_disorder(atoms: ase.Atoms, path: Path) -> None:
+    """InputError for partial or mixed site occupancies (ASE keeps one species per site silently).
+
+    ASE's CIF reader records ``_atom_site_occupancy`` as ``atoms.info["occupancy"]``: for each site
+    (tag) the species on it and their occupancies. A site counts as ordered if it holds one species
+    with occupancy of at least ``_FULL_OCCUPANCY``.
+    """
+    occupancy = atoms.info.get("occupancy")
+    if not isinstance(occupancy, dict):
+        return
+    disordered: list[str] = []
+    for species in occupancy.values():
+        if not isinstance(species, dict) or not species:
+            continue
+        try:
+            values = {str(el): float(x) for el, x in species.items()}
+        except (TypeError, ValueError):
+            continue
+        if len(values) > 1 or min(values.values()) < _FULL_OCCUPANCY:
+            text = " + ".join(f"{el} {x:g}" for el, x in sorted(values.items()))
+            if text not in disordered:
+                disordered.append(text)
+    if disordered:
+        shown = "; ".join(disordered[:4]) + (f"; {len(disordered) - 4} more" if len(disordered) > 4 else "")
+        raise InputError(
+            f"'{path}' describes a disordered crystal (sites with partial or mixed occupancy: {shown}); "
+            "nhm computes ordered crystals only: choose the atom on every site (an ordered model, a supercell "
+            "if needed) and pass that structure"
+        )
 
 
 def _short_reason(exc: Exception) -> str:
@@ -318,6 +365,8 @@ def _check_periodic(atoms: ase.Atoms, name: str) -> None:
             f"'{name}' is not periodic in 3D (pbc={atoms.pbc.tolist()}); a crystal needs a full "
             f"unit cell with periodic boundary conditions"
         )
+    if not (np.all(np.isfinite(atoms.cell[:])) and np.all(np.isfinite(atoms.positions))):
+        raise InputError(f"'{name}' has a cell or atom positions that are not finite numbers (NaN or infinite)")
     volume = abs(np.linalg.det(atoms.cell[:]))
     if not volume > 1e-6:
         raise InputError(f"'{name}' has no 3D unit cell (cell volume {volume:.3g} Å^3)")
@@ -344,9 +393,9 @@ def _dataset(cell: tuple, name: str, symprec: float, angle_tolerance: float, hal
         dataset, reason = None, f" ({_short_reason(exc)})"
     if dataset is None:
         hint = (
-            "try a larger symprec (e.g. 1e-3 Å for experimental or relaxed structures)"
+            "try a larger symprec (--symprec 1e-2, in Å)"
             if symprec < 1e-2
-            else "check for overlapping atoms, or try a different symprec"
+            else "check for overlapping atoms, or try a different symprec (--symprec)"
         )
         raise InputError(
             f"spglib found no space group for '{name}' at symprec={symprec:g} Å{reason}: atoms may "
@@ -359,7 +408,7 @@ def _check_same_group(dataset: Any, number: int, hall: int, name: str) -> None:
     if int(_get(dataset, "number")) != number or int(_get(dataset, "hall_number")) != hall:
         raise InputError(
             f"the symmetry of '{name}' is ambiguous at this tolerance (space group {number} at "
-            f"first, {_get(dataset, 'number')} after standardizing); try a smaller or larger symprec"
+            f"first, {_get(dataset, 'number')} after standardizing); try a smaller or larger symprec (--symprec)"
         )
 
 

@@ -276,9 +276,16 @@ def _lines(number: int, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
                     return True
         return False
 
+    rots_f = np.array(rot_inv_t, dtype=float)
+    p_f = np.array(p, dtype=float)
+
     def cogroup(a: Vec3, b: Vec3, s: Fraction) -> tuple[int, ...]:
-        k = tuple(x + s * (y - x) for x, y in zip(a, b))
-        return g.little_cogroup(k)
+        """Indices of the rotations with R^-T k = k + G (G in the reciprocal lattice): floats suffice, the
+        coordinates are small rationals and G is checked in the primitive basis (k_p = k_c P)."""
+        fa = np.array([float(x) for x in a])
+        k = fa + float(s) * (np.array([float(x) for x in b]) - fa)
+        d = (rots_f @ k - k) @ p_f
+        return tuple(int(i) for i in np.nonzero(np.all(np.abs(d - np.rint(d)) < 1e-9, axis=1))[0])
 
     found: list[LineOfSymmetry] = []
     trivial: list[tuple[float, LineOfSymmetry]] = []

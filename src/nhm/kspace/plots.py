@@ -143,8 +143,7 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
 
 def save_figures(figures: dict[str, object], directory: str | Path) -> list[Path]:
     """Write each figure as PNG and SVG; returns the paths."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(directory)  # created by the first write (nhm.atomic), not before
     paths = []
     for name, fig in figures.items():
         for ext in ("png", "svg"):

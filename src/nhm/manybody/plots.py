@@ -13,7 +13,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from nhm.atomic import save_figure_atomically
-from nhm.errors import InputError
 from nhm.manybody.lattice import Cluster
 from nhm.manybody.scan import ScanResult
 from nhm.manybody.selection import CATEGORIES, SelectionReport
@@ -23,11 +22,7 @@ _AXIS_LABEL = {"U": "U / t", "filling": "electrons N_e", "sites": "sites N", "st
 
 
 def _save(fig: Figure, directory: str | Path, stem: str) -> list[Path]:
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the plot directory {out}: {exc.strerror}") from exc
+    out = Path(directory)  # created by the first write (nhm.atomic, which names any failure), not before
     FigureCanvasAgg(fig)
     paths = []
     for ext in ("png", "svg"):

@@ -97,6 +97,7 @@ def analyze(
     material: str | Any,
     *,
     a: float | None = None,
+    symprec: float | None = None,
     parameters: DftParameters = DftParameters(),
     window_eV: tuple[float, float] = (-6.0, 6.0),
     readings: Sequence[str] = ("R1", "R2"),
@@ -116,11 +117,15 @@ def analyze(
     ``centres``: which atom orbits carry the Wannier functions (Wyckoff labels or elements; default
     all). ``with_zone=False`` skips the lines and the mesh (levels at the points only, no search).
     ``spacing``: distance of the samples on the lines (1/Å, 2π convention); ``mesh``: n of the zone
-    mesh (default: the SCF's ``kmesh``).
+    mesh (default: the SCF's ``kmesh``). ``symprec``: spglib's tolerance in Å (default
+    :data:`nhm.crystal.DEFAULT_SYMPREC`). The notes include the caveats of
+    :func:`nhm.crystal.caveats.structure_notes` (higher symmetry at a looser tolerance, magnetic and heavy
+    elements in a non-magnetic, scalar-relativistic calculation).
     """
     from nhm.bands.dft_zone import DEFAULT_SPACING, zone_bands
+    from nhm.crystal.caveats import structure_notes
 
-    crystal = read_crystal(material, a=a) if a is not None else read_crystal(material)
+    crystal = read_crystal(material, a=a, **({} if symprec is None else {"symprec": symprec}))
     wcentres = wannier_centres(crystal, centres)
     scf = run_scf(crystal, parameters, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
     ef = scf.fermi_level_eV
@@ -147,6 +152,7 @@ def analyze(
         )
         levels = {k: st.levels(crystal.space_group) for k, st in states.items()}
         window, notes = _window_with_every_point(levels, ef, window_eV)
+    notes.extend(structure_notes(crystal))
     return Analysis(
         str(name), crystal, parameters, ef, levels, wcentres, window, zone, found, verdict, None, scf.from_cache, tuple(notes),
     )
@@ -188,6 +194,8 @@ def analysis_from_external(
     zone, default (meaningless) DftParameters, the untraced level assemblies in ``points_only`` and a
     note naming the source; ``material`` names it in the report (default: the path).
     """
+    from nhm.crystal.caveats import structure_notes
+
     ef = bands.fermi_level_eV if fermi_level_eV is None else float(fermi_level_eV)
     if ef is None:
         raise InputError(f"{bands.path} records no Fermi level ({bands.code}): give it (--fermi, eV, the file's zero)")
@@ -204,6 +212,7 @@ def analysis_from_external(
         "only the points of symmetry are known: the candidates are assemblies of levels, not traced along "
         "the lines (no width, filling or verdict over the zone)",
         *notes,
+        *structure_notes(crystal),
     ]
     return Analysis(
         material or bands.path, crystal, DftParameters(), ef, bands.levels, centres, window, None, None, None,

@@ -1,6 +1,6 @@
 """``nhm manybody``: exact ground states of H and H′ = H − H_z and the condensation energy ΔE.
 
-Registered in :mod:`nhm.cli` as a command function. Default model: the 8-site ring (chain) at half
+Registered in :mod:`nhm.cli` as a command function (formerly ``nhm.cli_manybody``). Default model: the 8-site ring (chain) at half
 filling, extended Hubbard U = 4t, with the k-space texture of strength λ = 1 — so ``nhm manybody
 --sites 8`` runs as is (about a minute on 2 cores). For ``--lattice square --sites 8`` the tilted
 cluster spanned by (2, 2) and (2, −2) is used (see :func:`nhm.manybody.lattice.auto_cluster`).
@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from nhm.atomic import check_writable, check_writable_dir, write_text_atomically
+from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_text_atomically
 from nhm.errors import InputError
+from nhm.cli._common import stdout_console
 from nhm.validate import finite, nonnegative_finite, positive_finite, positive_int
-
-console = Console()
 
 ALPHA_MIN = 0.05  # 1/a²: the overlap sums of wider Gaussians need gigabytes (fcc: 4 GB at α = 0.01)
 
@@ -48,14 +46,12 @@ def _supercell(text: str | None) -> tuple[tuple[int, ...], ...] | None:
 
 
 def _write_json(data: Any, target: str) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True)
-    if target == "-":
-        typer.echo(text)
-        return
-    write_text_atomically(target, text + "\n")
+    write_text_atomically(target, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n")  # '-': stdout
 
 
-def _result_table(points: list, parameter: str | None, values: list[float] | None) -> Table:
+def _result_table(points: list, parameter: str | None, values: list[float] | None):
+    from rich.table import Table
+
     t = Table(title="NHM condensation energy (energies in units of t)")
     cols = ([parameter] if parameter else []) + ["N/N_e", "E0(H)", "E0(H′)", "ΔE", "⟨H_z⟩_G′", "bound", "resid."]
     for c in cols:
@@ -103,6 +99,10 @@ def manybody(
         check_writable(json_file)
     if plot is not None:
         check_writable_dir(plot)
+        stems = [f"manybody_scan_{scan}" if scan is not None else "spin_axes", *(["selection_rule"] if selection else [])]
+        for stem in stems:  # the figures' own names, before the diagonalization
+            for ext in ("png", "svg"):
+                check_writable(Path(plot) / f"{stem}.{ext}")
     spec = ModelSpec(
         lattice=lattice, sites=sites, electrons=electrons, t=t, t2=t2, U=U,
         V=_floats(V, "--V"), J=_floats(J, "--J"), P=_floats(P, "--P"),
@@ -115,63 +115,63 @@ def manybody(
 
         selection_mesh = auto_cluster(spec.lattice, positive_int("--selection-sites", selection_sites))
     quiet = json_file == "-"
+    console = stdout_console()
     out: dict[str, Any]
-    if scan is not None:
-        if scan not in SCAN_PARAMETERS:
-            raise InputError(f"--scan must be one of {', '.join(SCAN_PARAMETERS)}, got {scan!r}")
-        vals = list(_floats(values, "--values")) or None
-        res = run_scan(spec, scan, vals, console=Console(stderr=True), show_progress=not quiet)
-        out = res.as_dict()
-        if not quiet:
-            console.print(_result_table(res.points, scan, res.values))
-        if plot is not None:
-            from nhm.manybody.plots import plot_scan
+    written: list = []
+    with all_or_nothing():  # figures and JSON appear together, or (on any failure) none of them
+        if scan is not None:
+            if scan not in SCAN_PARAMETERS:
+                raise InputError(f"--scan must be one of {', '.join(SCAN_PARAMETERS)}, got {scan!r}")
+            vals = list(_floats(values, "--values")) or None
+            res = run_scan(spec, scan, vals, console=stdout_console(stderr=True), show_progress=not quiet)
+            out = res.as_dict()
+            if not quiet:
+                console.print(_result_table(res.points, scan, res.values))
+            if plot is not None:
+                from nhm.manybody.plots import plot_scan
 
-            for path in plot_scan(res, plot):
-                if not quiet:
-                    console.print(f"wrote {path}")
-    else:
-        if values is not None:
-            raise InputError("--values needs --scan")
-        with console.status("exact diagonalization …", spinner="dots") if not quiet else _nullcontext():
-            res1 = run(spec)
-        out = res1.as_dict()
-        if not quiet:
-            console.print(f"[bold]{res1.lattice}[/bold] cluster {res1.supercell}, {res1.model}, field {res1.field}")
-            console.print(_result_table([res1], None, None))
-            console.print(
-                f"ΔE = {res1.delta_E:+.8f} t  ≤  ⟨G′|H_z|G′⟩ = {res1.Hz_expectation_in_G_prime:+.8f} t "
-                f"(variational bound {'holds' if res1.bound_holds else 'VIOLATED'}); "
-                f"ground momenta of H: {res1.ground_momentum_H}, of H′: {res1.ground_momentum_H_prime}"
-            )
-        if plot is not None:
-            from nhm.manybody.condensation import make_model
-            from nhm.manybody.plots import plot_spin_axes
+                written += plot_scan(res, plot)
+        else:
+            if values is not None:
+                raise InputError("--values needs --scan")
+            with console.status("exact diagonalization …", spinner="dots") if not quiet else _nullcontext():
+                res1 = run(spec)
+            out = res1.as_dict()
+            if not quiet:
+                console.print(f"[bold]{res1.lattice}[/bold] cluster {res1.supercell}, {res1.model}, field {res1.field}")
+                console.print(_result_table([res1], None, None))
+                console.print(
+                    f"ΔE = {res1.delta_E:+.8f} t  ≤  ⟨G′|H_z|G′⟩ = {res1.Hz_expectation_in_G_prime:+.8f} t "
+                    f"(variational bound {'holds' if res1.bound_holds else 'VIOLATED'}); "
+                    f"ground momenta of H: {res1.ground_momentum_H}, of H′: {res1.ground_momentum_H_prime}"
+                )
+            if plot is not None:
+                from nhm.manybody.condensation import make_model
+                from nhm.manybody.plots import plot_spin_axes
+                from nhm.manybody.wannier_basis import checked_field, example_field
+
+                model = make_model(spec)
+                f = checked_field(example_field(model.cluster, spec.field, spec.strength), model.cluster)
+                written += plot_spin_axes(f, model.cluster, plot)
+        if selection_mesh is not None:
+            from nhm.manybody.selection import selection_report
             from nhm.manybody.wannier_basis import checked_field, example_field
 
-            model = make_model(spec)
-            f = checked_field(example_field(model.cluster, spec.field, spec.strength), model.cluster)
-            for path in plot_spin_axes(f, model.cluster, plot):
-                if not quiet:
-                    console.print(f"wrote {path}")
-    if selection_mesh is not None:
-        from nhm.manybody.selection import selection_report
-        from nhm.manybody.wannier_basis import checked_field, example_field
+            mesh = selection_mesh
+            f = checked_field(example_field(mesh, spec.field, spec.strength), mesh)
+            rep = selection_report(f, mesh)
+            out["selection"] = rep.as_dict()
+            if not quiet:
+                console.print(_selection_table(rep))
+            if plot is not None:
+                from nhm.manybody.plots import plot_selection
 
-        mesh = selection_mesh
-        f = checked_field(example_field(mesh, spec.field, spec.strength), mesh)
-        rep = selection_report(f, mesh)
-        out["selection"] = rep.as_dict()
-        if not quiet:
-            console.print(_selection_table(rep))
-        if plot is not None:
-            from nhm.manybody.plots import plot_selection
-
-            for path in plot_selection(rep, plot):
-                if not quiet:
-                    console.print(f"wrote {path}")
-    if json_file is not None:
-        _write_json(out, json_file)
+                written += plot_selection(rep, plot)
+        if json_file is not None:
+            _write_json(out, json_file)
+    if not quiet:
+        for path in written:
+            console.print(f"wrote {path}")
 
 
 def _check_numbers(*, t: float, t2: float, U: float, alpha: float, coulomb: float, strength: float, interaction: str) -> None:
@@ -190,7 +190,9 @@ def _check_numbers(*, t: float, t2: float, U: float, alpha: float, coulomb: floa
         nonnegative_finite("--coulomb", coulomb)
 
 
-def _selection_table(rep) -> Table:
+def _selection_table(rep):
+    from rich.table import Table
+
     t = Table(title=f"Selection rule on a {rep.n_k}-point mesh: two-electron processes (tolerance {rep.tolerance:g})")
     for c in ("category", "processes", "conserve total spin", "max |ΔS|"):
         t.add_column(c, justify="right")

@@ -1,6 +1,6 @@
 """``nhm kspace``: the Bloch-spinor field f(k), spin axes z_k and spin-dependent WFs of a band.
 
-Registered in :mod:`nhm.cli` as a command function. The argument is a model band or a material:
+Registered in :mod:`nhm.cli` as a command function (formerly ``nhm.cli_kspace``). The argument is a model band or a material:
 
 - ``bcc:GM1+,H1+,P1,N2+`` — an alias (bcc = 229:a, fcc = 225:a, sc = 221:a, p3 = 143:a) and one irrep
   label per point of symmetry (each label names its point: GM1+ is at GM);
@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from nhm.atomic import STDOUT, check_writable, check_writable_dir, write_text_atomically
+from nhm.atomic import STDOUT, all_or_nothing, check_writable, check_writable_dir, write_text_atomically
+from nhm.crystal import DEFAULT_SYMPREC
 from nhm.errors import InputError
+from nhm.cli._common import stdout_console, warn
 from nhm.validate import positive_finite, positive_int
 
-console = Console()
+PLOT_FILES = tuple(f"{stem}.{ext}" for stem in ("kspace_plane", "kspace_p3_symmetry_related") for ext in ("png", "svg")) + (
+    "kspace_fermi_surface.html",
+)
 
 ALIASES = {"bcc": (229, "a"), "fcc": (225, "a"), "sc": (221, "a"), "p3": (143, "a")}
 MODES = ("projective", "plain")
@@ -89,7 +91,7 @@ def parse_tight_binding(spec: str):
     return factory(), band_index
 
 
-def band_of_material(material: str):
+def band_of_material(material: str, symprec: float | None = None):
     """Hook: ``(BandSymmetry, WyckoffPosition, site name)`` of the best superconducting candidate that
     ``nhm analyze`` finds for ``material`` (a DFT run, cached) under reading R1, the reading in which
     the band is one spatial branch and f(k) of seed Eq. (S7) exists. InputError if there is none; the
@@ -97,7 +99,7 @@ def band_of_material(material: str):
     from nhm.bands.symmetry import parse_band
     from nhm.report.analyze import analyze
 
-    an = analyze(material, readings=("R1", "R2"))
+    an = analyze(material, readings=("R1", "R2"), symprec=symprec)
     if len(an.centres) != 1:
         raise InputError(f"{material} has {len(an.centres)} atom orbits; k-space magnetism is built for one atom per primitive cell")
     cands = [mc.candidate for mc in an.verdict.superconducting] if an.verdict is not None else []
@@ -129,6 +131,7 @@ def kspace(
     json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout; the tables then go to stderr).")] = None,
     plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
     max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
+    symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
 ) -> None:
     """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
     from nhm.kspace.analysis import result_json, run_kspace
@@ -140,15 +143,23 @@ def kspace(
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
     if json_file is not None:
         check_writable(json_file)
+    symprec = positive_finite("--symprec", symprec)
     if plot:
         check_writable_dir(plot)
-    out = Console(stderr=True) if json_file == STDOUT else console  # stdout holds nothing but the JSON
+        for name in PLOT_FILES:  # the figures' own names, before the work
+            check_writable(Path(plot) / name)
+    out = stdout_console(stderr=json_file == STDOUT)  # '--json -': stdout holds nothing but the JSON
     tb = parse_tight_binding(material_or_model)
     parsed = parse_model(material_or_model) if tb is None else None
-    if tb is None and parsed is None and mesh is not None:  # a material: refuse before the DFT run
+    if tb is None and parsed is None:  # a material: its structure and the memory guard before the DFT run
         from nhm.crystal import read_crystal
+        from nhm.crystal.caveats import structure_notes
 
-        check_memory(read_crystal(material_or_model).space_group, mesh, limit)
+        crystal = read_crystal(material_or_model, symprec=symprec)
+        if mesh is not None:
+            check_memory(crystal.space_group, mesh, limit)
+        for note in structure_notes(crystal):
+            warn(note)
     characters = overlaps = dispersion = None  # Voronoi model band, no Bloch functions
     if tb is not None:
         from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
@@ -169,7 +180,7 @@ def kspace(
         band, centre = parsed
         site_name = site
     else:
-        band, centre, found = band_of_material(material_or_model)
+        band, centre, found = band_of_material(material_or_model, symprec=symprec)
         site_name = site or found
     if mesh is None:
         from nhm.kspace.mesh import default_divisions
@@ -191,13 +202,16 @@ def kspace(
             "orthonormality_residual": ch.orthonormality, "bloch_state_residual": wf.band_residual,
         }
     _print_summary(res, data, out)
-    if plot:
-        paths = _write_plots(res, plot, dispersion)
+    paths: list = []
+    with all_or_nothing():  # figures and JSON appear together, or (on any failure) none of them
+        if plot:
+            paths = _write_plots(res, plot, dispersion)
+        if json_file:
+            write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if paths:
         out.print("Figures: " + ", ".join(str(p) for p in paths))
-    if json_file:
-        write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        if json_file != STDOUT:
-            out.print(f"JSON written to {json_file}")
+    if json_file and json_file != STDOUT:
+        out.print(f"JSON written to {json_file}")
 
 
 def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 0) -> None:
@@ -212,7 +226,10 @@ def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 
         )
 
 
-def _print_summary(res, data: dict, console: Console = console) -> None:
+def _print_summary(res, data: dict, console=None) -> None:
+    from rich.table import Table
+
+    console = stdout_console() if console is None else console
     f = res.field
     console.print(
         f"[bold]SG {data['space_group']}[/bold] band {data['band']} ({res.verdict}), spin-dependent WFs {data['site_representation']}, "

@@ -1,0 +1,221 @@
+"""``nhm analyze``: the main job — DFT bands, irreps at the points and along the lines, connected
+superconducting bands, verdict; or the same on someone else's DFT output (``--from-dft``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated
+
+import typer
+
+from nhm.cli._common import stdout_console
+from nhm.crystal import DEFAULT_SYMPREC
+
+
+def analyze(
+    material: Annotated[str, typer.Argument(help="Element symbol (ASE's reference crystal), or a structure file (CIF, POSCAR, ...).")],
+    a: Annotated[float | None, typer.Option("--a", help="Lattice constant in Å (element symbols only).")] = None,
+    kmesh: Annotated[int | None, typer.Option(help="n for the Γ-centred n×n×n k-mesh of the SCF (also the zone mesh unless --mesh). Default 12.")] = None,
+    kdensity: Annotated[float | None, typer.Option("--kdensity", help="Instead of --kmesh: k-points per Å⁻¹ (2π convention, as GPAW's kpts={'density': D}), giving n1×n2×n3 for non-cubic cells; the zone mesh (unless --mesh) takes the largest n.")] = None,
+    maxiter: Annotated[int, typer.Option("--maxiter", help="SCF iterations before giving up.")] = 100,
+    ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = 500.0,
+    xc: Annotated[str, typer.Option(help="Exchange–correlation functional.")] = "PBE",
+    smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
+    window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F (widened until every point has one).")] = 6.0,
+    reading: Annotated[str, typer.Option(help="R1, R2 or both (docs/theory.md).")] = "both",
+    kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
+    centres: Annotated[list[str] | None, typer.Option("--centres", help="Atom orbits that carry the Wannier functions: Wyckoff labels (2a, a) or elements (B); repeatable or comma-separated. Default: all.")] = None,
+    filling_min: Annotated[float, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band.")] = 0.25,
+    filling_max: Annotated[float, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band.")] = 0.75,
+    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the median width of the bands crossing E_F.")] = 1.0,
+    spacing: Annotated[float, typer.Option(help="Distance between samples on the lines of symmetry (1/Å, 2π convention).")] = 0.08,
+    mesh: Annotated[int | None, typer.Option(help="n of the Γ-centred n×n×n zone mesh for width, filling and DOS (default: --kmesh), at least 2.")] = None,
+    symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="spglib's tolerance for the space group (Å); the default reads coordinates typed to 4 digits (0.3333) as the special positions they mean.")] = DEFAULT_SYMPREC,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the JSON report to this file ('-': stdout, the tables then go to stderr).")] = None,
+    plot: Annotated[str | None, typer.Option(help="Directory for the band-structure figure (PNG and SVG, named after formula and space group, e.g. Nb-229-bands.png).")] = "nhm-output",
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Do not draw the figure.")] = False,
+    emin: Annotated[float | None, typer.Option(help="Figure: lowest energy (eV, relative to E_F); default: the drawn band's range.")] = None,
+    emax: Annotated[float | None, typer.Option(help="Figure: highest energy (eV, relative to E_F).")] = None,
+    candidates: Annotated[int, typer.Option(help="Figure: how many candidates to draw (the best thickest).")] = 1,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even if a cached DFT result exists.")] = False,
+    top: Annotated[int, typer.Option(help="How many candidates to list.")] = 10,
+    from_dft: Annotated[str | None, typer.Option("--from-dft", help="Skip GPAW: read your own calculation, CODE:PATH with CODE espresso (qe: the prefix), vasp (WAVECAR, POSCAR beside it), abinit (WFK), wannier90 (seedname; uses --ecut) or gpaw (.gpw). Spinless, a primitive cell, and k-points at every point of symmetry. Points only: the candidates are not traced along the lines.")] = None,
+    fermi: Annotated[float | None, typer.Option("--fermi", help="With --from-dft: Fermi level in eV on the file's energy scale (needed for VASP).")] = None,
+    nbands: Annotated[int | None, typer.Option("--nbands", help="With --from-dft: analyse only the lowest N bands (the topmost are often unconverged).")] = None,
+) -> None:
+    """The main job: DFT bands, irreps at the points and along the lines, connected superconducting bands, verdict."""
+    from nhm.bands.dft import DftParameters, rich_progress
+    from nhm.errors import InputError
+    from nhm.report.analyze import analyze as run_analyze
+    from nhm.validate import positive_finite, positive_int
+    from nhm.wannier.verdict import Criteria
+
+    # every option is checked before anything long starts (the structure, the DFT run)
+    if reading not in ("R1", "R2", "both"):
+        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
+    for name, value in (("--window", window), ("--spacing", spacing), ("--ecut", ecut), ("--smearing", smearing), ("--symprec", symprec)):
+        positive_finite(name, value)
+    if a is not None:
+        positive_finite("--a", a)
+    positive_int("--maxiter", maxiter)
+    if kmesh is not None and kdensity is not None:
+        raise InputError("give either --kmesh or --kdensity, not both")
+    if kmesh is not None:
+        positive_int("--kmesh", kmesh)
+    if kdensity is not None:
+        positive_finite("--kdensity", kdensity)
+    if mesh is not None and positive_int("--mesh", mesh) < 2:
+        raise InputError(f"--mesh must be at least 2 (points per direction of the zone mesh), got {mesh}")
+    if from_dft is None and mesh is None and kmesh is not None and kmesh < 2:
+        raise InputError(f"the zone mesh is --kmesh {kmesh} unless --mesh is given, and needs at least 2 points per direction: add --mesh N")
+    if top < 0 or candidates < 0:
+        raise InputError("--top and --candidates must not be negative")
+    if (fermi is not None or nbands is not None) and from_dft is None:
+        raise InputError("--fermi and --nbands apply to --from-dft only")
+    if nbands is not None:
+        positive_int("--nbands", nbands)
+    if fermi is not None and not math.isfinite(fermi):
+        raise InputError(f"--fermi must be a finite energy in eV, got {fermi}")
+    if emin is not None and emax is not None and not emin < emax:
+        raise InputError(f"--emin ({emin}) must be below --emax ({emax})")
+    criteria = Criteria(filling_min, filling_max, width_factor)
+    readings = ("R1", "R2") if reading == "both" else (reading,)
+    centre_names = [c.strip() for item in centres or [] for c in item.split(",") if c.strip()]
+    from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_atomically
+
+    # outputs are checked before the long work, and written only when everything is ready
+    if json_file:
+        check_writable(json_file)
+    drawing = not no_plot and bool(plot) and from_dft is None
+    if drawing:
+        check_writable_dir(plot)
+    human = stdout_console(stderr=json_file == "-")  # '--json -': pure JSON on stdout, the tables on stderr
+    from nhm.crystal import read_crystal
+    from nhm.crystal.caveats import structure_notes
+    from nhm.cli._common import warn
+
+    if from_dft is not None:
+        from nhm.bands.external import parse_from_dft, read_external, require_irrep
+        from nhm.report.analyze import analysis_from_external
+
+        code, dft_path = parse_from_dft(from_dft)
+        require_irrep()
+        structure = read_crystal(material, a=a, symprec=symprec)
+        warned = structure_notes(structure)
+        for note in warned:
+            warn(note)
+        with human.status(f"reading the {code} calculation {dft_path} (irrep)"):
+            bands = read_external(code, dft_path, structure=structure, nbands=nbands, ecut_eV=ecut if code == "wannier90" else None, symprec=symprec)
+        an = analysis_from_external(bands, fermi_level_eV=fermi, window_eV=(-window, window), readings=readings, kramers=kramers, material=material)
+    else:
+        from nhm.bands.dft import check_setups, kmesh_from_density
+
+        crystal = read_crystal(material, a=a, symprec=symprec)  # read again by analyze: cheap, and named errors early
+        kgrid = kmesh_from_density(crystal, kdensity) if kdensity is not None else 12 if kmesh is None else kmesh
+        params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kgrid, smearing_eV=smearing, maxiter=maxiter)
+        check_setups(crystal, params)
+        warned = structure_notes(crystal)
+        for note in warned:
+            warn(note)
+        with rich_progress(material, console=human) as report:
+            an = run_analyze(
+                material, a=a, symprec=symprec, parameters=params, window_eV=(-window, window), readings=readings,
+                kramers=kramers, centres=centre_names or None, criteria=criteria, spacing=spacing, mesh=mesh,
+                use_cache=not no_cache, progress=report,
+            )
+    _print_analysis(an, window, top, human, shown=set(warned))
+    figures: dict[str, bytes] = {}
+    if drawing and an.zone is not None:
+        from nhm.report.figures import figure_stem, render_band_figure
+
+        figures = {
+            f"{figure_stem(an)}.{fmt}": data
+            for fmt, data in render_band_figure(an, emin=emin, emax=emax, candidates=max(candidates, 1)).items()
+        }
+    from pathlib import Path
+
+    with all_or_nothing():  # the JSON and the figures appear together, or none of them
+        if json_file:
+            from nhm.report.analyze import analysis_json
+
+            write_atomically(json_file, (json.dumps(analysis_json(an), indent=2, ensure_ascii=False) + "\n").encode())
+        for name, data in figures.items():
+            write_atomically(Path(plot) / name, data)
+    if json_file and json_file != "-":
+        human.print(f"JSON written to {json_file}")
+    if figures:
+        human.print("Figure: " + ", ".join(str(Path(plot) / name) for name in figures))
+
+
+def _compact_band(cand) -> str:
+    """'GM5+ H5+ N3+ P4': the chosen levels (labels already name their point), several at a point joined by ','."""
+    per_k: dict[str, list[str]] = {}
+    for lv in cand.levels:
+        per_k.setdefault(lv.k, []).append(lv.irrep)
+    return " ".join(",".join(v) for v in per_k.values())
+
+
+def _print_analysis(an, window: float, top: int, console=None, shown: set[str] | frozenset[str] = frozenset()) -> None:
+    from rich.table import Table
+
+    console = stdout_console() if console is None else console
+    ef = an.fermi_level
+    c = an.crystal
+    console.print(
+        f"[bold]{an.formula}[/bold]: space group {c.space_group} ({c.international}, symprec {c.symprec:g} Å), atoms on "
+        f"{', '.join(f'{o.element} {o.label} ({o.site_symmetry})' for o in c.orbits)}; "
+        f"Wannier centres {', '.join(w.label for w in an.centres)}; "
+        f"E_F = {ef:.3f} eV{' (cached DFT)' if an.from_cache else ''}"
+    )
+    t = Table(title=f"Levels within ±{window:g} eV of E_F at the points of symmetry (E − E_F, eV)")
+    t.add_column("k")
+    t.add_column("levels (irrep: energy)")
+    for k, lvs in an.levels.items():
+        near = [f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in lvs if abs(lv.energy - ef) <= window]
+        t.add_row(k, ",  ".join(near) or "-")
+    console.print(t)
+    if an.verdict is None:
+        res = an.points_only
+        for title, cands in (("Level assemblies passing test S (not traced)", res.superconducting), ("passing test U", res.usual)):
+            t = Table(title=title)
+            for col in ("#", "reading", "levels at the points", "site irreps", "range (eV)"):
+                t.add_column(col)
+            for i, cand in enumerate(cands[:top]):
+                t.add_row(str(i + 1), cand.reading, cand.band_text(), "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
+                          f"{cand.energy_min - ef:+.2f} … {cand.energy_max - ef:+.2f}")
+            console.print(t if cands else f"{title}: none")
+    else:
+        v = an.verdict
+        zone = an.zone
+        console.print(
+            f"Traced on {len(zone.lines)} lines of symmetry ({', '.join(lb.name for lb in zone.lines)}; "
+            f"{sum(len(lb.s) for lb in zone.lines)} k-points) and a {zone.mesh.n}³ mesh. Bands crossing E_F: "
+            + (", ".join(f"#{n + 1} ({w:.2f} eV wide)" for n, _, _, w in v.fermi_bands) or "none")
+        )
+        for title, cands in (("Connected superconducting-band candidates", v.superconducting), ("Connected usual bands", v.usual)):
+            t = Table(title=f"{title} (ranked: meets the criteria, |filling − ½|, width)")
+            for col in ("#", "R", "levels at the points", "site irrep", "width", "filling", "DOS", "sw", "verdict"):
+                t.add_column(col, no_wrap=True)
+            for i, mc in enumerate(cands[:top]):
+                cand, m = mc.candidate, mc.measures
+                t.add_row(
+                    str(i + 1), cand.reading, _compact_band(cand), "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
+                    f"{m.width:.2f}", f"{m.filling:.2f}", f"{m.dos_at_fermi:.3f}", str(cand.switches),
+                    "[green]passes[/green]" if mc.passes else ("too wide" if mc.half_filled else "not ½-filled"),
+                )
+            t.caption = (
+                "R: reading (U: usual band); width in eV over the zone; DOS at E_F per eV, spin and cell; "
+                "sw: branch switches" + (f"; {len(cands) - top} more in --json" if len(cands) > top else "")
+            )
+            console.print(t if cands else f"{title}: none")
+        cr = v.criteria
+        colour = "bold magenta" if v.verdict == "superconducting band" else "yellow"
+        console.print(
+            f"Verdict: [{colour}]{v.verdict}[/{colour}] — {v.reason}. Criteria: filling in "
+            f"[{cr.filling_min:g}, {cr.filling_max:g}], width ≤ {cr.width_factor:g} × median width of the bands at E_F "
+            f"({v.reference_width:.2f} eV); DOS per eV, spin and primitive cell (docs/theory.md)."
+        )
+    for note in an.notes:
+        if note not in shown:  # the structure's caveats were printed as warnings before the run
+            console.print(f"note: {note}")
