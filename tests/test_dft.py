@@ -311,18 +311,22 @@ def test_primitive_operations_are_integer_and_keep_k():
             np.testing.assert_allclose(r @ kp - kp, g0, atol=1e-12)
 
 
+def _star_of(ops, g0: tuple[int, int, int]) -> np.ndarray:
+    """The reciprocal-lattice vectors R g0 over the operations ``ops`` (primitive basis), sorted."""
+    g = {g0}
+    while True:
+        new = {tuple(int(x) for x in r @ np.array(v)) for v in g for r in ops.rotations_inv_t} | g
+        if new == g:
+            return np.array(sorted(g))
+        g = new
+
+
 def test_plane_wave_star_sum_is_totally_symmetric():
     """At Γ of Im-3m (symmorphic, atom at the origin) the sum of plane waves over a star of G is
     invariant under the point group: GM1+. A single plane wave spans the star's permutation
     representation: characters = number of G fixed by R, which contains GM1+ once."""
     ops = primitive_operations(229, "GM")
-    g = {(1, 1, 0)}
-    while True:
-        new = {tuple(int(x) for x in r @ np.array(v)) for v in g for r in ops.rotations_inv_t} | g
-        if new == g:
-            break
-        g = new
-    gv = np.array(sorted(g))
+    gv = _star_of(ops, (1, 1, 0))
     star = np.ones((1, len(gv)))
     assert irreps_of_states(229, "GM", plane_wave_traces(229, "GM", [0, 0, 0], gv, star)) == ("GM1+",)
     basis = np.eye(len(gv))  # every plane wave of the star separately
@@ -330,6 +334,29 @@ def test_plane_wave_star_sum_is_totally_symmetric():
     assert labels.count("GM1+") == 1 and sum(little_group(229, "GM").irrep(x).dimension for x in labels) == len(gv)
     with pytest.raises(GroupTheoryError, match="not the point of symmetry"):
         plane_wave_traces(229, "H", [0.1, 0.0, 0.0], gv, star)
+
+
+def test_plane_wave_matrices_form_a_representation_in_any_basis():
+    """D(g) on the 12 plane waves of the (110) star at Γ of Im-3m: permutation matrices with D(a)D(b) = D(ab),
+    and after a random non-orthonormal change of basis still a representation with the same traces."""
+    from nhm.bands.bloch import matrices_on_plane_waves
+    from nhm.groups.spacegroup import space_group
+
+    ops = primitive_operations(229, "GM")
+    gv = _star_of(ops, (1, 1, 0))
+    table = space_group(229).multiplication[0]
+    pos = {int(h): i for i, h in enumerate(ops.indices)}
+    rng = np.random.default_rng(7)
+    mix = rng.normal(size=(len(gv), len(gv))) + 1j * rng.normal(size=(len(gv), len(gv)))
+    for coefficients in (np.eye(len(gv)), mix @ np.eye(len(gv))):
+        d = matrices_on_plane_waves(ops, [0, 0, 0], gv, coefficients)
+        for a in range(len(d)):
+            for b in range(0, len(d), 7):
+                ab = pos[int(table[ops.indices[a], ops.indices[b]])]
+                np.testing.assert_allclose(d[a] @ d[b], d[ab], atol=1e-9)
+        np.testing.assert_allclose(np.trace(d, axis1=1, axis2=2), plane_wave_traces(229, "GM", [0, 0, 0], gv, np.eye(len(gv))), atol=1e-9)
+    perm = matrices_on_plane_waves(ops, [0, 0, 0], gv, np.eye(len(gv)))
+    assert np.allclose(np.abs(perm).max(axis=1), 1) and np.allclose(np.abs(perm).sum(axis=1), 1)
 
 
 # --- GPAW (slow) ------------------------------------------------------------------------------------

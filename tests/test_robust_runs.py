@@ -400,3 +400,15 @@ def test_kspace_and_manybody_write_the_whole_set(tmp_path):
     r = nhm(tmp_path, "manybody", "--sites", "2", "--plot", "m", "--json", "-")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["sites"] == 2 and sorted(p.name for p in (tmp_path / "m").iterdir()) == ["spin_axes.png", "spin_axes.svg"]
+
+
+@pytest.mark.slow
+def test_closed_shell_insulator_gets_empty_bands_and_a_finite_fermi_level(tmp_path):
+    """GPAW's default band count for Ne stops at the filled 2s2p bands (E_F = inf); nhm runs again with empty bands."""
+    from ase.build import bulk
+
+    from nhm.bands.dft import DftParameters, run_scf
+
+    scf = run_scf(bulk("Ne"), DftParameters(kmesh=2, mode_ecut_eV=250), cache_dir=tmp_path / "cache")
+    assert np.isfinite(scf.fermi_level_eV)
+    assert -11.5 < scf.fermi_level_eV < 5  # above the 2p band (about -11 eV on GPAW's scale), below the continuum

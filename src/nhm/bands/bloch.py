@@ -47,8 +47,10 @@ __all__ = [
     "degenerate_groups",
     "irreps_of_states",
     "levels_from_plane_waves",
+    "matrices_on_plane_waves",
     "plane_wave_traces",
     "primitive_operations",
+    "time_reversal_on_plane_waves",
 ]
 
 DEGENERACY_TOL_EV = 1e-3  # eV: levels closer than this are one degenerate level (DFT noise ~1e-5 eV)
@@ -245,6 +247,18 @@ def traces_on_plane_waves(
     ops: PrimitiveLittleGroup, k_primitive: Sequence[float] | np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray
 ) -> np.ndarray:
     """Traces of the operations ``ops`` (from :func:`operations_at`) on plane-wave states at ``k_primitive``."""
+    return np.trace(matrices_on_plane_waves(ops, k_primitive, g_vectors, coefficients), axis1=1, axis2=2)
+
+
+def matrices_on_plane_waves(
+    ops: PrimitiveLittleGroup, k_primitive: Sequence[float] | np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray
+) -> np.ndarray:
+    """Representation matrices ``D(g)`` (n_ops, d, d) of ``ops`` on the d states ``coefficients`` (rows):
+    ``P(g) psi_n = sum_m psi_m D(g)_mn``, in the (not necessarily orthonormal) basis of the rows.
+
+    The traces do not depend on that basis; the matrices do, by a similarity ``S^-1 D S``. They make a
+    representation up to the translation phases of the little group (``D(g) D(h) = e^{...} D(gh)``).
+    """
     c = np.atleast_2d(np.asarray(coefficients, dtype=complex))
     g = np.asarray(g_vectors, dtype=int).reshape(-1, 3)
     if c.shape[1] != len(g):
@@ -253,15 +267,37 @@ def traces_on_plane_waves(
     g = g + _integer_shift(np.asarray(k_primitive), ops.k, ops.name)
     k_exact = np.array([float(x) for x in ops.k])
     overlap = c.conj() @ c.T
-    traces = np.empty(len(ops.indices), dtype=complex)
+    out = np.empty((len(ops.indices), len(c), len(c)), dtype=complex)
     for i in range(len(ops.indices)):
         g_new = g @ ops.rotations_inv_t[i].T + ops.g0[i]
         phase = np.exp(-2j * np.pi * ((k_exact + g_new) @ ops.translations[i]))
         idx = _lookup(g, g_new)
         moved = np.where(idx >= 0, 1.0, 0.0) * c[:, np.maximum(idx, 0)]  # c_m(G') for each G
         m = moved.conj() @ (c * phase).T
-        traces[i] = np.trace(np.linalg.solve(overlap, m))
-    return traces
+        out[i] = np.linalg.solve(overlap, m)
+    return out
+
+
+def time_reversal_on_plane_waves(
+    k_exact: Sequence[Fraction], k_primitive: Sequence[float] | np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray
+) -> np.ndarray:
+    """``U`` with ``T psi_n = sum_m psi_m U_mn`` (T: complex conjugation of the spinless Bloch functions) on
+    the d states ``coefficients`` at a time-reversal-invariant k (``2 k_exact`` a reciprocal-lattice vector,
+    primitive basis, exact).
+
+    ``T psi`` has the coefficient ``conj(c(G))`` at ``-(k + G) = k + G''``, ``G'' = -G - 2k``; with
+    ``N_mn = <psi_m | T psi_n>`` and the overlap ``S``, ``U = S^-1 N`` (``T`` is antiunitary: ``U`` is
+    unitary for orthonormal states, ``U conj(U) = 1``). As for :func:`matrices_on_plane_waves`, the
+    pseudo part of a PAW wave function suffices.
+    """
+    two_k = [2 * Fraction(x) for x in k_exact]
+    if any(x.denominator != 1 for x in two_k):
+        raise GroupTheoryError(f"k = {[str(x) for x in k_exact]} is not time-reversal invariant (2k not a lattice vector)")
+    c = np.atleast_2d(np.asarray(coefficients, dtype=complex))
+    g = np.asarray(g_vectors, dtype=int).reshape(-1, 3) + _integer_shift(np.asarray(k_primitive), tuple(k_exact), "")
+    idx = _lookup(g, -g - np.array([int(x) for x in two_k]))
+    moved = np.where(idx >= 0, 1.0, 0.0) * c[:, np.maximum(idx, 0)]  # c_m(G'') for each G
+    return np.linalg.solve(c.conj() @ c.T, moved.conj() @ c.conj().T)
 
 
 def levels_from_plane_waves(

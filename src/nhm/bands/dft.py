@@ -531,6 +531,9 @@ def _check_functional(xc: str) -> None:
         ) from None
 
 
+EMPTY_BANDS = 4  # empty bands added when GPAW's default count leaves none (closed-shell insulators)
+
+
 def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) -> dict[str, Any]:
     import ase
     from ase.units import Ha
@@ -540,26 +543,39 @@ def _task_scf(request: dict[str, Any], emit: Callable[..., None], work: Path) ->
     atoms = ase.Atoms(numbers=request["numbers"], scaled_positions=request["positions"], cell=request["cell"], pbc=True)
     _check_functional(params.xc)
     log = work / "gpaw-scf.txt"
-    calc = GPAW(**_gpaw_parameters(params), txt=str(log))
-    atoms.calc = calc
+    gpaw_parameters = _gpaw_parameters(params)
     start = time.perf_counter()
     emit(stage="scf", message=f"SCF of {atoms.get_chemical_formula()} started")
-    converged = True
-    niter = 0
-    try:
-        niter = _iterate(calc, atoms, emit, "scf")
-        energy = atoms.get_potential_energy()
-    except KohnShamConvergenceError:
-        if request.get("strict", True):
-            raise NhmError(
-                f"SCF did not converge in {params.maxiter} iterations ({atoms.get_chemical_formula()}, "
-                f"{params.kmesh_label} k-points, {params.mode_ecut_eV:g} eV, {params.xc}, smearing "
-                f"{params.smearing_eV:g} eV); try more iterations (--maxiter), a larger --smearing or a "
-                f"finer --kmesh"
-            ) from None
-        converged = False
-        niter = params.maxiter
-        energy = float(calc.dft.energies.total_extrapolated) * Ha
+    while True:
+        calc = GPAW(**gpaw_parameters, txt=str(log))
+        atoms.calc = calc
+        converged = True
+        niter = 0
+        try:
+            niter = _iterate(calc, atoms, emit, "scf")
+            energy = atoms.get_potential_energy()
+        except KohnShamConvergenceError:
+            if request.get("strict", True):
+                raise NhmError(
+                    f"SCF did not converge in {params.maxiter} iterations ({atoms.get_chemical_formula()}, "
+                    f"{params.kmesh_label} k-points, {params.mode_ecut_eV:g} eV, {params.xc}, smearing "
+                    f"{params.smearing_eV:g} eV); try more iterations (--maxiter), a larger --smearing or a "
+                    f"finer --kmesh"
+                ) from None
+            converged = False
+            niter = params.maxiter
+            energy = float(calc.dft.energies.total_extrapolated) * Ha
+        if np.isfinite(calc.get_fermi_level()) or gpaw_parameters["nbands"] is not None:
+            break
+        # GPAW's default band count stops at the bound partial waves; for a closed-shell insulator (Ne) every
+        # band is then full and the Fermi level is infinite: again with empty bands (GPAW: negative = empty)
+        emit(stage="scf", message=f"no empty band in GPAW's default count: SCF again with {EMPTY_BANDS} empty bands")
+        gpaw_parameters = {**gpaw_parameters, "nbands": -EMPTY_BANDS}
+    if not np.isfinite(calc.get_fermi_level()):
+        raise NhmError(
+            f"GPAW found no Fermi level for {atoms.get_chemical_formula()}: every one of the {params.nbands} bands is "
+            "full; ask for more bands"
+        )
     gpw = work / "scf.gpw"
     calc.write(str(gpw))
     return {

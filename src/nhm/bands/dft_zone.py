@@ -143,13 +143,21 @@ def zone_bands(
 WAVEFUNCTION_COST = 1.25  # a k-point whose wave functions are extracted costs this many plain ones (measured, Nb)
 
 
+def _zone_workers_allowed() -> int:
+    try:
+        return max(1, int(os.environ.get("NHM_ZONE_WORKERS", "2")))
+    except ValueError:
+        return 2
+
+
 def _nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress) -> dict:
     """One non-self-consistent GPAW run per core (at most two), on contiguous chunks of equal cost.
 
     Each GPAW worker is single-threaded (see :mod:`nhm.bands.dft`), so two of them use both cores of
-    a two-core machine; the chunks are joined in order.
+    a two-core machine; the chunks are joined in order. The environment variable ``NHM_ZONE_WORKERS``
+    lowers the number (``nhm screen`` sets it to 1: there the crystals share the cores).
     """
-    workers = max(1, min(2, os.cpu_count() or 1, len(kpts)))
+    workers = max(1, min(2, os.cpu_count() or 1, len(kpts), _zone_workers_allowed()))
     cost = np.cumsum([WAVEFUNCTION_COST if m else 1.0 for m in mask])
     cuts = [0] + [int(np.searchsorted(cost, cost[-1] * (j + 1) / workers)) + 1 for j in range(workers - 1)] + [len(kpts)]
     chunks = [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]

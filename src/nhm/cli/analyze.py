@@ -214,7 +214,8 @@ def _print_analysis(an, window: float, top: int, console=None, shown: set[str] |
         console.print(
             f"Verdict: [{colour}]{v.verdict}[/{colour}] — {v.reason}. Criteria: filling in "
             f"[{cr.filling_min:g}, {cr.filling_max:g}], width ≤ {cr.width_factor:g} × median width of the bands at E_F "
-            f"({v.reference_width:.2f} eV); DOS per eV, spin and primitive cell (docs/theory.md)."
+            f"({f'{v.reference_width:.2f} eV' if math.isfinite(v.reference_width) else 'none crosses E_F'}); "
+            "DOS per eV, spin and primitive cell (docs/theory.md)."
         )
     for note in an.notes:
         if note not in shown:  # the structure's caveats were printed as warnings before the run

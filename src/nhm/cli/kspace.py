@@ -161,6 +161,7 @@ def kspace(
         for note in structure_notes(crystal):
             warn(note)
     characters = overlaps = dispersion = None  # Voronoi model band, no Bloch functions
+    reading = "R1"
     if tb is not None:
         from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
         from nhm.kspace.field import model_dispersion
@@ -168,11 +169,17 @@ def kspace(
         model, b = tb
         if len(model.positions) != 1:
             raise InputError("k-space magnetism is built for one atom per primitive cell; the model has more")
-        band = model_band_symmetry(model, b)
+        try:
+            band = model_band_symmetry(model, b)
+        except InputError:  # degenerate at a point of symmetry: reading R2 (Bloch spinors as isometries there)
+            band = model_band_symmetry(model, b, allow_degenerate=True)
+            reading = "R2"
+            warn(f"band {b} of {material_or_model} lies in a multi-dimensional level at a point of symmetry: reading R2 "
+                 "(F(k) is undefined at those points; their Bloch spinors are fixed isometries)")
         centre = _wyckoff_of(model.space_group, model.positions[0])
         site_name = site
 
-        characters = lambda mm, st: tight_binding_characters(mm, model, b, st)  # noqa: E731
+        characters = lambda mm, st: tight_binding_characters(mm, model, b, st, reading=reading)  # noqa: E731
         overlaps = lambda mm: tight_binding_overlaps(mm, model, b)  # noqa: E731
 
         dispersion = model_dispersion(model, b)
@@ -189,7 +196,7 @@ def kspace(
     check_memory(band.space_group, mesh, limit, orbitals=tb[0].size if tb is not None else 0)
     res = run_kspace(
         band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode,
-        characters=characters, overlaps=overlaps,
+        characters=characters, overlaps=overlaps, reading=reading,
     )
     data = result_json(res)
     if tb is not None:  # the WFs on the model's orbitals, checked in real space against their definition
@@ -242,6 +249,8 @@ def _print_summary(res, data: dict, console=None) -> None:
         ("k-independent F possible", "yes" if data["k_independent_possible"] else "no"),
         ("constraint residual", f"{data['constraint_residual']:.1e}"),
         ("time-reversal residual", f"{data['time_reversal_residual']:.1e}"),
+        *([("R2 points (mesh points; F undefined)", f"{data['r2_mesh_points']}"),
+           ("R2 spinor residual (max)", f"{max(data['r2_residuals'].values()):.1e}")] if data.get("r2_mesh_points") else []),
         ("Kramers partners opposite (max dev.)", f"{data['checks']['kramers_opposite_spin']:.1e}"),
         ("spin-frame covariance (max dev.)", f"{data['checks']['spin_frame_covariance']:.1e}"),
         ("spread Ω (M = 1, a²)", f"{data['spread']:.4f}"),

@@ -25,7 +25,7 @@ from nhm.kspace.wannier import DecayFit, WannierData, decay_fit, wannier_functio
 @dataclass(frozen=True, eq=False)
 class KSpaceResult:
     band: BandSymmetry
-    verdict: str  # of Krüger's tests (reading R1)
+    verdict: str  # of Krüger's tests (reading ``reading``)
     site_representation: str
     field: SpinorField
     checks: FieldChecks
@@ -33,6 +33,34 @@ class KSpaceResult:
     wannier: WannierData
     decay: DecayFit
     notes: tuple[str, ...] = field(default=())
+    reading: str = "R1"
+
+
+def r2_point_list(fld: SpinorField) -> list[dict]:
+    """The R2 representatives of the field's mesh (all stars, partner stars included) as JSON-ready dicts:
+    conventional k, a name (the point of symmetry, or the order of the little co-group on a line/plane),
+    d, mesh points in the star, solution dimension and freedom of (E1)/(E2), residuals."""
+    from nhm.groups.kpoints import points_of_symmetry
+
+    chars = fld.characters
+    mesh = fld.mesh
+    named = {}
+    for pt in points_of_symmetry(mesh.space_group):
+        named.setdefault(int(mesh.star_rep[mesh.index_of(pt.primitive)]), pt.name)
+    out = []
+    for m, p in sorted(chars.r2_points.items()):
+        out.append({
+            "k_conventional": [str(x) for x in mesh.k_conventional(m)],
+            "name": named.get(int(m), f"line or plane (|G_k| = {int(mesh.cogroup_order[m])})"),
+            "d": int(p.d),
+            "star_points": int(np.sum(mesh.star_rep == m)),
+            "solution_dimension": int(p.solution_dimension),
+            "freedom": int(p.freedom),
+            "symmetry_residual": float(p.symmetry_residual),
+            "isometry_residual": float(p.isometry_residual),
+            "time_reversal_residual": float(p.time_reversal_residual),
+        })
+    return out
 
 
 def run_kspace(
@@ -45,6 +73,7 @@ def run_kspace(
     mode: str = "projective",
     characters: Callable[[KMesh, SpinSiteRepresentation], BandCharacters] | None = None,
     overlaps: Callable[[KMesh], np.ndarray] | None = None,
+    reading: str = "R1",
 ) -> KSpaceResult:
     """k-space magnetism of ``band`` with spin-dependent WFs on ``centres`` (one Wyckoff position with one
     atom per primitive cell) transforming as ``site_rep_name`` (default: the first the classifier finds).
@@ -54,7 +83,10 @@ def run_kspace(
     and for meshes that miss a point of symmetry. ``characters`` replaces the model band's Voronoi
     assembly: ``characters(mesh, site)`` computes λ from Bloch states (e.g. :func:`nhm.kspace.constraints.
     tight_binding_characters`), on the mesh and on the coarser meshes of the coarse-to-fine optimisation;
-    ``overlaps(mesh)`` gives |M_kb| of the spatial band, which then enters the spread.
+    ``overlaps(mesh)`` gives |M_kb| of the spatial band, which then enters the spread. ``reading``
+    is the reading of Krüger's tests (R2 for a band that lies in multi-dimensional levels at points of
+    symmetry; its R2 points then come from ``characters``, e.g. ``tight_binding_characters(...,
+    reading="R2")``).
     """
     from nhm.wannier.krueger import classify
 
@@ -62,11 +94,11 @@ def run_kspace(
     if len(cs) != 1:
         raise InputError(f"k-space magnetism is built for one atom per primitive cell (one Wyckoff orbit); got {len(cs)} orbits")
     w = cs[0]
-    c = classify(band, [w], reading="R1")
+    c = classify(band, [w], reading=reading)
     notes = list(c.notes)
     if c.verdict == "neither":
         raise InputError(
-            f"the band {band.text()} admits neither usual nor spin-dependent WFs on {w.label} (reading R1): there is no F(k) to construct"
+            f"the band {band.text()} admits neither usual nor spin-dependent WFs on {w.label} (reading {reading}): there is no F(k) to construct"
         )
     if c.verdict != "superconducting" and require_superconducting:
         raise InputError(
@@ -87,7 +119,13 @@ def run_kspace(
             "the site representation differs from the usual band's"
         )
     wd = wannier_functions(fld)
-    return KSpaceResult(band, c.verdict, site.label, fld, check_field(fld), jump_report(fld), wd, decay_fit(wd), tuple(notes))
+    if fld.r2 is not None and len(fld.r2.points):
+        notes.append(
+            f"reading R2: {len(fld.r2.points)} of {fld.mesh.size} mesh points are R2 points (the band's level is "
+            "multi-dimensional there): F is undefined and their Bloch spinors are fixed isometries; the spin-only "
+            "spreads and g(R) leave them out, the spread with spatial overlaps includes their bonds"
+        )
+    return KSpaceResult(band, c.verdict, site.label, fld, check_field(fld), jump_report(fld), wd, decay_fit(wd), tuple(notes), reading)
 
 
 def result_json(res: KSpaceResult) -> dict:
@@ -98,6 +136,7 @@ def result_json(res: KSpaceResult) -> dict:
         "space_group": res.band.space_group,
         "band": res.band.text(),
         "verdict": res.verdict,
+        "reading": res.reading,
         "site_representation": res.site_representation,
         "mesh": f.mesh.divisions[0],
         "mesh_divisions": list(f.mesh.divisions),
@@ -106,6 +145,13 @@ def result_json(res: KSpaceResult) -> dict:
         "star_residual": r.star,
         "time_reversal_residual": r.time_reversal,
         "unitarity_residual": r.unitarity,
+        "residuals_note": "constraint, time-reversal and unitarity residuals where F is defined (not at R2 points)",
+        "r2_points": r2_point_list(f),
+        "r2_residuals": None if f.r2 is None else {
+            "propagated_vs_direct": f.r2.direct, "symmetry_and_time_reversal": f.r2.symmetry,
+            "star_time_reversal_gauge": f.r2.gauge, "isometry": f.r2.isometry,
+        },
+        "r2_mesh_points": 0 if f.r2 is None else int(len(f.r2.points)),
         "spread": f.spread,
         "spread_projective": f.spread_projective,
         "spread_with_spatial_overlaps": f.spread_with_overlaps,

@@ -187,7 +187,11 @@ class BandCharacters:
     ``lam[m]`` is aligned with ``ops[m]`` (coset-representative indices h ∈ G_k, identity included);
     ``lam_gamma`` is λ^Γ on all coset representatives (the gauge for αk ≠ k); ``cell[m]`` the name of
     the point of symmetry whose Voronoi cell contains mesh point m (model bands; "" otherwise);
-    ``source[m]`` where the character at representative m came from.
+    ``source[m]`` where the character at representative m came from; ``r2_points[m]`` the
+    :class:`nhm.kspace.embedding.R2Point` of representative m where the band's level is multi-dimensional
+    (reading R2: no F(k) and no λ there; only :func:`tight_binding_characters` with ``reading="R2"``
+    fills it); ``r2_spinors`` the band's fixed Bloch spinors at every mesh point of those stars
+    (:class:`nhm.kspace.embedding.R2Spinors`), which the F(k) construction needs for such a band.
     """
 
     mesh: KMesh
@@ -199,6 +203,8 @@ class BandCharacters:
     cell: np.ndarray
     source: dict[int, str] = field(default_factory=dict)
     character_residual: float = 0.0  # how far λ is from a character of G_k (max over k)
+    r2_points: dict = field(default_factory=dict)  # representative -> R2Point (reading R2), see above
+    r2_spinors: object | None = None  # nhm.kspace.embedding.R2Spinors (reading R2), see above
 
     @cached_property
     def sign_pairs(self) -> dict[tuple[int, complex], int]:
@@ -242,18 +248,28 @@ def band_characters(
     spatial_character: Callable[[int, np.ndarray], np.ndarray],
     cell: np.ndarray | None = None,
     source: dict[int, str] | None = None,
+    r2_points: dict | None = None,
 ) -> BandCharacters:
     """λ from the band's spatial characters ``spatial_character(m, hs)`` = c_h(k_m) (physics convention,
-    the coset representatives ``hs`` of G_k at mesh point m, k_m as stored: primitive coordinates in [0, 1))."""
+    the coset representatives ``hs`` of G_k at mesh point m, k_m as stored: primitive coordinates in [0, 1)).
+
+    Representatives in ``r2_points`` (reading R2) get no λ. If Γ is one of them, λ^Γ (the star gauge) is
+    not defined by the band and is set to 1 (a gauge choice, recorded in ``source[0]``)."""
     g = mesh.group
     s = site.s
-    lam_gamma = spatial_character(0, np.arange(g.order)) / s  # k = 0: no phase
+    r2_points = r2_points or {}
+    source = dict(source or {})
+    if 0 in r2_points:
+        lam_gamma = np.ones(g.order, dtype=complex)
+        source[0] = "R2 point: λ^Γ set to 1 (gauge choice)"
+    else:
+        lam_gamma = spatial_character(0, np.arange(g.order)) / s  # k = 0: no phase
     ops: dict[int, np.ndarray] = {}
     lam: dict[int, np.ndarray] = {}
     worst = _check_character(g, np.arange(g.order), lam_gamma)
     for m in mesh.representatives:
         hs = _cogroup_ops(mesh, int(m))
-        if len(hs) == 1:
+        if len(hs) == 1 or int(m) in r2_points:
             continue
         kc = np.array([float(x) for x in mesh.k_conventional(int(m))])
         c = spatial_character(int(m), hs)
@@ -265,7 +281,7 @@ def band_characters(
         raise GroupTheoryError(f"the band's λ is not a character of the little co-groups (residual {worst:.2e})")
     return BandCharacters(
         mesh, site, band_text, ops, lam, lam_gamma,
-        cell if cell is not None else np.full(mesh.size, "", dtype=object), source or {}, worst,
+        cell if cell is not None else np.full(mesh.size, "", dtype=object), source, worst, dict(r2_points),
     )
 
 
@@ -471,11 +487,21 @@ def constraint_spaces(chars: BandCharacters) -> ConstraintSpaces:
     antilinear one F = W F̄ W† (W = σ_y Ū, unitary), F†F = W (F†F)‾ W† and the real function (·)^{-1/2}
     preserves that. Raises InputError if some V_k has no invertible element (the band is not compatible
     with the site representation there; the message names k and the source of its character).
+    Representatives of R2 stars (``chars.r2_points``, reading R2) are left out: F is not defined there
+    and their Bloch spinors (``chars.r2_spinors``, required) are fixed.
     """
     mesh = chars.mesh
+    if chars.r2_points and chars.r2_spinors is None:
+        where = "; ".join(f"({', '.join(str(x) for x in mesh.k_conventional(m))}), d = {p.d}" for m, p in sorted(chars.r2_points.items()))
+        raise InputError(
+            f"the band {chars.band_text} has R2 points on the mesh (conventional k: {where}): there its Bloch "
+            "spinors are 2d×2 isometries (nhm.kspace.embedding), not F(k), and the characters do not carry them "
+            "(r2_spinors; tight_binding_characters(..., reading='R2') computes them)"
+        )
     g = mesh.group
     lifts = g.lifts
     reps = mesh.representatives[mesh.primary[mesh.representatives]]
+    reps = np.array([m for m in reps if int(m) not in chars.r2_points], dtype=int)  # R2 points are not variables
     _check_time_inversion(chars)
     bases = []
     rng = np.random.default_rng(1)
@@ -575,29 +601,50 @@ def characters_everywhere(chars: BandCharacters) -> np.ndarray:
 # ----------------------------------------------------------------------------- a band of a tight-binding model
 
 
-def model_band_symmetry(model, band_index: int) -> BandSymmetry:
+def model_band_symmetry(model, band_index: int, allow_degenerate: bool = False) -> BandSymmetry:
     """The irreps of the energy-ordered band ``band_index`` of a tight-binding model at the points of
     symmetry (``model``: :class:`nhm.bands.tightbinding.TightBindingModel`). InputError if the state is
-    degenerate there (then the band is not a single branch)."""
+    degenerate there (then the band is not a single branch), unless ``allow_degenerate`` (reading R2:
+    the label is then that of the multi-dimensional level the band lies in)."""
     if not 0 <= band_index < model.size:
         raise InputError(f"band index {band_index} out of range (the model has {model.size} bands)")
     irreps: dict[str, tuple[str, ...]] = {}
     for name, levels in model.levels_at_points().items():  # ascending; one degenerate group shares its energy
         lv = [x for x in levels for _ in range(x.dimension)][band_index]
         states = sum(x.dimension for x in levels if x.energy == lv.energy)
-        if states > 1:
-            raise InputError(f"band {band_index} is degenerate at {name} ({states} states): not a single branch")
+        if states > 1 and not allow_degenerate:
+            raise InputError(
+                f"band {band_index} is degenerate at {name} ({states} states): not a single branch (reading R2: its "
+                "spinors there are a 2d×2 isometry, nhm.kspace.embedding.r2_points_on_mesh; tight_binding_characters(..., "
+                "reading='R2') builds the F(k) field around them)"
+            )
         irreps[name] = (lv.irrep,)
     return BandSymmetry(model.space_group, irreps)
 
 
-def tight_binding_characters(mesh: KMesh, model, band_index: int, site: SpinSiteRepresentation, gap_tol: float = 1e-6) -> BandCharacters:
+def tight_binding_characters(
+    mesh: KMesh, model, band_index: int, site: SpinSiteRepresentation, gap_tol: float = 1e-6, reading: str = "R1",
+) -> BandCharacters:
     """λ from the Bloch states of band ``band_index`` of a tight-binding model at every mesh k with a
     nontrivial little co-group: c_h(k) = ⟨ψ_k|P(h)|ψ_k⟩ (physics convention). InputError where the
-    state is degenerate (within ``gap_tol`` eV): the energy-ordered band is not defined there."""
+    state is degenerate (within ``gap_tol`` eV): the energy-ordered band is not defined there.
+
+    ``reading="R2"``: where the state is degenerate because its level is one multi-dimensional irrep of
+    the little group, the representative is collected as an R2 point with its isometry
+    (:func:`nhm.kspace.embedding.r2_points_on_mesh`, listed in ``BandCharacters.r2_points``) instead;
+    other degeneracies (crossings) and site representations absent from D ⊗ D½ still raise InputError.
+    The Bloch spinors of those stars are attached as ``BandCharacters.r2_spinors``.
+    """
     if model.space_group != mesh.space_group:
         raise InputError(f"the model is of space group {model.space_group}, the mesh of {mesh.space_group}")
-    band = model_band_symmetry(model, band_index)
+    if reading not in ("R1", "R2"):
+        raise InputError(f"reading must be R1 or R2, not {reading!r}")
+    r2: dict = {}
+    if reading == "R2":
+        from nhm.kspace.embedding import r2_points_on_mesh
+
+        r2 = r2_points_on_mesh(mesh, model, band_index, site, gap_tol)
+    band = model_band_symmetry(model, band_index, allow_degenerate=reading == "R2")
 
     def spatial(m: int, hs: np.ndarray) -> np.ndarray:
         kc = np.array([float(x) for x in mesh.k_conventional(m)])
@@ -608,7 +655,14 @@ def tight_binding_characters(mesh: KMesh, model, band_index: int, site: SpinSite
         psi = v[:, band_index]
         return np.array([psi.conj() @ model.symmetry_matrix(int(h), kc) @ psi for h in hs])
 
-    return band_characters(mesh, site, band.text(), spatial, cell=voronoi_cells(mesh), source={})
+    chars = band_characters(mesh, site, band.text(), spatial, cell=voronoi_cells(mesh), source={}, r2_points=r2)
+    if r2:
+        from dataclasses import replace
+
+        from nhm.kspace.embedding import r2_spinors_on_mesh
+
+        chars = replace(chars, r2_spinors=r2_spinors_on_mesh(mesh, model, band_index, site, r2, gap_tol))
+    return chars
 
 
 def tight_binding_overlaps(mesh: KMesh, model, band_index: int) -> np.ndarray:

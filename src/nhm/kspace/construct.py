@@ -24,6 +24,17 @@ Construction (science.md §4; the constraint spaces V_k are those of :mod:`nhm.k
    the spatial gauge φ_k → e^{iθ(k)}φ_k; it changes λ on operations mapping k elsewhere (the gauge part)
    but not on the little co-groups, and keeps F(−k) = σ_y F(k)* σ_y exact.
 
+R2 points (reading R2, ``BandCharacters.r2_spinors``). At the mesh points of stars where the band's
+spatial level is a d-dimensional irrep (d > 1), F is not defined: ``SpinorField.f`` holds NaN there
+(``SpinorField.defined`` is False) and the band's Bloch spinors are the fixed Ψ_K = (V_K ⊗ 1₂) A_K
+(docs/theory.md §6). They are not variables. In the local maximisation at an R1 point k, a bond to an
+R2 point K contributes the fixed 2×2 matrix B = (c_k ⊗ 1₂)† Ψ_K = (m ⊗ 1₂) A_K, m = c_k† V_K, in place of
+|M_kb| F(k+b): the bond's Bloch-spinor overlap is O = F(k)† B, and the projective term 4 − 2|tr O| is the
+R1 term 4 − 2|M||tr F†F′| with d spatial overlaps instead of one (only projective: the phase of B is
+the spatial gauge of c_k). Bonds between two R2 points are the constant 4 − 2|tr Ψ_k†Ψ_K|. The spin-only
+spreads Ω, Ω_P leave out every bond that touches an R2 point (F is undefined there); Ω_P with the
+spatial overlaps (``spread_with_overlaps``) includes them with the Bloch-spinor overlaps above.
+
 Why the projective spread. The overall phase of F(k) is the phase of the spatial Bloch function, which
 the model band does not fix: an assembled band switches branch along planes of symmetry (the spatial
 φ_k itself changes sign there, M_{k,b} = −1), so "M = 1" in one global gauge would force sign jumps of F
@@ -55,6 +66,7 @@ class Residuals:
     star: float  # F(αk) = e^{iθ} S F(k) S† for EVERY operation α and k (θ: the spatial gauge)
     time_reversal: float  # F(−k) = σ_y F(k)* σ_y
     unitarity: float  # F†F = 1
+    r2: float = 0.0  # R2 points: largest of the R2Spinors residuals (propagation vs direct solution, (E1)/(E2), gauge, isometry)
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +92,28 @@ class SpinorField:
     @cached_property
     def spread_with_overlaps(self) -> float | None:
         """Ω_P with the spatial overlaps, N⁻¹ Σ w_b (4 − 2|M_kb||tr F†F′|): the phase-free spread of the
-        spin-dependent WFs including their spatial part (None without Bloch functions)."""
-        return None if self.overlaps is None else spread(self.mesh, self.f, projective=True, overlaps=self.overlaps)
+        spin-dependent WFs including their spatial part (None without Bloch functions). Bonds touching R2
+        points enter with their Bloch-spinor overlaps (module docstring)."""
+        return None if self.overlaps is None else spread(self.mesh, self.f, projective=True, overlaps=self.overlaps, r2=self.r2)
+
+    @property
+    def r2(self):
+        """The fixed Bloch spinors at the R2 points (:class:`nhm.kspace.embedding.R2Spinors`), or None."""
+        return self.spaces.characters.r2_spinors
+
+    @cached_property
+    def defined(self) -> np.ndarray:
+        """(N,) bool: F(k) is defined (False at the R2 points, where ``f`` is NaN)."""
+        return np.ones(self.mesh.size, dtype=bool) if self.r2 is None else ~self.r2.mask
+
+    @cached_property
+    def spin_axes(self) -> np.ndarray:
+        """(N, 2, 3) n_m(k) = ⟨σ⟩ of the spinor columns: from F where defined, from Ψ_K = (V ⊗ 1)A at the
+        R2 points (A†(1_d ⊗ σ)A; shorter than 1 there when d > 1)."""
+        n = spin_vectors(np.where(self.defined[:, None, None], self.f, 0))
+        if self.r2 is not None and len(self.r2.points):
+            n[self.r2.points] = self.r2.spin_axes()
+        return n
 
     @property
     def mesh(self) -> KMesh:
@@ -94,16 +126,24 @@ class SpinorField:
     @cached_property
     def spread(self) -> float:
         """Ω = N⁻¹ Σ_k Σ_b w_b ‖F(k+b) − F(k)‖² (M = 1, after phase synchronisation)."""
-        return spread(self.mesh, self.f)
+        return spread(self.mesh, self.f, r2=self.r2)
 
     @cached_property
     def spread_projective(self) -> float:
         """Ω_P = N⁻¹ Σ_k Σ_b w_b min_θ ‖F(k+b) − e^{iθ} F(k)‖² (the spin frame's smoothness)."""
-        return spread(self.mesh, self.f, projective=True)
+        return spread(self.mesh, self.f, projective=True, r2=self.r2)
 
     @cached_property
     def residuals(self) -> Residuals:
         return residuals(self.spaces, self.f_reference, self.f)
+
+    @cached_property
+    def r2_bond_count(self) -> int:
+        """Directed stencil bonds (k, k+b) with at least one end at an R2 point."""
+        if self.r2 is None:
+            return 0
+        _, _, table = self.mesh.neighbours
+        return int(np.sum(self.r2.mask[:, None] | self.r2.mask[table]))
 
     @cached_property
     def bond_distances(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,19 +154,73 @@ class SpinorField:
         plain = np.sqrt(np.maximum(4 - 2 * ov.real, 0))
         proj = np.sqrt(np.maximum(4 - 2 * np.abs(ov), 0))
         n = spin_vectors(self.f)[:, 0]
-        return plain, proj, np.linalg.norm(n[table] - n[:, None, :], axis=-1)
+        return plain, proj, np.linalg.norm(n[table] - n[:, None, :], axis=-1)  # NaN on bonds touching R2 points
 
 
-def spread(mesh: KMesh, f: np.ndarray, *, projective: bool = False, overlaps: np.ndarray | None = None) -> float:
+def spread(mesh: KMesh, f: np.ndarray, *, projective: bool = False, overlaps: np.ndarray | None = None, r2=None) -> float:
     """N⁻¹ Σ_k Σ_b w_b (4 − 2 Re tr F(k)†F(k+b) M_kb), a² — the finite-difference spread of both
     spin-dependent WFs whose Bloch spinors are F(k) times one spatial Bloch function; ``projective``
     takes |·| instead of Re (the phase-free form); ``overlaps`` are |M_kb| = |⟨u_k|u_{k+b}⟩| of the
-    spatial band (N, n_b), so the spatial spread is included (default 1: a smooth spatial band)."""
+    spatial band (N, n_b), so the spatial spread is included (default 1: a smooth spatial band).
+
+    ``r2`` (:class:`nhm.kspace.embedding.R2Spinors`): F is NaN at its points. Without ``overlaps`` the bonds
+    touching them are left out (F undefined there); with ``overlaps`` (projective only) they enter as
+    4 − 2|tr O| with the Bloch-spinor overlaps O of :func:`r2_bond_matrices`."""
     steps, w, table = mesh.neighbours
-    ov = np.einsum("kab,knab->kn", f.conj(), f[table])  # tr F(k)† F(k+b)
+    if r2 is None or not len(r2.points):
+        ov = np.einsum("kab,knab->kn", f.conj(), f[table])  # tr F(k)† F(k+b)
+        mag = 1.0 if overlaps is None else overlaps
+        per = 4.0 - 2.0 * mag * (np.abs(ov) if projective else ov.real)
+        return max(float(np.sum(per * w[None, :]) / mesh.size), 0.0)  # ≥ 0; round-off can give −1e-15
+    return max(float(np.sum(bond_terms(mesh, f, r2, projective=projective, overlaps=overlaps) * w[None, :]) / mesh.size), 0.0)
+
+
+def bond_terms(mesh: KMesh, f: np.ndarray, r2, *, projective: bool = True, overlaps: np.ndarray | None = None) -> np.ndarray:
+    """(N, n_b) per-bond terms 4 − 2|tr O_kb| (or 4 − 2 Re tr, plain) of a field with R2 points; bonds
+    touching R2 points are 0 without ``overlaps`` (left out) and the Bloch-spinor term with them."""
+    _, _, table = mesh.neighbours
+    fs = np.where(r2.mask[:, None, None], 0, f)
+    ov = np.einsum("kab,knab->kn", fs.conj(), fs[table])
     mag = 1.0 if overlaps is None else overlaps
     per = 4.0 - 2.0 * mag * (np.abs(ov) if projective else ov.real)
-    return max(float(np.sum(per * w[None, :]) / mesh.size), 0.0)  # ≥ 0; round-off can give −1e-15
+    kind, mats = r2_bond_matrices(mesh, r2)
+    per = np.where(kind > 0, 0.0, per)
+    if overlaps is not None:
+        if not projective:
+            raise ValueError("the spread with R2 points and spatial overlaps is defined in projective form only")
+        tr = np.zeros(kind.shape, dtype=complex)
+        k1 = kind == 1  # R1 → R2: O = F(k)† B
+        tr[k1] = np.einsum("nab,nab->n", fs[np.nonzero(k1)[0]].conj(), mats[k1])
+        k2 = kind == 2  # R2 → R1: O = B F(k+b)
+        tr[k2] = np.einsum("nab,nba->n", mats[k2], fs[table[k2]])
+        k3 = kind == 3  # R2 → R2: O = Ψ_k† Ψ_{k+b}
+        tr[k3] = np.einsum("naa->n", mats[k3])
+        per = np.where(kind > 0, 4.0 - 2.0 * np.abs(tr), per)
+    return per
+
+
+def r2_bond_matrices(mesh: KMesh, r2) -> tuple[np.ndarray, np.ndarray]:
+    """``(kind, mats)`` on the stencil (N, n_b) and (N, n_b, 2, 2): kind 0 for bonds between R1 points
+    (mats 0), 1 for R1 k → R2 k+b (mats B = (c_k ⊗ 1₂)† Ψ_{k+b}, O = F(k)† B), 2 for R2 k → R1 k+b
+    (mats Ψ_k† (c_{k+b} ⊗ 1₂), O = mats F(k+b)), 3 between R2 points (mats O = Ψ_k† Ψ_{k+b}).
+    c_k are the band's raw eigenvectors (their phases only enter phase-free quantities)."""
+    _, _, table = mesh.neighbours
+    mask = r2.mask
+    kind = 2 * mask[:, None].astype(int) + mask[table].astype(int)
+    mats = np.zeros((*table.shape, 2, 2), dtype=complex)
+    c = r2.vectors  # (N, n)
+    n = c.shape[1]
+    psi = r2.psi.reshape(len(r2.points), n, 2, 2)  # (pt, i, s, m)
+    for kd in (1, 2, 3):
+        kk, bb = np.nonzero(kind == kd)
+        nb = table[kk, bb]
+        if kd == 1:
+            mats[kk, bb] = np.einsum("ki,kism->ksm", c[kk].conj(), psi[r2.slot[nb]])
+        elif kd == 2:
+            mats[kk, bb] = np.einsum("kism,ki->kms", psi[r2.slot[kk]].conj(), c[nb])
+        else:
+            mats[kk, bb] = np.einsum("kism,kisn->kmn", psi[r2.slot[kk]].conj(), psi[r2.slot[nb]])
+    return kind, mats
 
 
 def propagate(spaces: ConstraintSpaces, f_reps: np.ndarray) -> np.ndarray:
@@ -135,14 +229,21 @@ def propagate(spaces: ConstraintSpaces, f_reps: np.ndarray) -> np.ndarray:
     lifts = mesh.group.lifts
     slot = np.full(mesh.size, -1)
     slot[spaces.reps] = np.arange(len(spaces.reps))
-    out = np.empty((mesh.size, 2, 2), dtype=complex)
-    direct = np.nonzero(~mesh.time_reversed)[0]
+    out = np.full((mesh.size, 2, 2), np.nan, dtype=complex)  # NaN at R2 points: F is not defined there
+    r2 = _r2_mask(spaces)
+    direct = np.nonzero(~mesh.time_reversed & ~r2)[0]
     s = lifts[mesh.star_op[direct]]
     base = f_reps[slot[mesh.star_rep[direct]]]
     out[direct] = spaces.lam_star[direct, None, None] * (s @ base @ np.swapaxes(s.conj(), -1, -2))
-    rev = np.nonzero(mesh.time_reversed)[0]
+    rev = np.nonzero(mesh.time_reversed & ~r2)[0]
     out[rev] = time_reverse(out[mesh.minus[rev]])  # −k of a time-reversed point is a direct one
     return out
+
+
+def _r2_mask(spaces: ConstraintSpaces) -> np.ndarray:
+    """(N,) bool: the mesh point is an R2 point (F not defined)."""
+    r2 = spaces.characters.r2_spinors
+    return np.zeros(spaces.mesh.size, dtype=bool) if r2 is None else r2.mask
 
 
 def _project_polar(spaces: ConstraintSpaces, target: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -180,7 +281,7 @@ def _initial(spaces: ConstraintSpaces, kind: KIndependence, rng: np.random.Gener
 
 def _point_actions(spaces: ConstraintSpaces) -> tuple[np.ndarray, np.ndarray]:
     """``(g, rho)``: vec F(k) = g[k] @ vec F(rep ρ(k)) (real 8×8 maps; star propagation with λ^Γ, then
-    time reversal — antilinear, hence real-linear on R⁸ — onto the partner stars)."""
+    time reversal — antilinear, hence real-linear on R⁸ — onto the partner stars). Zero at R2 points."""
     mesh = spaces.mesh
     lifts = mesh.group.lifts
     slot = np.full(mesh.size, -1)
@@ -193,6 +294,9 @@ def _point_actions(spaces: ConstraintSpaces) -> tuple[np.ndarray, np.ndarray]:
     g = np.block([[kron.real, -kron.imag], [kron.imag, kron.real]])
     tr = np.block([[SIGMA_Y_ACTION.real, SIGMA_Y_ACTION.imag], [SIGMA_Y_ACTION.imag, -SIGMA_Y_ACTION.real]])
     g = np.where(mesh.time_reversed[:, None, None], tr @ g, g)
+    r2 = _r2_mask(spaces)
+    g[r2] = 0.0  # R2 points: no F (callers put the fixed Bloch-spinor bond terms there)
+    rho[r2] = 0
     return g, rho
 
 
@@ -295,11 +399,13 @@ def _interpolate(coarse: SpinorField, spaces: ConstraintSpaces) -> np.ndarray:
     acc = np.zeros((len(spaces.reps), 2, 2), dtype=complex)
     # align corner phases with the first corner so that an arbitrary spatial phase does not cancel
     ref = cf[tuple((lo % cdiv).T)]
+    ref = np.where(np.all(np.isfinite(ref), axis=(1, 2))[:, None, None], ref, 0)  # R2 points: no F
     for corner in np.ndindex(2, 2, 2):
         c = np.array(corner)
         idx = (lo + c) % cdiv
         wgt = np.prod(np.where(c == 1, fr, 1 - fr), axis=1)
         val = cf[tuple(idx.T)]
+        val = np.where(np.all(np.isfinite(val), axis=(1, 2))[:, None, None], val, 0)  # R2 points: no weight
         ov = np.einsum("nab,nab->n", val.conj(), ref)
         ph = np.where(np.abs(ov) > 1e-12, ov / np.maximum(np.abs(ov), 1e-300), 1.0)
         acc += wgt[:, None, None] * ph[:, None, None] * val
@@ -336,6 +442,15 @@ def _relax_once(
     r_nb = rho[nb]
     # per-bond weights w_b |M_kb| (the spatial overlaps enter the spread as bond strengths)
     wk = np.broadcast_to(w[None, :], nb.shape) if overlaps is None else w[None, :] * overlaps[spaces.reps]
+    r2 = spaces.characters.r2_spinors
+    r2_nb = None
+    if r2 is not None and len(r2.points):
+        if mode != "projective":
+            raise InputError("bands with R2 points are optimised in projective mode only (the phase of a bond to an R2 point is the spatial gauge)")
+        kind, mats = r2_bond_matrices(mesh, r2)
+        r2_nb = kind[spaces.reps] == 1  # bonds from a representative to an R2 point
+        b_vec = vec(mats[spaces.reps])  # (n_reps, n_b, 8): B = (c_k ⊗ 1)† Ψ_K replaces |M| F(k+b)
+        wk = np.where(r2_nb, w[None, :], wk)
     damping = float(np.sum(w))
     history: list[float] = []
     converged = False
@@ -343,6 +458,8 @@ def _relax_once(
     it = 0
     for it in range(1, max_iter + 1):
         neigh = np.einsum("knij,knj->kni", a_nb, x[r_nb])  # vec F(k+b)
+        if r2_nb is not None:
+            neigh = np.where(r2_nb[..., None], b_vec, neigh)
         if mode == "projective":
             re = np.einsum("ki,kni->kn", x, neigh)  # Re tr F†F′
             im = np.einsum("ki,kni->kn", x[:, :4], neigh[..., 4:]) - np.einsum("ki,kni->kn", x[:, 4:], neigh[..., :4])
@@ -371,24 +488,29 @@ def _relax_once(
         if change < tol:
             converged = True
             break
-    history.append(spread(mesh, propagate(spaces, f_reps), projective=(mode == "projective"), overlaps=overlaps))
+    # the objective: with R2 points and no spatial overlaps, |M| = 1 on the R1 bonds and the Bloch-spinor terms on the others
+    ov_hist = overlaps if (overlaps is not None or r2_nb is None) else np.ones(table.shape)
+    history.append(spread(mesh, propagate(spaces, f_reps), projective=(mode == "projective"), overlaps=ov_hist, r2=r2))
     return f_reps, it, converged, history
 
 
-def synchronize_phases(mesh: KMesh, f: np.ndarray, max_iter: int = 2000, tol: float = 1e-10) -> np.ndarray:
+def synchronize_phases(mesh: KMesh, f: np.ndarray, max_iter: int = 2000, tol: float = 1e-10, defined: np.ndarray | None = None) -> np.ndarray:
     """Spatial phases e^{iθ(k)}, θ(−k) = −θ(k), that minimise the plain spread of e^{iθ(k)} F(k).
 
     A U(1) synchronisation problem: maximise Σ_k Σ_b w_b Re e^{i(θ(k+b) − θ(k))} tr F(k)†F(k+b). Start:
     the leading eigenvector of the Hermitian matrix H_{k,k+b} = w_b tr F(k)†F(k+b) (spectral method),
     made time-reversal symmetric; then damped local iterations, each the exact maximiser for one k
     (and −k) given its neighbours. Where the spin frame has a Z₂ defect line the phase winds by π around
-    it (a half vortex) instead of leaving a sign wall.
+    it (a half vortex) instead of leaving a sign wall. ``defined`` (N,) bool: where F exists (False at
+    R2 points: their bonds are left out and their phase is 1).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.linalg import eigsh
 
     _, w, table = mesh.neighbours
     n = mesh.size
+    if defined is not None:
+        f = np.where(defined[:, None, None], f, 0)
     ov = np.einsum("kab,knab->kn", f.conj(), f[table])  # tr F(k)† F(k+b)
     rows = np.repeat(np.arange(n), table.shape[1])
     h = coo_matrix(((ov * w[None, :]).ravel(), (rows, table.ravel())), shape=(n, n)).tocsr()
@@ -413,6 +535,8 @@ def synchronize_phases(mesh: KMesh, f: np.ndarray, max_iter: int = 2000, tol: fl
         ph = new
         if done:
             break
+    if defined is not None:
+        ph = np.where(defined, ph, 1.0 + 0j)
     return ph
 
 
@@ -440,25 +564,31 @@ def residuals(spaces: ConstraintSpaces, f_ref: np.ndarray, f: np.ndarray) -> Res
       phase e^{iθ} = λ_α(k) free for α ∉ G_k (it is the spatial gauge c_α(k); the construction fixes it
       by λ^Γ and by time reversal) — the distance minimized over θ;
     - time reversal: F(−k) = σ_y F(k)* σ_y exactly (the TR gauge φ_{−k} = φ_k*), in both gauges;
-    - unitarity.
+    - unitarity;
+    - at R2 points (where F is undefined and not checked): the residuals of their fixed Bloch spinors.
     """
     mesh = spaces.mesh
     g = mesh.group
     lifts = g.lifts
     lam = characters_everywhere(spaces.characters)
+    ok = ~_r2_mask(spaces)  # R2 stars are closed under every operation and −k: checked where F is defined
     worst = 0.0
     star = 0.0
     for i in range(g.order):
         s = lifts[i]
-        fixed = np.nonzero(mesh.cogroup_mask[i])[0]
+        fixed = np.nonzero(mesh.cogroup_mask[i] & ok)[0]
         for fld in (f_ref, f):
             img = s @ fld[fixed] @ s.conj().T
-            worst = max(worst, float(np.max(np.linalg.norm(lam[fixed, i, None, None] * img - fld[fixed], axis=(1, 2)))))
-        pred = s @ f_ref @ s.conj().T
-        star = max(star, float(np.max(_phase_free_distance(f_ref[mesh.image[i]], pred))))
-    tr = max(float(np.max(np.linalg.norm(x[mesh.minus] - time_reverse(x), axis=(1, 2)))) for x in (f, f_ref))
-    uni = float(np.max(np.linalg.norm(np.swapaxes(f.conj(), 1, 2) @ f - np.eye(2), axis=(1, 2))))
-    return Residuals(worst, star, tr, uni)
+            worst = max(worst, float(np.max(np.linalg.norm(lam[fixed, i, None, None] * img - fld[fixed], axis=(1, 2)), initial=0.0)))
+        pred = s @ f_ref[ok] @ s.conj().T
+        star = max(star, float(np.max(_phase_free_distance(f_ref[mesh.image[i][ok]], pred))))
+    tr = max(float(np.max(np.linalg.norm(x[mesh.minus[ok]] - time_reverse(x[ok]), axis=(1, 2)))) for x in (f, f_ref))
+    uni = float(np.max(np.linalg.norm(np.swapaxes(f[ok].conj(), 1, 2) @ f[ok] - np.eye(2), axis=(1, 2))))
+    r2 = spaces.characters.r2_spinors
+    r2_res = 0.0 if r2 is None else max(r2.direct, r2.symmetry, r2.gauge, r2.isometry)
+    if not (np.all(np.isfinite(f[ok])) and np.all(np.isfinite(f_ref[ok]))):
+        raise AssertionError("F is not finite at a point where it is defined")
+    return Residuals(worst, star, tr, uni, r2_res)
 
 
 def _coarser(mesh: KMesh) -> KMesh | None:
@@ -544,7 +674,10 @@ def build_field(
     m_kb = None if overlaps is None else np.asarray(overlaps(chars.mesh), dtype=float)
     if m_kb is not None and m_kb.shape != chars.mesh.neighbours[2].shape:
         raise InputError(f"overlaps must have shape {chars.mesh.neighbours[2].shape} (mesh points × stencil bonds), got {m_kb.shape}")
-    if kind.possible:
+    has_r2 = chars.r2_spinors is not None and len(chars.r2_spinors.points) > 0
+    if has_r2 and not projective:
+        raise InputError("a band with R2 points (reading R2) is optimised in projective mode only: the phase of a bond to an R2 point is the spatial gauge")
+    if kind.possible and not has_r2:
         f_reps, iters, conv, hist = _initial(spaces, kind, rng), 0, True, [0.0]
     else:
         starts: list[np.ndarray] = []
@@ -572,12 +705,23 @@ def build_field(
         assert best is not None
         _, f_reps, conv, hist = best
     f_ref = propagate(spaces, f_reps)
-    if projective and not kind.possible:
-        ph = synchronize_phases(chars.mesh, f_ref)
+    if projective and (not kind.possible or has_r2):
+        ph = synchronize_phases(chars.mesh, f_ref, defined=~_r2_mask(spaces))
     else:
         ph = np.ones(chars.mesh.size, dtype=complex)
     f = ph[:, None, None] * f_ref
     return SpinorField(spaces, f, f_ref, ph, kind, iters, conv, mode, tuple(hist), m_kb)
 
 
-__all__ = ["Residuals", "SpinorField", "build_field", "field_from_function", "illustrative_texture", "propagate", "residuals", "spread", "synchronize_phases"]
+def start_spread(chars: BandCharacters, overlaps: np.ndarray | None = None, seed: int = 0) -> float:
+    """The objective of :func:`build_field` (projective, with ``overlaps`` |M_kb| if given) at the projected
+    identity start before any relaxation — for checking that the optimisation lowers it."""
+    spaces = constraint_spaces(chars)
+    f = propagate(spaces, _initial(spaces, k_independent(chars), np.random.default_rng(seed)))
+    r2 = chars.r2_spinors
+    if overlaps is None and r2 is not None and len(r2.points):
+        overlaps = np.ones(chars.mesh.neighbours[2].shape)
+    return spread(chars.mesh, f, projective=True, overlaps=overlaps, r2=r2)
+
+
+__all__ = ["Residuals", "SpinorField", "bond_terms", "build_field", "r2_bond_matrices", "start_spread", "field_from_function", "illustrative_texture", "propagate", "residuals", "spread", "synchronize_phases"]

@@ -41,12 +41,13 @@ JUMP_THRESHOLD = 1.0  # d_P of a jump; smooth bonds have d_P = O(|b| |∇F|), fo
 
 
 def spin_axes(field: SpinorField) -> np.ndarray:
-    """(N, 2, 3) n_m(k) in the Cartesian frame of the BCS lifts."""
-    return spin_vectors(field.f)
+    """(N, 2, 3) n_m(k) in the Cartesian frame of the BCS lifts; at R2 points ⟨σ⟩ of the columns of the
+    fixed Bloch spinors Ψ_K (``SpinorField.spin_axes``; length < 1 where d > 1)."""
+    return field.spin_axes
 
 
 def spin_frames(field: SpinorField) -> np.ndarray:
-    """(N, 3, 3) O(k) with F σ_j F† = Σ_i O_ij σ_i."""
+    """(N, 3, 3) O(k) with F σ_j F† = Σ_i O_ij σ_i (NaN at R2 points: no F, no frame)."""
     return rotation_of_su2(field.f)
 
 
@@ -61,9 +62,9 @@ def proper_rotations(field: SpinorField) -> np.ndarray:
 class FieldChecks:
     """Maximal violations; all should be at round-off (≲ 1e-12) except ``continuity_max`` (O(|b|))."""
 
-    kramers: float  # max |n_{−m}(−k) + n_m(k)|
+    kramers: float  # max |n_{−m}(−k) + n_m(k)| (R2 points included, with the axes of their Bloch spinors)
     axis_even: float  # max |n_m(−k) − n_m(k)|
-    frame_covariance: float  # max ‖O(αk) − R O(k) Rᵀ‖ over all α and k
+    frame_covariance: float  # max ‖O(αk) − R O(k) Rᵀ‖ over all α and k where F is defined
     axis_covariance: float  # max |n(αk) ∓ R n(k)| over the α with R ẑ = ±ẑ
     axis_covariance_ops: int  # how many coset representatives that is
     lifts_match_frame: float  # max ‖O(S(α)) − R(α)‖: the frame is the one of the BCS lifts
@@ -84,9 +85,10 @@ def check_field(field: SpinorField) -> FieldChecks:
     cov = 0.0
     ax = 0.0
     n_ax = 0
+    ok = field.defined  # R2 stars are closed under the group: frames compared where F is defined
     for i, r in enumerate(rot):
         t = mesh.image[i]
-        cov = max(cov, float(np.max(np.abs(o[t] - r @ o @ r.T))))
+        cov = max(cov, float(np.max(np.abs(o[t][ok] - r @ o[ok] @ r.T), initial=0.0)))
         rz = r[:, 2]
         if abs(abs(rz[2]) - 1) < 1e-9:
             n_ax += 1
@@ -123,6 +125,7 @@ class JumpReport:
     phase_only: int  # bonds with plain distance > threshold but d_P ≤ threshold (spatial-phase jumps)
     axis_jumps: int  # bonds where the spin axis n_0 turns by more than 60°
     groups: tuple[JumpGroup, ...]
+    r2_bonds: int = 0  # undirected bonds touching an R2 point (F undefined there: not classified)
 
     @property
     def fraction(self) -> float:
@@ -137,6 +140,7 @@ class JumpReport:
             "phase_only_jumps": self.phase_only,
             "spin_axis_jumps": self.axis_jumps,
             "threshold": JUMP_THRESHOLD,
+            "bonds_touching_r2_points": self.r2_bonds,
             "surfaces": [g.__dict__ | {"normal_or_direction": list(g.normal_or_direction), "cells": list(g.cells)} for g in self.groups],
         }
 
@@ -199,8 +203,9 @@ def jump_report(field: SpinorField) -> JumpReport:
     )
     n_bonds = int(half.sum()) * mesh.size
     phase_only = int(np.sum(((plain > JUMP_THRESHOLD) & (proj <= JUMP_THRESHOLD))[:, half]))
-    axis_j = int(np.sum((axis > 1.0)[:, half]))
-    return JumpReport(n_bonds, len(kk), total_forced, phase_only, axis_j, out)
+    axis_j = int(np.sum((axis > 1.0)[:, half]))  # NaN (R2 bonds) compares False
+    r2b = int(np.sum((~field.defined[:, None] | ~field.defined[table])[:, half]))
+    return JumpReport(n_bonds, len(kk), total_forced, phase_only, axis_j, out, r2b)
 
 
 # ----------------------------------------------------------------------------- samples for figures

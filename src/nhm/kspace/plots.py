@@ -64,6 +64,10 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
         for i, nm in enumerate(names):
             ax1.scatter([], [], color=cmap(i), marker="o", label=f"Voronoi cell of {nm}")
     a = axes[on]
+    r2_on = ~field.defined[on]
+    if np.any(r2_on):  # R2 points: F undefined; the arrow is ⟨σ⟩ of the fixed Bloch spinor (length ≤ 1)
+        ax1.scatter(x[r2_on], y[r2_on], s=140, facecolors="none", edgecolors="crimson", lw=1.5,
+                    label="R2 point (F undefined; arrow: ⟨σ⟩ of Ψ_K)")
     length = 1.6 * spacing
     q = ax1.quiver(x, y, a @ u, a @ v, a @ n, cmap="viridis", clim=(-1, 1), angles="xy", scale_units="xy",
                    scale=1 / length, width=0.0035, pivot="middle")

@@ -75,12 +75,15 @@ class DecayFit:
 def wannier_functions(field: SpinorField, gauge: str = "smooth") -> WannierData:
     """g(R) from F(k): ``gauge="smooth"`` uses the phase-synchronised F (the smoothest, the default),
     ``"reference"`` the reference gauge, in which the WFs are symmetry-adapted as in the constraints
-    (F(αk) = λ^Γ S F S†; e.g. with inversion g(−R) = g(R), centres on the atom)."""
+    (F(αk) = λ^Γ S F S†; e.g. with inversion g(−R) = g(R), centres on the atom). At R2 points F is
+    undefined and contributes 0 to the sums (each such point carries weight 1/N: ``Σ_R ‖g‖²`` is then
+    2(1 − n_R2/N)); the WFs with their Bloch spinors there are :func:`model_wannier_functions`."""
     if gauge not in ("smooth", "reference"):
         raise ValueError(f"gauge must be 'smooth' or 'reference', got {gauge!r}")
     mesh = field.mesh
     n = mesh.divisions
     src = field.f if gauge == "smooth" else field.f_reference
+    src = np.where(field.defined[:, None, None], src, 0)  # R2 points: no F
     f = np.swapaxes(src, 1, 2).reshape(*n, 2, 2)  # f(k) = F(k)ᵀ on the mesh grid
     g = np.fft.ifftn(f, axes=(0, 1, 2)).reshape(-1, 2, 2)
     idx = mesh.indices.copy()
@@ -151,7 +154,8 @@ class ModelWannierFunctions:
     vector ``lattice_index[n]`` (integer primitive coordinates, BvK cell, row-major like the mesh):
     w_m = Σ_{R,i,s} W_m(R, i, s) φ_i(r − R − q) u_s, W_m(R) = N⁻¹ Σ_k e^{2πik·R} F_sm(k) c_i(k), with the
     spatial Bloch functions c(k) in the gauge of the constraints (star images P(b)c/c_b(k), time
-    reversal c(−k) = c(k)*), so that the WFs are symmetry-adapted exactly (checks below).
+    reversal c(−k) = c(k)*), so that the WFs are symmetry-adapted exactly (checks below). At R2 points the
+    Bloch spinors are Ψ_K = (V_K ⊗ 1₂)A_K of :class:`nhm.kspace.embedding.R2Spinors`, in the same gauge.
     """
 
     divisions: tuple[int, int, int]
@@ -195,8 +199,13 @@ def model_wannier_functions(field: SpinorField, model, band_index: int) -> Model
     c[rev] = c[mesh.minus[rev]].conj()
     h = model.hamiltonian(k_conv)
     resid = float(np.max(np.linalg.norm(np.einsum("kij,kj->ki", h, c) - energies[:, band_index, None] * c, axis=1)))
-    f = field.f_reference  # F[k, s, m]
+    f = np.where(field.defined[:, None, None], field.f_reference, 0)  # F[k, s, m]
     psi = np.einsum("ki,ksm->kmis", c, f)  # (N, m, i, s)
+    r2 = field.r2
+    if r2 is not None and len(r2.points):
+        if r2.orbitals != model.size:
+            raise ValueError("the field's R2 spinors belong to another model")
+        psi[r2.points] = np.transpose(r2.psi.reshape(len(r2.points), model.size, 2, 2), (0, 3, 1, 2))
     n = mesh.divisions
     grid = psi.reshape(*n, 2, model.size, 2)
     w = np.fft.ifftn(grid, axes=(0, 1, 2))  # N⁻¹ Σ_j e^{+2πi j·R/n}

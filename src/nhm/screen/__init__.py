@@ -1,0 +1,16 @@
+"""nhm screen: many crystals through ``nhm analyze`` on Dask, results in an ASE database, and the report
+against the measured superconductivity of the elements.
+
+- :mod:`nhm.screen.run` — ``screen(...)``: the client (reads the crystals, skips finished rows, submits,
+  writes one row per crystal) and ``plan(...)`` (what a screen would do);
+- :mod:`nhm.screen.task` — the Dask task: one crystal in a supervised child process (timeout, crash
+  isolation), returning a plain JSON-able record;
+- :mod:`nhm.screen.database` — rows, resumption keys, ASE database connections (SQLite, PostgreSQL);
+- :mod:`nhm.screen.inputs`, :mod:`nhm.screen.params` — what is screened, and with which parameters;
+- :mod:`nhm.screen.elements` — feasibility of the elements, Pearson symbols, the shipped literature data;
+- :mod:`nhm.screen.report`, :mod:`nhm.screen.figure` — confusion matrix, precision/recall, CSV/JSON,
+  the periodic-table figure (PNG/SVG) and its HTML version;
+- :mod:`nhm.screen.command` — the ``nhm screen`` command (typer).
+
+Nothing is imported here: ``import nhm.screen`` stays cheap for the command line.
+"""

@@ -1,0 +1,171 @@
+"""``nhm screen``: the command (a typer function; the CLI registers it with ``app.command()(screen)``).
+
+``main(argv)`` runs it as a program of its own (``python -m nhm.screen.command ...``), with the same
+error handling as ``nhm`` (one line ``nhm: error: ...``, exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from nhm.errors import InputError
+
+__all__ = ["main", "screen"]
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, width=None if (sys.stderr if stderr else sys.stdout).isatty() else 132)
+
+
+def screen(
+    crystals: Annotated[list[str] | None, typer.Argument(help="Element symbols (ASE's reference crystal), structure files (CIF, POSCAR, ...) or directories of them.", show_default=False)] = None,
+    elements: Annotated[str | None, typer.Option("--elements", help="'all': every element with an ASE reference crystal and a GPAW PAW setup that the model covers (the others are listed with the reason).")] = None,
+    include_flagged: Annotated[bool, typer.Option("--include-flagged", help="With --elements all: also magnetic elements and those whose reference crystal is not the measured phase.")] = False,
+    db: Annotated[str, typer.Option("--db", help="ASE database: an SQLite file or a server URL such as postgresql://user@host:5432/db.")] = "nhm-screen.db",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.1:8786, or cluster.scheduler_address of a dask-jobqueue cluster); default: a local cluster started and closed by nhm.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes of the local cluster, one thread each (default: one per core).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Recompute crystals that already have a row (the DFT cache is still used unless --no-cache).")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Recompute crystals whose row records a failure.")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds one crystal may take; then it is stopped and recorded as failed.")] = None,
+    kmesh: Annotated[int, typer.Option(help="n for the Γ-centred n×n×n k-mesh of the SCF (also the zone mesh unless --mesh).")] = 12,
+    ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = 500.0,
+    xc: Annotated[str, typer.Option(help="Exchange–correlation functional.")] = "PBE",
+    smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
+    spacing: Annotated[float, typer.Option(help="Distance between samples on the lines of symmetry (1/Å).")] = 0.08,
+    mesh: Annotated[int | None, typer.Option(help="n of the zone mesh for width, filling and DOS (default: --kmesh).")] = None,
+    window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F.")] = 6.0,
+    reading: Annotated[str, typer.Option(help="R1, R2 or both (docs/theory.md).")] = "both",
+    kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
+    filling_min: Annotated[float, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band.")] = 0.25,
+    filling_max: Annotated[float, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band.")] = 0.75,
+    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the median width of the bands crossing E_F.")] = 1.0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute the DFT even if a cached result exists.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be computed, skipped and left out.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="No computation: the table, confusion matrix against measured superconductivity, precision/recall of the database.")] = False,
+    out: Annotated[str | None, typer.Option("--out", help="Directory for the report: screen-results.csv, screen-report.json, periodic-table.png/.svg/.html (after a screen too).")] = None,
+    params_hash: Annotated[str | None, typer.Option("--params-hash", help="--report: the parameter set to report (default: that of the newest row).")] = None,
+    json_file: Annotated[str | None, typer.Option("--json", help="Write the summary (or with --report the report) as JSON to this file ('-': stdout).")] = None,
+) -> None:
+    """Screen many crystals: nhm analyze on each (Dask), one row per crystal in an ASE database; --report compares with measured Tc."""
+    from nhm.atomic import check_writable, check_writable_dir, write_atomically
+
+    if json_file:
+        check_writable(json_file)
+    if out:
+        check_writable_dir(out)
+    human = _console(stderr=json_file == "-")
+    if report:
+        if crystals or elements:
+            raise InputError("--report reads the database only: give no crystals and no --elements")
+        _report(db, params_hash, out, json_file, human)
+        return
+    if params_hash is not None:
+        raise InputError("--params-hash applies to --report only")
+    if reading not in ("R1", "R2", "both"):
+        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise InputError(f"--timeout must be a positive number of seconds, got {timeout}")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers sizes the local cluster; with --scheduler the cluster is yours")
+    from nhm.bands.dft import DftParameters
+    from nhm.screen.params import ScreenParameters
+    from nhm.screen.run import plan, screen as run_screen
+    from nhm.wannier.verdict import Criteria
+
+    params = ScreenParameters(
+        dft=DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing),
+        spacing=spacing, mesh=mesh, window=window, readings=("R1", "R2") if reading == "both" else (reading,),
+        kramers=kramers, criteria=Criteria(filling_min, filling_max, width_factor),
+    )
+    if dry_run:
+        pl = plan(crystals or [], elements=elements, include_flagged=include_flagged, db=db, parameters=params,
+                  force=force, retry_failed=retry_failed)
+        doc = {
+            "params_hash": pl.params_hash,
+            "compute": [p.input.name for p, _ in pl.todo],
+            "unreadable": {p.input.name: p.error for p, _ in pl.unreadable},
+            "skip": [n for n, _ in pl.skipped],
+            "excluded": {e.name: e.reason for e in pl.excluded},
+        }
+        human.print(f"params {pl.params_hash}: {len(pl.todo)} to compute ({', '.join(doc['compute']) or 'none'}), "
+                    f"{len(pl.skipped)} finished in {db}, {len(pl.unreadable)} unreadable")
+        from rich.markup import escape
+
+        for name, err in doc["unreadable"].items():
+            human.print(escape(f"  unreadable: {name}: {err}"), highlight=False)
+        for name, reason in doc["excluded"].items():
+            human.print(escape(f"  left out: {name}: {reason}"), highlight=False)
+        if json_file:
+            write_atomically(json_file, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+        return
+    summary = run_screen(
+        crystals or [], elements=elements, include_flagged=include_flagged, db=db, scheduler=scheduler, workers=workers,
+        force=force, retry_failed=retry_failed, parameters=params, timeout=timeout, use_cache=not no_cache,
+    )
+    _print_summary(summary, human)
+    if json_file:
+        write_atomically(json_file, (json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
+    if out:
+        from nhm.screen.report import build_report, write_exports
+
+        files = write_exports(build_report(db, summary.params_hash), out)
+        human.print("Report: " + ", ".join(files))
+
+
+def _print_summary(summary, console: Console) -> None:
+    from rich.markup import escape
+
+    from nhm.screen.database import describe
+
+    s = summary
+    console.print(
+        f"[bold]nhm screen[/bold] {describe(s.db)} (params {s.params_hash}): {len(s.crystals)} crystals — "
+        f"{len(s.computed)} computed, {len(s.failed)} failed, {len(s.skipped)} already in the database; "
+        f"{s.elapsed_s / 60:.1f} min" + (f" on {s.workers} workers" if s.workers else "")
+    )
+    if s.superconducting:
+        console.print("superconducting band: " + escape(", ".join(s.superconducting)), highlight=False)
+    for name, err in s.errors.items():
+        console.print(f"[red]failed[/red] {escape(name)}: {escape(err)}", highlight=False)
+    if s.excluded:
+        by_reason: dict[str, list[str]] = {}
+        for e in s.excluded:
+            by_reason.setdefault(e.reason, []).append(e.name)
+        console.print(f"left out by --elements all ({len(s.excluded)}; --dry-run lists them one by one):")
+        for reason, names in by_reason.items():
+            console.print(escape(f"  {', '.join(names)}: {reason}"), highlight=False)
+    console.print(f"query: ase db {describe(s.db)} verdict=superconducting; report: nhm screen --report --db {describe(s.db)}")
+
+
+def _report(db: str, params_hash: str | None, out: str | None, json_file: str | None, console: Console) -> None:
+    from nhm.atomic import write_atomically
+    from nhm.screen.report import build_report, print_report, report_json, write_exports
+
+    rep = build_report(db, params_hash)
+    print_report(rep, console)
+    if json_file:
+        write_atomically(json_file, (json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n").encode())
+    if out:
+        files = write_exports(rep, out)
+        console.print("Written: " + ", ".join(files))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m nhm.screen.command ARGS``: the command alone, with nhm's exit statuses."""
+    from nhm.entrypoint import run
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(screen)
+    sys.exit(run(app, argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The parameters shared by every crystal of a screen, and their hash (the key of resumption)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nhm.bands.dft import DftParameters
+from nhm.errors import InputError
+from nhm.wannier.verdict import Criteria
+
+__all__ = ["ScreenParameters"]
+
+# the defaults of `nhm analyze` on the command line
+DEFAULT_SPACING = 0.08
+DEFAULT_WINDOW = 6.0
+
+
+@dataclass(frozen=True)
+class ScreenParameters:
+    """What every crystal of a screen is analysed with: ``nhm analyze``'s options.
+
+    ``dft``: the GPAW parameters; ``spacing``: samples on the lines of symmetry (1/Å); ``mesh``: n of the
+    zone mesh (None: ``dft.kmesh``); ``window``: ±eV around E_F for the search; ``readings``: R1, R2 or
+    both; ``kramers``; ``criteria``: the verdict's thresholds.
+    """
+
+    dft: DftParameters = field(default_factory=DftParameters)
+    spacing: float = DEFAULT_SPACING
+    mesh: int | None = None
+    window: float = DEFAULT_WINDOW
+    readings: tuple[str, ...] = ("R1", "R2")
+    kramers: bool = False
+    criteria: Criteria = field(default_factory=Criteria)
+
+    def __post_init__(self) -> None:
+        import math
+
+        for name in ("spacing", "window"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+                raise InputError(f"{name} must be a positive number, got {v!r}")
+            object.__setattr__(self, name, float(v))
+        if self.mesh is not None and (not isinstance(self.mesh, int) or isinstance(self.mesh, bool) or self.mesh < 2):
+            raise InputError(f"mesh must be an integer of at least 2 (or None: the SCF's k mesh), got {self.mesh!r}")
+        readings = tuple(self.readings)
+        if not readings or any(r not in ("R1", "R2") for r in readings):
+            raise InputError(f"readings must be R1 and/or R2, got {self.readings!r}")
+        object.__setattr__(self, "readings", readings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dft": self.dft.as_dict(),
+            "spacing": self.spacing,
+            "mesh": self.mesh,
+            "window": self.window,
+            "readings": list(self.readings),
+            "kramers": self.kramers,
+            "criteria": self.criteria.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ScreenParameters:
+        return cls(
+            dft=DftParameters(**d["dft"]),
+            spacing=d["spacing"],
+            mesh=d["mesh"],
+            window=d["window"],
+            readings=tuple(d["readings"]),
+            kramers=bool(d["kramers"]),
+            criteria=Criteria(**d["criteria"]),
+        )
+
+    def hash(self) -> str:
+        """``sha256-`` and 16 hex digits of all parameters and the nhm version (a string ASE's database
+        keeps as a string: a bare hex number could read as a float)."""
+        import nhm
+
+        payload = json.dumps({"parameters": self.as_dict(), "nhm": nhm.__version__}, sort_keys=True)
+        return "sha256-" + hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,0 +1,253 @@
+"""One crystal of a screen: the Dask task (runs on a worker) and the process it supervises.
+
+:func:`run_task` is what the client submits. It runs :func:`analyze_crystal` — the whole ``nhm analyze``
+pipeline — in a child process of its own (``python -m nhm.screen.task DIR``), in a new process group,
+so that a per-crystal timeout can stop it together with the GPAW processes it started, a crash of GPAW
+cannot take the Dask worker down, and the memory of one crystal is returned when it ends. If the worker
+itself dies (the cluster is closed, the client was killed), the child notices that its parent is gone
+and ends its process group.
+
+The task never raises for a failing crystal: it returns a plain, JSON-able dict, ``status`` "ok" with
+``analysis`` (the ``--json`` document of ``nhm analyze``) and ``summary`` (the database columns), or
+``status`` "failed" with ``error`` (one line) and ``error_type``. Nothing here writes to the database:
+the client alone does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+__all__ = ["analyze_crystal", "atoms_from_dict", "atoms_to_dict", "clean_json", "run_task", "summarize"]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+_PARENT_POLL_S = 0.5
+
+
+def atoms_to_dict(atoms) -> dict[str, Any]:
+    return {
+        "numbers": [int(z) for z in atoms.numbers],
+        "cell": atoms.cell[:].tolist(),
+        "scaled_positions": atoms.get_scaled_positions(wrap=False).tolist(),
+        "pbc": [bool(p) for p in atoms.pbc],
+    }
+
+
+def atoms_from_dict(d: dict[str, Any]):
+    import ase
+
+    return ase.Atoms(numbers=d["numbers"], cell=d["cell"], scaled_positions=d["scaled_positions"], pbc=d["pbc"])
+
+
+def clean_json(obj: Any) -> Any:
+    """Strict JSON: non-finite floats become None, numpy scalars plain numbers, tuples lists."""
+    if isinstance(obj, dict):
+        return {str(k): clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean_json(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    try:
+        f = float(obj)
+    except (TypeError, ValueError):
+        return str(obj)
+    if hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") in "iub":
+        return int(obj) if obj.dtype.kind != "b" else bool(obj)
+    return f if math.isfinite(f) else None
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def summarize(doc: dict[str, Any]) -> dict[str, Any]:
+    """The database columns of one analysis (``analysis_json`` document): verdict, best candidate, criteria.
+
+    ``verdict`` is "superconducting" or "none"; ``best_*`` describe the first superconducting-band
+    candidate in nhm's ranking (meets the criteria, then closest to half filling, then narrowest), absent
+    if there is none. Keys whose value is unknown are left out (ASE's database takes no None).
+    """
+    v = doc.get("verdict") or {}
+    out: dict[str, Any] = {
+        "space_group": doc.get("space_group"),
+        "international": doc.get("international"),
+        "fermi_level": _number(doc.get("fermi_level_eV")),
+        "verdict": "superconducting" if v.get("verdict") == "superconducting band" else "none",
+        "verdict_reason": v.get("reason") or ("no verdict (points only)" if not v else None),
+        "reference_width": _number(v.get("reference_width_eV")),
+        "bands_at_fermi_level": len(v.get("bands_at_fermi_level") or []),
+        "n_candidates": len(doc.get("superconducting_bands") or []),
+        "n_usual": len(doc.get("usual_bands") or []),
+    }
+    crit = v.get("criteria") or {}
+    for key in ("filling_min", "filling_max", "width_factor"):
+        out[key] = _number(crit.get(key))
+    sc = doc.get("superconducting_bands") or []
+    if sc:
+        best = sc[0]
+        out.update(
+            best_band=best.get("band"),
+            best_reading=best.get("reading"),
+            best_site="; ".join(" ⊕ ".join(s) for s in best.get("site_representations") or []) or None,
+            best_width=_number(best.get("width_eV")),
+            best_filling=_number(best.get("filling")),
+            best_dos=_number(best.get("dos_at_fermi_per_eV_spin_cell")),
+            best_passes=bool(best.get("passes")) if best.get("passes") is not None else None,
+        )
+    return {k: val for k, val in out.items() if val is not None}
+
+
+def analyze_crystal(request: dict[str, Any]) -> dict[str, Any]:
+    """Run ``nhm analyze`` on one crystal of a screen (in the current process).
+
+    ``request``: ``name``, ``atoms`` (:func:`atoms_to_dict`), ``parameters`` (ScreenParameters.as_dict()),
+    ``use_cache``, ``cache_dir``. Returns ``{"analysis": ..., "summary": ..., "dft_cached": bool}``;
+    raises on failure (NhmError for the user's kind of failure: no convergence, no setup, ...).
+    """
+    from nhm.report.analyze import analysis_json, analyze
+    from nhm.screen.params import ScreenParameters
+
+    p = ScreenParameters.from_dict(request["parameters"])
+    an = analyze(
+        atoms_from_dict(request["atoms"]),
+        parameters=p.dft,
+        window_eV=(-p.window, p.window),
+        readings=p.readings,
+        kramers=p.kramers,
+        criteria=p.criteria,
+        spacing=p.spacing,
+        mesh=p.mesh,
+        use_cache=bool(request.get("use_cache", True)),
+        cache_dir=request.get("cache_dir"),
+    )
+    doc = clean_json(analysis_json(an))
+    doc["material"] = request["name"]
+    return {"analysis": doc, "summary": summarize(doc), "dft_cached": bool(an.from_cache)}
+
+
+def _versions() -> dict[str, str]:
+    import nhm
+    from nhm.bands.dft import gpaw_version
+
+    return {"nhm_version": nhm.__version__, "gpaw_version": gpaw_version()}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _failure(error: str, error_type: str, detail: str = "") -> dict[str, Any]:
+    out = {"status": "failed", "error": _one_line(error) or error_type, "error_type": error_type}
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in THREAD_VARIABLES:
+        env[name] = "1"
+    env["NHM_ZONE_WORKERS"] = "1"  # one core per crystal: the screen runs crystals side by side
+    return env
+
+
+def _run_isolated(request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="nhm-screen-") as tmp:
+        work = Path(tmp)
+        (work / "request.json").write_text(json.dumps(request))
+        with open(work / "stderr.txt", "wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "nhm.screen.task", str(work)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                env=_child_env(), start_new_session=True,  # its own process group: GPAW's processes go with it
+            )
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                return _failure(f"timed out after {timeout:g} s (--timeout)", "Timeout")
+            except BaseException:
+                _kill_group(proc)
+                raise
+        result, error = work / "result.json", work / "error.json"
+        if result.exists():
+            return {"status": "ok", **json.loads(result.read_text())}
+        if error.exists():
+            info = json.loads(error.read_text())
+            return _failure(info["message"], info["type"], info.get("traceback", ""))
+        tail = "\n".join((work / "stderr.txt").read_text(errors="replace").strip().splitlines()[-15:])
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+        return _failure(f"the analysis process died ({how})", "ProcessDied", tail)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def run_task(request: dict[str, Any], timeout: float | None = None, isolate: bool = True) -> dict[str, Any]:
+    """The Dask task: analyse one crystal and return a JSON-able record (never raises for the crystal).
+
+    ``isolate``: run the analysis in a child process (needed for ``timeout``); False runs it in the
+    worker itself (tests with a fake :func:`analyze_crystal` on a threaded cluster).
+    """
+    start = time.perf_counter()
+    try:
+        if isolate:
+            out = _run_isolated(request, timeout)
+        else:
+            from nhm.screen import task as this  # looked up at run time, so that tests can replace it
+
+            out = {"status": "ok", **this.analyze_crystal(request)}
+    except Exception as exc:  # noqa: BLE001 - a failing crystal is a record, not a failed screen
+        out = _failure(str(exc), type(exc).__name__, traceback.format_exc(limit=6))
+    out.update(name=request["name"], runtime_s=time.perf_counter() - start, host=socket.gethostname(), **_versions())
+    return out
+
+
+# --- the child process --------------------------------------------------------------------------
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process group when the supervising worker is gone (we were re-parented)."""
+    while True:
+        time.sleep(_PARENT_POLL_S)
+        if os.getppid() != parent:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _child_main(workdir: str) -> int:
+    work = Path(workdir)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    try:
+        request = json.loads((work / "request.json").read_text())
+        result = analyze_crystal(request)
+    except BaseException as exc:  # noqa: BLE001 - reported to the supervisor, one record per crystal
+        info = {"message": str(exc) or type(exc).__name__, "type": type(exc).__name__,
+                "traceback": traceback.format_exc(limit=6)}
+        (work / "error.json").write_text(json.dumps(info))
+        return 1
+    tmp = work / "result.json.tmp"
+    tmp.write_text(json.dumps(result, ensure_ascii=False))
+    os.replace(tmp, work / "result.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1]))
