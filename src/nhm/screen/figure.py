@@ -289,7 +289,7 @@ def render_html(rep: ScreenReport) -> str:
 <p>{html.escape(_summary_line(rep))}. Left out: {html.escape('; '.join(f"{e['name']} ({e['reason']})" for e in doc['excluded_from_matrix']) or 'none')}.</p>
 <h2>Crystals</h2>
 <table class="data"><tr>{head}</tr>{table_rows}</table>
-<p>Measured values: nhm/data/elements_superconductivity.json (scripts/make_element_tc.py), sources:
+<p>Measured values: nhm/data/elements_superconductivity.json (shipped with nhm), sources:
 {html.escape('; '.join(f'{k}: {v}' for k, v in rep.sources.items()))}</p>
 </body></html>
 """

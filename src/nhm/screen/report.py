@@ -227,7 +227,7 @@ def report_json(rep: ScreenReport) -> dict[str, Any]:
         "crystals": [r.as_dict() for r in rep.rows],
         "excluded_from_matrix": [{"name": r.name, "reason": r.excluded_reason} for r in rep.excluded],
         "not_computed": rep.not_computed,
-        "literature": "nhm/data/elements_superconductivity.json (scripts/make_element_tc.py)",
+        "literature": "nhm/data/elements_superconductivity.json (shipped with nhm; a citation for every value)",
         "sources": rep.sources,
     }
 
