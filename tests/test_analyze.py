@@ -101,3 +101,31 @@ def test_analyze_bad_input(tmp_path, args, needle):
                        env={**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")})
     assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
     assert not list(Path(tmp_path).glob("**/*.tmp"))
+
+
+@pytest.mark.slow
+def test_kspace_of_nb_from_its_own_bloch_states(nb_run):
+    """`nhm kspace Nb --mesh 16 --json -`: the best candidate (GM5+ H5+ N3+ P4, reading R2) from GPAW's Bloch
+    states on the mesh: residuals where F is defined, the R2 points listed (Γ, H, P three-dimensional, points
+    of Λ two-dimensional), k-space magnetism on Nb's own Fermi surface, the figures."""
+    work, env, _ = nb_run
+    r = subprocess.run([*NHM, "kspace", "Nb", "--mesh", "16", "--json", "-", "--plot", "kfigs"], cwd=work, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)  # stdout holds the JSON alone
+    assert out["band"] == "GM:GM5+ H:H5+ N:N3+ P:P4" and out["reading"] == "R2" and out["mesh"] == 16
+    assert max(out["constraint_residual"], out["time_reversal_residual"], out["unitarity_residual"]) < 1e-10
+    assert max(out["r2_residuals"].values()) < 1e-10
+    named = {p["name"]: p["d"] for p in out["r2_points"] if not p["name"].startswith("line")}
+    assert named == {"GM": 3, "H": 3, "P": 3}
+    assert {p["d"] for p in out["r2_points"] if p["name"].startswith("line")} == {2}
+    assert out["r2_mesh_points"] == sum(p["star_points"] for p in out["r2_points"])
+    mag = out["k_space_magnetism"]
+    assert mag["present"] and mag["points"] > 100 and 0.1 < mag["axis_variation"] <= 2 / 3
+    assert out["spread_with_spatial_overlaps"] > out["spread_projective"] > 0
+    for name in ("kspace_plane.png", "kspace_symmetry_related.png", "kspace_fermi_surface.html"):
+        assert (work / "kfigs" / name).stat().st_size > 1000
+    assert "k-space magnetism: present" in r.stderr
+    bad = subprocess.run([*NHM, "kspace", "Nb", "--mesh", "8", "--candidate", "99"], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert bad.returncode == 2 and "--candidate 99 does not exist" in bad.stderr and bad.stderr.count("\n") == 1

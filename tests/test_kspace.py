@@ -385,16 +385,6 @@ def test_cli_errors_are_one_line_and_leave_nothing(tmp_path):
     assert r.returncode == 2 and "multiples of 4" in r.stderr
 
 
-@pytest.mark.slow
-def test_nb_has_no_reading_r1_band_and_says_why(tmp_path, monkeypatch):
-    """nhm kspace Nb: the DFT run (cached per test session) finds only reading-R2 candidates."""
-    from nhm.cli.kspace import band_of_material
-
-    monkeypatch.setenv("NHM_CACHE_DIR", str(tmp_path / "cache"))
-    with pytest.raises(InputError, match=r"reading R2.*GM5\+ \(3-dim"):
-        band_of_material("Nb")
-
-
 def test_band_whose_minus_k_partner_is_not_time_reversed_is_refused():
     """I222 lists W and WA = −W separately; a band must carry the time-reversed irrep at WA."""
     w = wyckoff_position(23, "a")

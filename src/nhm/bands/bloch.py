@@ -49,7 +49,11 @@ __all__ = [
     "levels_from_plane_waves",
     "matrices_on_plane_waves",
     "plane_wave_traces",
+    "conjugate_plane_waves",
+    "plane_wave_overlap",
+    "primitive_operation",
     "primitive_operations",
+    "rotate_plane_waves",
     "time_reversal_on_plane_waves",
 ]
 
@@ -164,24 +168,31 @@ def primitive_operations(space_group: int, k_name: str) -> PrimitiveLittleGroup:
 
 
 @cache
-def operations_at(space_group: int, k_conventional: Vec3, indices: tuple[int, ...], name: str = "") -> PrimitiveLittleGroup:
-    """The operations ``indices`` (which must leave the exact ``k_conventional`` invariant) in the primitive basis."""
+def primitive_operation(space_group: int, index: int) -> tuple[np.ndarray, tuple[Fraction, Fraction, Fraction]]:
+    """``(R_p^-T, t_p)`` of coset representative ``index`` in the BCS primitive basis: R_p^-T (integer)
+    acts on primitive reciprocal coordinates, t_p (exact) is the translation in primitive direct ones."""
     from nhm.groups.spacegroup import space_group as sg_of
 
-    g = sg_of(space_group)
+    op = sg_of(space_group).operations[index]
     p = primitive_transform(space_group)
     p_inv = inverse(p)
+    r_p_int = _as_int_matrix(_matmul(_matmul(p_inv, op.rotation), p), f"rotation {op}")  # x_c = P x_p
+    r_inv_t = np.rint(np.linalg.inv(r_p_int)).astype(int).T
+    t_p = tuple(sum((p_inv[a][b] * op.translation[b] for b in range(3)), Fraction(0)) for a in range(3))
+    return r_inv_t, t_p  # type: ignore[return-value]
+
+
+@cache
+def operations_at(space_group: int, k_conventional: Vec3, indices: tuple[int, ...], name: str = "") -> PrimitiveLittleGroup:
+    """The operations ``indices`` (which must leave the exact ``k_conventional`` invariant) in the primitive basis."""
     k_p = conventional_to_primitive_k(space_group, k_conventional)
     rots, trans, g0 = [], [], []
     for i in indices:
-        op = g.operations[i]
-        r_p = _matmul(_matmul(p_inv, op.rotation), p)  # x_c = P x_p
-        r_p_int = _as_int_matrix(r_p, f"rotation {op}")
-        r_inv_t = np.rint(np.linalg.inv(r_p_int)).astype(int).T
-        t_p = [sum((p_inv[a][b] * op.translation[b] for b in range(3)), Fraction(0)) for a in range(3)]
+        r_inv_t, t_p = primitive_operation(space_group, i)
+        op = f"operation {i}"
         moved = [sum((int(r_inv_t[a][b]) * k_p[b] for b in range(3)), Fraction(0)) - k_p[a] for a in range(3)]
         if any(x.denominator != 1 for x in moved):
-            raise GroupTheoryError(f"{op} does not leave {name or k_conventional} invariant in the primitive basis")
+            raise GroupTheoryError(f"{op} of space group {space_group} does not leave {name or k_conventional} invariant in the primitive basis")
         rots.append(r_inv_t)
         trans.append([float(x) for x in t_p])
         g0.append([int(x) for x in moved])
@@ -298,6 +309,54 @@ def time_reversal_on_plane_waves(
     idx = _lookup(g, -g - np.array([int(x) for x in two_k]))
     moved = np.where(idx >= 0, 1.0, 0.0) * c[:, np.maximum(idx, 0)]  # c_m(G'') for each G
     return np.linalg.solve(c.conj() @ c.T, moved.conj() @ c.conj().T)
+
+
+def rotate_plane_waves(
+    space_group: int, index: int, k_source: np.ndarray, k_target: np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``P(g) psi`` for the coset representative ``index``: the states ``coefficients`` (rows) at
+    ``k_source`` carried to ``k_target`` (primitive reciprocal basis, ``k_target ≡ R_p^-T k_source``
+    modulo a reciprocal-lattice vector, else GroupTheoryError). Returns ``(G', c')`` with
+    ``P(g) psi = sum_G' c'(G') exp(2 pi i (k_target + G').x)``: the coefficient of G moves to
+    ``R_p^-T (k + G) - k_target`` with the phase ``exp(-2 pi i R_p^-T (k + G).t_p)`` (module docstring).
+    The G set of a cutoff sphere about k maps onto the sphere about k_target."""
+    r_inv_t, t_p = primitive_operation(space_group, index)
+    k_source = np.asarray(k_source, dtype=float)
+    moved = r_inv_t @ k_source - np.asarray(k_target, dtype=float)
+    shift = np.rint(moved)
+    if np.max(np.abs(moved - shift)) > _K_TOL:
+        raise GroupTheoryError(f"operation {index} of space group {space_group} does not carry k = {k_source.tolist()} to {np.asarray(k_target).tolist()}")
+    g = np.asarray(g_vectors, dtype=int).reshape(-1, 3)
+    g_new = g @ r_inv_t.T + shift.astype(int)
+    phase = np.exp(-2j * np.pi * ((np.asarray(k_target, dtype=float) + g_new) @ np.array([float(x) for x in t_p])))
+    return g_new, np.atleast_2d(coefficients) * phase[None, :]
+
+
+def conjugate_plane_waves(
+    k_source: np.ndarray, k_target: np.ndarray, g_vectors: np.ndarray, coefficients: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Complex conjugation of spinless Bloch states (time reversal): ``psi*`` at ``k_target ≡ -k_source``.
+    ``(G', c')`` with ``G' = -(k_source + G) - k_target`` and ``c' = conj(c)``."""
+    moved = -np.asarray(k_source, dtype=float) - np.asarray(k_target, dtype=float)
+    shift = np.rint(moved)
+    if np.max(np.abs(moved - shift)) > _K_TOL:
+        raise GroupTheoryError(f"k = {np.asarray(k_target).tolist()} is not -k of {np.asarray(k_source).tolist()}")
+    g = np.asarray(g_vectors, dtype=int).reshape(-1, 3)
+    return -g + shift.astype(int), np.conj(np.atleast_2d(coefficients))
+
+
+def plane_wave_overlap(
+    g_a: np.ndarray, c_a: np.ndarray, g_b: np.ndarray, c_b: np.ndarray, shift: Sequence[int] | np.ndarray = (0, 0, 0),
+) -> np.ndarray:
+    """Overlaps ``<u_a,m | u_b',n>`` (rows of ``c_a`` × rows of ``c_b``) of the cell-periodic parts, where
+    state b' is state b seen at ``k_b + shift`` (``shift`` integer, primitive reciprocal basis), i.e. at
+    ``k_a + b`` for a finite-difference step b: ``u_b' = exp(-2 pi i shift.x) u_b``, whose coefficient at G
+    is ``c_b(G + shift)``. Plane waves absent from either set count as zero."""
+    ga = np.asarray(g_a, dtype=int).reshape(-1, 3)
+    gb = np.asarray(g_b, dtype=int).reshape(-1, 3)
+    idx = _lookup(gb, ga + np.asarray(shift, dtype=int)[None, :])
+    ok = idx >= 0
+    return np.atleast_2d(c_a)[:, ok].conj() @ np.atleast_2d(c_b)[:, idx[ok]].T
 
 
 def levels_from_plane_waves(

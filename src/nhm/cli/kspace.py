@@ -9,7 +9,8 @@ Registered in :mod:`nhm.cli` as a command function (formerly ``nhm.cli_kspace``)
   Slater–Koster model (:data:`nhm.bands.tightbinding.MODELS`): λ comes from its Bloch states at every
   mesh point, and the spatial overlaps |⟨u_k|u_{k+b}⟩| enter the spread;
 - anything else is a material (element symbol or structure file): ``nhm analyze`` runs (DFT) and its
-  best superconducting candidate is used (:func:`band_of_material`).
+  connected superconducting candidate (``--candidate N``, default the best) is built from its own GPAW
+  Bloch states on the mesh (:func:`candidate_of_material`, :mod:`nhm.kspace.material`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from nhm.errors import InputError
 from nhm.cli._common import stdout_console, warn
 from nhm.validate import positive_finite, positive_int
 
-PLOT_FILES = tuple(f"{stem}.{ext}" for stem in ("kspace_plane", "kspace_p3_symmetry_related") for ext in ("png", "svg")) + (
+PLOT_FILES = tuple(
+    f"{stem}.{ext}" for stem in ("kspace_plane", "kspace_symmetry_related", "kspace_p3_symmetry_related") for ext in ("png", "svg")
+) + (
     "kspace_fermi_surface.html",
 )
 
@@ -91,35 +94,26 @@ def parse_tight_binding(spec: str):
     return factory(), band_index
 
 
-def band_of_material(material: str, symprec: float | None = None):
-    """Hook: ``(BandSymmetry, WyckoffPosition, site name)`` of the best superconducting candidate that
-    ``nhm analyze`` finds for ``material`` (a DFT run, cached) under reading R1, the reading in which
-    the band is one spatial branch and f(k) of seed Eq. (S7) exists. InputError if there is none; the
-    message names the best reading-R2 candidate and why the construction does not apply to it."""
-    from nhm.bands.symmetry import parse_band
+def candidate_of_material(material: str, number: int = 1, symprec: float | None = None):
+    """``(Analysis, MeasuredCandidate)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``)
+    connected superconducting-band candidate of ``material`` (a DFT run, cached). InputError if there is
+    none, for several atom orbits, or for a number out of range."""
     from nhm.report.analyze import analyze
 
     an = analyze(material, readings=("R1", "R2"), symprec=symprec)
     if len(an.centres) != 1:
-        raise InputError(f"{material} has {len(an.centres)} atom orbits; k-space magnetism is built for one atom per primitive cell")
-    cands = [mc.candidate for mc in an.verdict.superconducting] if an.verdict is not None else []
-    r1 = [c for c in cands if c.reading == "R1" and all(lv.dimension == 1 for lv in c.levels)]
-    if r1:
-        best = r1[0]
-        band = parse_band(best.band_text(), an.crystal.space_group)
-        return band, an.centres[0], best.site_representations[0][0]
-    r2 = [mc for mc in an.verdict.superconducting if mc.candidate.reading == "R2"] if an.verdict is not None else []
-    if not r2:
+        orbits = ", ".join(w.label for w in an.centres)
+        raise InputError(
+            f"{material} has {len(an.centres)} atom orbits ({orbits}): k-space magnetism is built for one orbit "
+            "(one Wannier centre per primitive cell, μ = 1); a band on several orbits needs the site "
+            "representation of each orbit in the constraint equations and is not built yet (docs/theory.md, §6 'A metal's own band')"
+        )
+    cands = list(an.verdict.superconducting) if an.verdict is not None else []
+    if not cands:
         raise InputError(f"nhm analyze found no connected superconducting band of {material} (see 'nhm analyze {material}')")
-    best = r2[0]
-    multi = ", ".join(f"{lv.irrep} ({lv.dimension}-dim.)" for lv in best.candidate.levels if lv.dimension > 1)
-    raise InputError(
-        f"{material} has no superconducting band under reading R1; its best connected candidate, "
-        f"{best.candidate.band_text()} (reading R2, width {best.measures.width:.2f} eV), takes one spinor pair out of "
-        f"the multi-dimensional spatial representations {multi}: there its Bloch spinors are not f(k) times one "
-        "spatial Bloch function (Eq. 7 of Krüger, Symmetry 10, 259 (2018)), so F(k) does not exist and nhm "
-        "cannot construct it yet (docs/theory.md, readings R1/R2)"
-    )
+    if not 1 <= number <= len(cands):
+        raise InputError(f"--candidate {number} does not exist: {material} has {len(cands)} connected superconducting candidate(s) (see 'nhm analyze {material} --json -')")
+    return an, cands[number - 1]
 
 
 def kspace(
@@ -130,6 +124,7 @@ def kspace(
     mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
     json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout; the tables then go to stderr).")] = None,
     plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
+    candidate: Annotated[int, typer.Option(help="Materials: which connected superconducting candidate of 'nhm analyze' (1 = the best, its ranking).")] = 1,
     max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
 ) -> None:
@@ -138,6 +133,7 @@ def kspace(
 
     if mesh is not None:
         positive_int("--mesh", mesh)
+    positive_int("--candidate", candidate)
     limit = positive_finite("--max-memory", max_memory)
     if mode not in MODES:
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
@@ -160,7 +156,7 @@ def kspace(
             check_memory(crystal.space_group, mesh, limit)
         for note in structure_notes(crystal):
             warn(note)
-    characters = overlaps = dispersion = None  # Voronoi model band, no Bloch functions
+    characters = overlaps = dispersion = energies = fermi_level = None  # Voronoi model band, no Bloch functions
     reading = "R1"
     if tb is not None:
         from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
@@ -183,12 +179,46 @@ def kspace(
         overlaps = lambda mm: tight_binding_overlaps(mm, model, b)  # noqa: E731
 
         dispersion = model_dispersion(model, b)
+        energies = lambda mm: dispersion(mm.k_cartesian_bz)  # noqa: E731
     elif parsed is not None:
         band, centre = parsed
         site_name = site
-    else:
-        band, centre, found = band_of_material(material_or_model, symprec=symprec)
-        site_name = site or found
+    else:  # the material's own DFT Bloch states (docs/theory.md, k-space magnetism of a metal)
+        from nhm.bands.dft import rich_progress
+        from nhm.bands.symmetry import parse_band
+        from nhm.kspace.field import MeshDispersion
+        from nhm.kspace.material import material_band
+        from nhm.kspace.mesh import default_divisions, make_mesh
+
+        an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec)
+        cand = mc.candidate
+        band = parse_band(cand.band_text(), an.crystal.space_group)
+        centre = an.centres[0]
+        site_name = site or cand.site_representations[0][0]
+        reading = cand.reading
+        mesh = default_divisions(band.space_group) if mesh is None else mesh
+        fine = make_mesh(band.space_group, mesh)  # the mesh's own checks (points of symmetry) before GPAW
+        import numpy as np
+
+        from nhm.kspace.resources import plane_wave_count
+
+        n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
+        need = check_memory(band.space_group, mesh, limit, plane_waves=n_pw)
+        out.print(
+            f"{material_or_model}: candidate {candidate} of {len(an.verdict.superconducting)}, {cand.band_text()} (reading "
+            f"{reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
+            f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
+        )
+        with rich_progress("GPAW (Bloch states on the mesh)", console=out) as progress:
+            mb = material_band(an.crystal, an.parameters, an.zone, cand, mesh, progress=progress)
+        characters, overlaps = mb.characters, mb.overlaps
+        e_fine = mb.source.energies()
+        dispersion = MeshDispersion(fine, e_fine, an.fermi_level)
+        energies = lambda mm: dispersion(mm.k_cartesian_bz)  # noqa: E731
+        fermi_level = an.fermi_level
+        if mb.accidental:
+            warn(f"{len(mb.accidental)} star(s) where the band's state is nearly degenerate with states of other irreps: "
+                 "split by symmetry, the component holding the band's state was used (docs/theory.md §6)")
     if mesh is None:
         from nhm.kspace.mesh import default_divisions
 
@@ -196,7 +226,7 @@ def kspace(
     check_memory(band.space_group, mesh, limit, orbitals=tb[0].size if tb is not None else 0)
     res = run_kspace(
         band, centre, site_name, mesh, require_superconducting=not allow_usual, mode=mode,
-        characters=characters, overlaps=overlaps, reading=reading,
+        characters=characters, overlaps=overlaps, reading=reading, energies=energies, fermi_level=fermi_level,
     )
     data = result_json(res)
     if tb is not None:  # the WFs on the model's orbitals, checked in real space against their definition
@@ -212,7 +242,7 @@ def kspace(
     paths: list = []
     with all_or_nothing():  # figures and JSON appear together, or (on any failure) none of them
         if plot:
-            paths = _write_plots(res, plot, dispersion)
+            paths = _write_plots(res, plot, dispersion, label=material_or_model)
         if json_file:
             write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     if paths:
@@ -221,16 +251,17 @@ def kspace(
         out.print(f"JSON written to {json_file}")
 
 
-def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 0) -> None:
-    """InputError if the estimated memory of the n×n×n run exceeds ``limit_gib`` (``--max-memory``)."""
+def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 0, plane_waves: int = 0) -> float:
+    """InputError if the estimated memory of the n×n×n run exceeds ``limit_gib`` (``--max-memory``); else the estimate (GiB)."""
     from nhm.kspace.resources import GIB, kspace_memory_bytes
 
-    need = kspace_memory_bytes(space_group, mesh, orbitals)
+    need = kspace_memory_bytes(space_group, mesh, orbitals, plane_waves)
     if need > limit_gib * GIB:
         raise InputError(
             f"--mesh {mesh} needs an estimated {need / GIB:.3g} GiB of memory ({mesh}³ = {mesh**3:,} k points), "
             f"more than --max-memory {limit_gib:g} GiB: use a smaller --mesh or raise --max-memory"
         )
+    return need / GIB
 
 
 def _print_summary(res, data: dict, console=None) -> None:
@@ -263,9 +294,22 @@ def _print_summary(res, data: dict, console=None) -> None:
         ("jump bonds (forced)", f"{data['jumps']['jumps']} ({data['jumps']['forced']}) of {data['jumps']['bonds']}"),
         ("WF decay", f"{data['decay_fit']['better']}"),
     ]
+    fs = data.get("k_space_magnetism") or {}
+    if fs.get("points"):
+        rows.append(("Fermi-surface points (F defined)", str(fs["points"])))
+        rows.append(("axis variation 1 − λ_max⟨z zᵀ⟩", f"{fs['axis_variation']:.3g}"))
     for r in rows:
         t.add_row(*r)
     console.print(t)
+    if fs and not fs.get("points"):
+        console.print("k-space magnetism: no Fermi surface — the band does not cross its Fermi level on the mesh (filled or empty)")
+    if fs.get("points"):
+        console.print(
+            f"k-space magnetism: {'present' if fs['present'] else 'absent'} — z_k "
+            f"{'varies' if fs['present'] else 'is constant'} on the Fermi surface (axis variation {fs['axis_variation']:.3g}, "
+            f"{'>' if fs['present'] else '≤'} {fs['tolerance']:g}; 0: one axis everywhere, 2/3: isotropic) over {fs['points']} "
+            f"{fs['where']}"
+        )
     if res.jumps.groups:
         j = Table(title="where F jumps (bond midpoints)")
         for col in ("element", "|G_k|", "normal/direction", "cells", "bonds", "forced"):
@@ -293,7 +337,7 @@ def _wyckoff_of(number: int, q):
     raise InputError(f"the model's atom at {tuple(str(x) for x in q)} is on no tabulated Wyckoff position")
 
 
-def _write_plots(res, directory: str, dispersion=None) -> list:
+def _write_plots(res, directory: str, dispersion=None, label: str = "") -> list:
     from nhm.kspace.constraints import model_band_characters, spin_site_representation
     from nhm.kspace.construct import field_from_function, illustrative_texture
     from nhm.kspace.mesh import make_mesh
@@ -302,12 +346,18 @@ def _write_plots(res, directory: str, dispersion=None) -> list:
 
     f = res.field
     normal = (1, -1, 0) if f.mesh.space_group >= 195 else (0, 0, 1)
-    figs = {"kspace_plane": figure_plane(f, normal=normal, dispersion=dispersion)}
+    what = f"{label + ': ' if label else ''}{f.characters.band_text} with {f.characters.site.label}, mesh {f.mesh.label}"
+    figs = {
+        "kspace_plane": figure_plane(f, normal=normal, dispersion=dispersion, title=f"k-space magnetism of {what}"),
+        # seed Fig. 1(b) for this band: the images of one Fermi-surface k under the rotations about z
+        "kspace_symmetry_related": figure_symmetry_related(
+            f, dispersion=dispersion, title=f"{label + ': ' if label else ''}symmetry-related k on the Fermi surface and z_k"),
+    }
     # seed Fig. 1(b): three symmetry-related k of P3 with an illustrative symmetric texture
     m3 = make_mesh(143, 12)
     site3 = spin_site_representation(143, "a", "-1E+-2E@1a")
     chars3 = model_band_characters(m3, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), site3)
     figs["kspace_p3_symmetry_related"] = figure_symmetry_related(field_from_function(chars3, illustrative_texture()))
     paths = save_figures(figs, directory)
-    paths.append(write_html(f, Path(directory) / "kspace_fermi_surface.html", dispersion=dispersion))
+    paths.append(write_html(f, Path(directory) / "kspace_fermi_surface.html", dispersion=dispersion, title=f"k-space magnetism of {what}"))
     return paths

@@ -34,6 +34,7 @@ class KSpaceResult:
     decay: DecayFit
     notes: tuple[str, ...] = field(default=())
     reading: str = "R1"
+    fermi_surface: dict = field(default_factory=dict)  # fermi_surface_axes: k-space magnetism on the Fermi surface
 
 
 def r2_point_list(fld: SpinorField) -> list[dict]:
@@ -63,6 +64,37 @@ def r2_point_list(fld: SpinorField) -> list[dict]:
     return out
 
 
+AXIS_VARIATION_TOL = 1e-6  # 1 − λ_max⟨z zᵀ⟩ above this: z_k is not constant (round-off of a constant field ~1e-15)
+
+
+def fermi_surface_axes(fld: SpinorField, energies: np.ndarray | None = None, fermi_level: float | None = None) -> dict:
+    """Is there k-space magnetism on the Fermi surface? The spin axes z_k = n_{+½}(k) at the mesh points
+    next to the Fermi surface (a stencil bond across E_F of the band's ``energies``, (N,) eV) where F is
+    defined; without energies, the mesh points nearest to the free-electron sphere at half filling.
+
+    The measure is 1 − λ_max of ⟨z zᵀ⟩ (the axis as a director: the Kramers partner has −z): 0 when z_k is
+    the same axis everywhere, 2/3 when the axes are isotropic. Present when above AXIS_VARIATION_TOL."""
+    from nhm.kspace.field import fermi_surface_points, fibonacci_directions
+
+    mesh = fld.mesh
+    if energies is None:
+        idx = np.unique(mesh.nearest_index(fermi_surface_points(mesh, fibonacci_directions(600))))
+        where = "mesh points nearest to the free-electron sphere at half filling (no band energies)"
+    else:
+        de = np.asarray(energies, dtype=float) - float(fermi_level)
+        _, _, table = mesh.neighbours
+        idx = np.nonzero(np.any(np.sign(de[table]) != np.sign(de)[:, None], axis=1))[0]
+        where = "mesh points with a stencil bond across E_F (the band's own Fermi surface)"
+    idx = idx[fld.defined[idx]]
+    if not len(idx):
+        return {"points": 0, "axis_variation": None, "present": None, "where": where}
+    z = fld.spin_axes[idx, 0]
+    q = z.T @ z / len(z)
+    variation = float(max(1.0 - np.linalg.eigvalsh(q)[-1], 0.0))
+    return {"points": int(len(idx)), "axis_variation": variation, "present": bool(variation > AXIS_VARIATION_TOL),
+            "tolerance": AXIS_VARIATION_TOL, "where": where}
+
+
 def run_kspace(
     band: BandSymmetry,
     centres: WyckoffPosition | Sequence[WyckoffPosition],
@@ -74,6 +106,8 @@ def run_kspace(
     characters: Callable[[KMesh, SpinSiteRepresentation], BandCharacters] | None = None,
     overlaps: Callable[[KMesh], np.ndarray] | None = None,
     reading: str = "R1",
+    energies: Callable[[KMesh], np.ndarray] | None = None,
+    fermi_level: float | None = None,
 ) -> KSpaceResult:
     """k-space magnetism of ``band`` with spin-dependent WFs on ``centres`` (one Wyckoff position with one
     atom per primitive cell) transforming as ``site_rep_name`` (default: the first the classifier finds).
@@ -86,7 +120,8 @@ def run_kspace(
     ``overlaps(mesh)`` gives |M_kb| of the spatial band, which then enters the spread. ``reading``
     is the reading of Krüger's tests (R2 for a band that lies in multi-dimensional levels at points of
     symmetry; its R2 points then come from ``characters``, e.g. ``tight_binding_characters(...,
-    reading="R2")``).
+    reading="R2")``). ``energies(mesh)`` (N,) eV of the band and ``fermi_level`` (eV; default: half
+    filling of the band) locate its Fermi surface for :func:`fermi_surface_axes`.
     """
     from nhm.wannier.krueger import classify
 
@@ -125,7 +160,10 @@ def run_kspace(
             "multi-dimensional there): F is undefined and their Bloch spinors are fixed isometries; the spin-only "
             "spreads and g(R) leave them out, the spread with spatial overlaps includes their bonds"
         )
-    return KSpaceResult(band, c.verdict, site.label, fld, check_field(fld), jump_report(fld), wd, decay_fit(wd), tuple(notes), reading)
+    e = None if energies is None else np.asarray(energies(fld.mesh), dtype=float)
+    ef = None if e is None else (float(np.median(e)) if fermi_level is None else float(fermi_level))
+    fs = fermi_surface_axes(fld, e, ef)
+    return KSpaceResult(band, c.verdict, site.label, fld, check_field(fld), jump_report(fld), wd, decay_fit(wd), tuple(notes), reading, fs)
 
 
 def result_json(res: KSpaceResult) -> dict:
@@ -175,5 +213,6 @@ def result_json(res: KSpaceResult) -> dict:
             "home_site_weight": float(abs(res.wannier.norms[0]) ** 2 / 2),
         },
         "decay_fit": res.decay.as_dict(),
+        "k_space_magnetism": res.fermi_surface,
         "notes": list(res.notes),
     }

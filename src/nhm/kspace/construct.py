@@ -204,6 +204,8 @@ def r2_bond_matrices(mesh: KMesh, r2) -> tuple[np.ndarray, np.ndarray]:
     (mats 0), 1 for R1 k → R2 k+b (mats B = (c_k ⊗ 1₂)† Ψ_{k+b}, O = F(k)† B), 2 for R2 k → R1 k+b
     (mats Ψ_k† (c_{k+b} ⊗ 1₂), O = mats F(k+b)), 3 between R2 points (mats O = Ψ_k† Ψ_{k+b}).
     c_k are the band's raw eigenvectors (their phases only enter phase-free quantities)."""
+    if hasattr(r2, "bond_matrices"):  # the DFT path's block spinors carry their bonds (nhm.kspace.states)
+        return r2.bond_matrices(mesh)
     _, _, table = mesh.neighbours
     mask = r2.mask
     kind = 2 * mask[:, None].astype(int) + mask[table].astype(int)

@@ -77,15 +77,15 @@ def unvec_matrix(x: np.ndarray, rows: int) -> np.ndarray:
     return v.reshape(2, rows).T
 
 
-def _null_space(rows: list[np.ndarray], n: int) -> np.ndarray:
-    """Orthonormal basis (n × r) of the common real null space (singular values < NULL_TOL)."""
+def _null_space(rows: list[np.ndarray], n: int, tol: float = NULL_TOL) -> np.ndarray:
+    """Orthonormal basis (n × r) of the common real null space (singular values < ``tol``)."""
     if not rows:
         return np.eye(n)
     a = np.vstack(rows)
     if a.shape[0] < n:
         a = np.vstack([a, np.zeros((n - a.shape[0], n))])
     _, sv, vt = np.linalg.svd(a, full_matrices=False)  # a is tall: vt is n × n
-    return vt[sv < NULL_TOL].T
+    return vt[sv < tol].T
 
 
 def site_phase_rep(site: SpinSiteRepresentation, op: int, k: np.ndarray) -> np.ndarray:
@@ -203,6 +203,7 @@ def r2_isometry(
     site: SpinSiteRepresentation,
     time_reversal_matrix: np.ndarray | None = None,
     name: str = "",
+    null_tol: float = NULL_TOL,
 ) -> R2Point:
     """Solve (E1) (and (E2) if ``time_reversal_matrix`` U is given) for the 2d×2 isometry A.
 
@@ -237,7 +238,7 @@ def r2_isometry(
         big = np.kron(dm, _spin_action(g, op))
         c = np.kron(np.eye(2), big) - np.kron(site_phase_rep(site, op, kf).T, np.eye(n2))
         rows.append(_real_linear(c))
-    q_lin = _null_space(rows, nreal)
+    q_lin = _null_space(rows, nreal, null_tol)
     if q_lin.shape[1] == 0:
         raise InputError(
             f"the site representation {site.label} does not occur in the band's spinor representation D ⊗ D½ at "
@@ -250,7 +251,7 @@ def r2_isometry(
         if u.shape != (d, d):
             raise InputError(f"time-reversal matrix must be {d}×{d}, got {u.shape}")
         rows.append(_real_antilinear(np.kron(np.eye(2), np.kron(u, TAU))) - _real_linear(np.kron(TAU.T, np.eye(n2))))
-        q = _null_space(rows, nreal)
+        q = _null_space(rows, nreal, null_tol)
         if q.shape[1] == 0:
             raise InputError(
                 f"{site.label} occurs in D ⊗ D½ at {where}k = ({kt}), but no embedding of it respects time "
@@ -332,7 +333,7 @@ def _level_symmetry(g: SpaceGroup, kx, ops, d_mats: np.ndarray, time_reversal, t
     kf = np.array([float(x) for x in kx])
     rep = representation_residual(g, kf, ops, d_mats)
     if rep > tol:
-        raise GroupTheoryError(f"the level at k = {kx} is not invariant under its little group (residual {rep:.2e})")
+        raise GroupTheoryError(f"the level at k = ({', '.join(str(x) for x in kx)}) is not invariant under its little group (residual {rep:.2e})")
     if not g.is_reciprocal_lattice_vector(tuple(2 * x for x in kx)):
         return rep, None, 0.0
     u = time_reversal()
@@ -341,7 +342,7 @@ def _level_symmetry(g: SpaceGroup, kx, ops, d_mats: np.ndarray, time_reversal, t
         max(float(np.linalg.norm(dm @ u - u @ dm.conj())) for dm in d_mats),
     )
     if trr > tol:
-        raise GroupTheoryError(f"time reversal does not map the level at k = {kx} to itself (residual {trr:.2e})")
+        raise GroupTheoryError(f"time reversal does not map the level at k = ({', '.join(str(x) for x in kx)}) to itself (residual {trr:.2e})")
     return rep, u, trr
 
 

@@ -232,8 +232,9 @@ def fermi_surface_points(mesh, directions: np.ndarray, dispersion=None, filling:
     if dispersion is None:
         r = (3 * filling * v_bz / (4 * np.pi)) ** (1 / 3)
         return d * r
-    e_mesh = np.asarray(dispersion(mesh.k_cartesian_bz))
-    e_f = float(np.quantile(e_mesh, filling))
+    e_f = getattr(dispersion, "fermi_level", None)  # a band with its own Fermi level (MeshDispersion)
+    if e_f is None:
+        e_f = float(np.quantile(np.asarray(dispersion(mesh.k_cartesian_bz)), filling))
     r_max = float(np.max(np.linalg.norm(mesh.k_cartesian_bz, axis=1)))
     lo = np.zeros(len(d))
     # bracket: march outwards to the first sign change of ε − E_F
@@ -256,6 +257,50 @@ def fermi_surface_points(mesh, directions: np.ndarray, dispersion=None, filling:
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return d * (0.5 * (lo + hi))[:, None]
+
+
+def fermi_crossings(mesh, dispersion, defined: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The band's own Fermi surface as points: on every stencil bond (k, k+b) whose ends lie on opposite
+    sides of ``dispersion.fermi_level``, the linear interpolation of the crossing (Cartesian, units 1/a,
+    about the first-zone k of the bond's start). Returns (points (M, 3), mesh index of the nearer end).
+    ``defined`` (N,) bool: keep only crossings whose nearer end has F defined (not an R2 point)."""
+    e = np.asarray(dispersion(mesh.k_cartesian_bz), dtype=float) - dispersion.fermi_level
+    steps, _, table = mesh.neighbours
+    b_cart = (steps / np.array(mesh.divisions, dtype=float)) @ mesh.k_to_cart.T
+    kk, bb = np.nonzero((np.sign(e)[:, None] != np.sign(e[table])) & (np.arange(mesh.size)[:, None] < table))
+    if not len(kk):
+        return np.zeros((0, 3)), np.zeros(0, dtype=int)
+    e0, e1 = e[kk], e[table[kk, bb]]
+    t = e0 / (e0 - e1)
+    pts = mesh.k_cartesian_bz[kk] + t[:, None] * b_cart[bb]
+    near = np.where(t <= 0.5, kk, table[kk, bb])
+    if defined is not None:
+        keep = np.asarray(defined)[near]
+        pts, near = pts[keep], near[keep]
+    return pts, near
+
+
+class MeshDispersion:
+    """ε(k_cart) (eV) of a band known at the points of ``mesh`` (``energies`` (N,)), by periodic trilinear
+    interpolation in the primitive basis; ``fermi_level`` (eV, same zero) is where its Fermi surface lies."""
+
+    def __init__(self, mesh, energies: np.ndarray, fermi_level: float) -> None:
+        self.mesh = mesh
+        self.div = np.array(mesh.divisions)
+        self.grid = np.asarray(energies, dtype=float).reshape(tuple(mesh.divisions))
+        self.fermi_level = float(fermi_level)
+        self._to_p = np.linalg.inv(mesh.k_to_cart).T
+
+    def __call__(self, k_cart: np.ndarray) -> np.ndarray:
+        x = np.asarray(k_cart, dtype=float) @ self._to_p * self.div
+        i0 = np.floor(x).astype(int)
+        t = x - i0
+        out = np.zeros(x.shape[:-1])
+        for c in np.ndindex(2, 2, 2):
+            w = np.prod(np.where(np.array(c, dtype=bool), t, 1 - t), axis=-1)
+            j = (i0 + np.array(c)) % self.div
+            out += w * self.grid[j[..., 0], j[..., 1], j[..., 2]]
+        return out
 
 
 def model_dispersion(model, band_index: int = 0):

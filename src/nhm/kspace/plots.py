@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from nhm.atomic import save_figure_atomically, write_text_atomically
+from nhm.errors import InputError
 from nhm.kspace.construct import SpinorField
-from nhm.kspace.field import fermi_surface_points, fibonacci_directions, spin_axes
+from nhm.kspace.field import fermi_crossings, fermi_surface_points, fibonacci_directions, spin_axes
 
 
 def _plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,6 +69,16 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     if np.any(r2_on):  # R2 points: F undefined; the arrow is ⟨σ⟩ of the fixed Bloch spinor (length ≤ 1)
         ax1.scatter(x[r2_on], y[r2_on], s=140, facecolors="none", edgecolors="crimson", lw=1.5,
                     label="R2 point (F undefined; arrow: ⟨σ⟩ of Ψ_K)")
+    segments = None
+    if getattr(dispersion, "fermi_level", None) is not None:  # the band's own Fermi contour in the plane
+        gx = np.linspace(x.min() - spacing, x.max() + spacing, 241)
+        gy = np.linspace(y.min() - spacing, y.max() + spacing, 241)
+        xx, yy = np.meshgrid(gx, gy)
+        kk = xx[..., None] * u + yy[..., None] * v + offset * n
+        cs = ax1.contour(xx, yy, dispersion(kk.reshape(-1, 3)).reshape(xx.shape) - dispersion.fermi_level, levels=[0.0],
+                         colors="darkorange", linewidths=1.8)
+        segments = [seg[:, :1] * u + seg[:, 1:2] * v + offset * n for seg in cs.allsegs[0] if len(seg) > 1]
+        ax1.plot([], [], color="darkorange", lw=1.8, label="Fermi contour of the band (interpolated)")
     length = 1.6 * spacing
     q = ax1.quiver(x, y, a @ u, a @ v, a @ n, cmap="viridis", clim=(-1, 1), angles="xy", scale_units="xy",
                    scale=1 / length, width=0.0035, pivot="middle")
@@ -85,15 +96,21 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     ax1.legend(loc="lower left", fontsize=7, framealpha=0.8)
     ax1.set_title("z_k = n_{+½}(k) at the mesh points of the plane")
     ax2 = fig.add_subplot(1, 2, 2, projection="3d")
-    phi = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-    pts = fermi_surface_points(mesh, np.cos(phi)[:, None] * u + np.sin(phi)[:, None] * v, dispersion) + offset * n
-    z = axes[mesh.nearest_index(pts)]
-    fine = np.linspace(0, 2 * np.pi, 240)
-    cont = fermi_surface_points(mesh, np.cos(fine)[:, None] * u + np.sin(fine)[:, None] * v, dispersion) + offset * n
-    ax2.plot(*cont.T, color="0.6", lw=1)
+    if segments is not None:  # the band's own contour: 16 points spread along its pieces
+        allpts = np.vstack(segments) if segments else np.zeros((0, 3))
+        pts = allpts[np.linspace(0, len(allpts) - 1, min(16, len(allpts))).astype(int)] if len(allpts) else allpts
+        for seg in segments:
+            ax2.plot(*seg.T, color="0.6", lw=1)
+    else:
+        phi = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+        pts = fermi_surface_points(mesh, np.cos(phi)[:, None] * u + np.sin(phi)[:, None] * v, dispersion) + offset * n
+        fine = np.linspace(0, 2 * np.pi, 240)
+        cont = fermi_surface_points(mesh, np.cos(fine)[:, None] * u + np.sin(fine)[:, None] * v, dispersion) + offset * n
+        ax2.plot(*cont.T, color="0.6", lw=1)
+    z = axes[mesh.nearest_index(pts)] if len(pts) else np.zeros((0, 3))
     o = np.zeros_like(pts)
     ax2.quiver(*o.T, *pts.T, color="k", arrow_length_ratio=0.06, lw=1)
-    span = float(np.max(np.linalg.norm(pts, axis=1)))
+    span = float(np.max(np.linalg.norm(pts, axis=1), initial=0.5))
     ax2.quiver(*pts.T, *(0.3 * span * z).T, color="red", arrow_length_ratio=0.25, lw=1.6)
     ax2.quiver(*pts.T, *(-0.3 * span * z).T, color="red", alpha=0.4, arrow_length_ratio=0.0, lw=1.6)
     for ax_, lim in ((ax2.set_xlim, span), (ax2.set_ylim, span), (ax2.set_zlim, span)):
@@ -114,7 +131,13 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
     mesh = field.mesh
     g = mesh.group
     d = np.asarray(k_direction, dtype=float)
-    k0 = fermi_surface_points(mesh, d[None, :], dispersion)[0]
+    if getattr(dispersion, "fermi_level", None) is not None:  # the crossing of the band's Fermi surface nearest to d
+        cross, _ = fermi_crossings(mesh, dispersion, field.defined)
+        if not len(cross):
+            raise InputError("the band does not cross its Fermi level on the mesh: no Fermi surface to draw")
+        k0 = cross[int(np.argmax(cross @ d / np.maximum(np.linalg.norm(cross, axis=1), 1e-12)))]
+    else:
+        k0 = fermi_surface_points(mesh, d[None, :], dispersion)[0]
     lat = mesh.lattice
     kstar = []
     for r in g.rotations:
@@ -227,8 +250,13 @@ def _bz_edges(mesh) -> list:
 def write_html(field: SpinorField, path: str | Path, dispersion=None, n_points: int = 600, title: str | None = None) -> Path:
     """The field on a Fermi surface as a self-contained interactive HTML page (inline JS, no network)."""
     mesh = field.mesh
-    pts = fermi_surface_points(mesh, fibonacci_directions(n_points), dispersion)
-    axes = spin_axes(field)[mesh.nearest_index(pts), 0]
+    if getattr(dispersion, "fermi_level", None) is not None:  # the band's own Fermi surface (any shape)
+        pts, near = fermi_crossings(mesh, dispersion, field.defined)
+        pick = np.linspace(0, len(pts) - 1, min(len(pts), 3 * n_points)).astype(int) if len(pts) else np.zeros(0, dtype=int)
+        pts, axes = pts[pick], spin_axes(field)[near[pick], 0]
+    else:
+        pts = fermi_surface_points(mesh, fibonacci_directions(n_points), dispersion)
+        axes = spin_axes(field)[mesh.nearest_index(pts), 0]
     scale = float(np.max(np.linalg.norm(pts, axis=1)))
     data = {
         "points": np.round(pts, 5).tolist(),

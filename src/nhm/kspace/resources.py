@@ -27,14 +27,29 @@ def stencil_bonds(space_group_number: int) -> int:
     return int(make_mesh(space_group_number, mesh_step(space_group_number)).neighbours[0].shape[0])
 
 
-def kspace_memory_bytes(space_group_number: int, n: int, orbitals: int = 0) -> int:
-    """Estimated peak memory (bytes) of a k-space run on the n×n×n mesh; ``orbitals`` of a tight-binding model."""
+PLANE_WAVE_BYTES = 2 * (24 + 16)  # DFT path: two unfolded copies of each point's block, G (3 int64) and c (complex)
+
+
+def plane_wave_count(volume_A3: float, ecut_eV: float) -> int:
+    """Plane waves in the cutoff sphere of a cell of ``volume_A3`` Å³ at ``ecut_eV``: V k_max³ / (6π²)."""
+    import math
+
+    from ase.units import Bohr, Ha
+
+    k_max = math.sqrt(2 * ecut_eV / Ha) / Bohr  # 1/Å
+    return int(volume_A3 * k_max**3 / (6 * math.pi**2)) + 1
+
+
+def kspace_memory_bytes(space_group_number: int, n: int, orbitals: int = 0, plane_waves: int = 0) -> int:
+    """Estimated peak memory (bytes) of a k-space run on the n×n×n mesh; ``orbitals`` of a tight-binding
+    model; ``plane_waves`` per k of a DFT band (its Bloch states unfolded to every mesh point)."""
     from nhm.groups.spacegroup import space_group
 
     order = len(space_group(space_group_number).operations)
     bonds = stencil_bonds(space_group_number)
     per_point = POINT_BYTES + PER_OPERATION_BYTES * order + PER_BOND_BYTES * bonds + 16 * orbitals * (bonds + 1)
+    per_point += PLANE_WAVE_BYTES * plane_waves
     return BASE_BYTES + n**3 * per_point
 
 
-__all__ = ["GIB", "kspace_memory_bytes", "stencil_bonds"]
+__all__ = ["GIB", "kspace_memory_bytes", "plane_wave_count", "stencil_bonds"]

@@ -1,0 +1,94 @@
+"""A material's superconducting-band candidate as a band of Bloch states on a k mesh (the DFT path).
+
+The candidate of :mod:`nhm.wannier.connected` fixes the band's energy-ordered index along the lines of
+symmetry; at a mesh point the band takes the index of the nearest line sample (the rule the width and
+filling use, :mod:`nhm.wannier.verdict`). GPAW computes the Bloch states at the primary star
+representatives of the mesh (:func:`nhm.bands.dft_mesh.bloch_states_on_mesh`, cached);
+:class:`nhm.kspace.states.PlaneWaveBand` unfolds them and :func:`nhm.kspace.states.band_on_mesh` gives
+λ, the R2 points and |M_kb| on the mesh and on the coarser meshes of the optimisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nhm.errors import InputError
+from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation
+from nhm.kspace.mesh import KMesh, make_mesh
+from nhm.kspace.states import BandOnMesh, PlaneWaveBand, band_on_mesh
+
+__all__ = ["MaterialBand", "candidate_indices", "material_band"]
+
+
+def candidate_indices(zone: Any, candidate: Any, mesh: KMesh) -> np.ndarray:
+    """(N,) the candidate's energy-ordered band index at every point of ``mesh`` (nearest line sample)."""
+    from nhm.bands.zone import irreducible_mesh, nearest_line_samples
+
+    if mesh.divisions[0] != mesh.divisions[1] or mesh.divisions[1] != mesh.divisions[2]:
+        raise InputError("the DFT path needs an n×n×n mesh")
+    table = np.concatenate([p.indices for p in candidate.paths])  # (samples, μ)
+    if table.shape[1] != 1:
+        raise InputError(
+            f"the candidate has μ = {table.shape[1]} branches (one per atom of its orbit in the primitive cell): F(k) of a "
+            "band with several branches would be a 2μ×2 isometry of the μ spatial branches at every k, which nhm does not "
+            "build yet (docs/theory.md, §6 'A metal's own band')"
+        )
+    zm = irreducible_mesh(mesh.space_group, mesh.divisions[0])
+    line, sample, _ = nearest_line_samples(mesh.space_group, zm, zone.reciprocal, [lb.kpts_conventional for lb in zone.lines])
+    idx = table[zone.sample_offsets[line] + sample, 0]
+    n = mesh.divisions[0]
+    code = (zm.full[:, 0] * n + zm.full[:, 1]) * n + zm.full[:, 2]  # ZoneMesh and KMesh share the 'ij' order
+    out = np.empty(mesh.size, dtype=int)
+    out[code] = idx
+    return out
+
+
+@dataclass(eq=False)
+class MaterialBand:
+    """The candidate's Bloch states on the finest mesh and the band on every mesh asked for (memoized)."""
+
+    source: PlaneWaveBand
+    band_text: str
+    site: SpinSiteRepresentation | None = None
+    _done: dict = field(default_factory=dict, repr=False)
+
+    def on(self, mesh: KMesh) -> BandOnMesh:
+        if self.site is None:
+            raise ValueError("characters(mesh, site) first: the band on a mesh needs the WFs' site representation")
+        key = mesh.divisions
+        if key not in self._done:
+            self._done[key] = band_on_mesh(mesh, self.source, self.site, self.band_text)
+        return self._done[key]
+
+    def characters(self, mesh: KMesh, site: SpinSiteRepresentation) -> BandCharacters:
+        if self.site is None or site.label != self.site.label:
+            self.site = site
+            self._done.clear()
+        return self.on(mesh).characters
+
+    def overlaps(self, mesh: KMesh) -> np.ndarray:
+        return self.on(mesh).overlaps
+
+    @property
+    def accidental(self) -> list[int]:
+        return self.source.accidental
+
+
+def material_band(
+    crystal: Any, params: Any, zone: Any, candidate: Any, n: int, *,
+    progress=None, use_cache: bool = True, cache_dir=None,
+) -> MaterialBand:
+    """The candidate of ``nhm analyze`` (``zone`` its traced bands) as a band on the n³ mesh."""
+    from nhm.bands.dft_mesh import bloch_states_on_mesh
+
+    mesh = make_mesh(crystal.space_group, n)
+    idx = candidate_indices(zone, candidate, mesh)
+    reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
+    nb = max(zone.nbands, int(idx.max()) + 1)
+    states = bloch_states_on_mesh(
+        crystal, params, n, mesh.indices[reps], nbands=nb, progress=progress, use_cache=use_cache, cache_dir=cache_dir,
+    )
+    return MaterialBand(PlaneWaveBand(crystal.space_group, states, idx[reps], mesh), candidate.band_text())
