@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -541,3 +544,19 @@ def test_model_specs_parse_or_fail_cleanly(spec):
         if out is not None and parse is parse_model:
             band, w = out
             assert band.space_group == w.space_group
+
+
+def test_material_with_two_atom_orbits_is_refused_before_any_dft(tmp_path):
+    """MgB2 (Mg 1a, B 2d): one line naming the orbits and what is missing, exit 2, no GPAW run (no cache written)."""
+    from ase.spacegroup import crystal as ase_crystal
+
+    cif = tmp_path / "MgB2.cif"
+    ase_crystal(["Mg", "B"], basis=[(0, 0, 0), (1 / 3, 2 / 3, 1 / 2)], spacegroup=191,
+                cellpar=[3.086, 3.086, 3.524, 90, 90, 120]).write(cif)
+    env = {**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", str(cif)], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "2 atom orbits (1a, 2d)" in r.stderr and "docs/theory.md" in r.stderr
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").glob("*.npz"))
+    r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", "Nb", "--candidate", "0"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "--candidate" in r.stderr

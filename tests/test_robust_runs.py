@@ -394,8 +394,8 @@ def test_kspace_and_manybody_write_the_whole_set(tmp_path):
     r = nhm(tmp_path, "kspace", BCC, "--mesh", "8", "--plot", "k", "--json", "k.json")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == sorted(
-        ["kspace_plane.png", "kspace_plane.svg", "kspace_p3_symmetry_related.png", "kspace_p3_symmetry_related.svg",
-         "kspace_fermi_surface.html"])
+        ["kspace_plane.png", "kspace_plane.svg", "kspace_symmetry_related.png", "kspace_symmetry_related.svg",
+         "kspace_p3_symmetry_related.png", "kspace_p3_symmetry_related.svg", "kspace_fermi_surface.html"])
     assert json.loads((tmp_path / "k.json").read_text())["mesh"] == 8
     r = nhm(tmp_path, "manybody", "--sites", "2", "--plot", "m", "--json", "-")
     assert r.returncode == 0, r.stderr

@@ -94,6 +94,19 @@ def parse_tight_binding(spec: str):
     return factory(), band_index
 
 
+def _one_orbit(material: str, crystal) -> None:
+    from nhm.report.analyze import wannier_centres
+
+    centres = wannier_centres(crystal)
+    if len(centres) != 1:
+        orbits = ", ".join(w.label for w in centres)
+        raise InputError(
+            f"{material} has {len(centres)} atom orbits ({orbits}): k-space magnetism is built for one orbit "
+            "(one Wannier centre per primitive cell, μ = 1); a band on several orbits needs the site "
+            "representation of each orbit in the constraint equations and is not built yet (docs/theory.md, §6 'A metal's own band')"
+        )
+
+
 def candidate_of_material(material: str, number: int = 1, symprec: float | None = None):
     """``(Analysis, MeasuredCandidate)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``)
     connected superconducting-band candidate of ``material`` (a DFT run, cached). InputError if there is
@@ -101,13 +114,7 @@ def candidate_of_material(material: str, number: int = 1, symprec: float | None 
     from nhm.report.analyze import analyze
 
     an = analyze(material, readings=("R1", "R2"), symprec=symprec)
-    if len(an.centres) != 1:
-        orbits = ", ".join(w.label for w in an.centres)
-        raise InputError(
-            f"{material} has {len(an.centres)} atom orbits ({orbits}): k-space magnetism is built for one orbit "
-            "(one Wannier centre per primitive cell, μ = 1); a band on several orbits needs the site "
-            "representation of each orbit in the constraint equations and is not built yet (docs/theory.md, §6 'A metal's own band')"
-        )
+    _one_orbit(material, an.crystal)
     cands = list(an.verdict.superconducting) if an.verdict is not None else []
     if not cands:
         raise InputError(f"nhm analyze found no connected superconducting band of {material} (see 'nhm analyze {material}')")
@@ -152,6 +159,7 @@ def kspace(
         from nhm.crystal.caveats import structure_notes
 
         crystal = read_crystal(material_or_model, symprec=symprec)
+        _one_orbit(material_or_model, crystal)  # before any DFT run
         if mesh is not None:
             check_memory(crystal.space_group, mesh, limit)
         for note in structure_notes(crystal):
@@ -291,6 +299,9 @@ def _print_summary(res, data: dict, console=None) -> None:
         *([("real-space WFs: P(a)w = ρ(a)w, Tw = τw (max dev.)",
             f"{max(data['wannier_real_space']['symmetry_residual'], data['wannier_real_space']['time_reversal_residual']):.1e}")]
           if "wannier_real_space" in data else []),
+        *([(f"spread of the usual choice F ≡ 1 ({'with |M_kb|' if 'spread_with_spatial_overlaps' in data['usual_choice'] else 'spin frame'}, a²; "
+             f"symmetry violated by {data['usual_choice']['symmetry_violation']:.2g})",
+            f"{next(v for k, v in data['usual_choice'].items() if k.startswith('spread')):.4f}")] if "usual_choice" in data else []),
         ("jump bonds (forced)", f"{data['jumps']['jumps']} ({data['jumps']['forced']}) of {data['jumps']['bonds']}"),
         ("WF decay", f"{data['decay_fit']['better']}"),
     ]
@@ -312,11 +323,11 @@ def _print_summary(res, data: dict, console=None) -> None:
         )
     if res.jumps.groups:
         j = Table(title="where F jumps (bond midpoints)")
-        for col in ("element", "|G_k|", "normal/direction", "cells", "bonds", "forced"):
+        for col in ("element", "|G_k|", "normal/direction", "cells", "bonds", "forced", "λ change (forced)"):
             j.add_column(col)
         for g in res.jumps.groups[:12]:
             j.add_row(g.element, str(g.cogroup_order), "(" + ", ".join(f"{x:.3f}" for x in g.normal_or_direction) + ")",
-                      "–".join(g.cells), str(g.bonds), str(g.forced))
+                      "–".join(g.cells), str(g.bonds), str(g.forced), g.lambda_change)
         console.print(j)
     for note in res.notes:
         console.print(f"note: {note}")

@@ -95,6 +95,24 @@ def fermi_surface_axes(fld: SpinorField, energies: np.ndarray | None = None, fer
             "tolerance": AXIS_VARIATION_TOL, "where": where}
 
 
+def usual_choice(fld: SpinorField) -> dict:
+    """The usual (spin-independent) Wannier functions of the same band for comparison: F ≡ 1 (each spin
+    keeps its own axis everywhere). Their phase-free spread, with the band's spatial overlaps where known
+    (the bonds of R2 points with their fixed Bloch spinors), in a²; and how far F ≡ 1 is from the symmetry
+    constraints, max|λ − 1|·√2 over every λ_h(k) and λ^Γ (0 for a usual band: then it is the optimum)."""
+    from nhm.kspace.construct import spread
+
+    mesh = fld.mesh
+    f1 = np.broadcast_to(np.eye(2, dtype=complex), (mesh.size, 2, 2)).copy()
+    f1[~fld.defined] = np.nan
+    chars = fld.characters
+    lams = [np.asarray(v) for v in chars.lam.values()] + [np.asarray(chars.lam_gamma)]
+    violation = float(np.sqrt(2) * max(float(np.max(np.abs(x - 1))) for x in lams))
+    key = "spread_with_spatial_overlaps" if fld.overlaps is not None else "spread_projective"
+    return {key: spread(mesh, f1, projective=True, overlaps=fld.overlaps, r2=fld.r2) if (fld.overlaps is not None or fld.r2 is None)
+            else spread(mesh, f1, projective=True, r2=fld.r2), "symmetry_violation": violation}
+
+
 def run_kspace(
     band: BandSymmetry,
     centres: WyckoffPosition | Sequence[WyckoffPosition],
@@ -214,5 +232,6 @@ def result_json(res: KSpaceResult) -> dict:
         },
         "decay_fit": res.decay.as_dict(),
         "k_space_magnetism": res.fermi_surface,
+        "usual_choice": usual_choice(f),
         "notes": list(res.notes),
     }

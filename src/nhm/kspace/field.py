@@ -115,6 +115,7 @@ class JumpGroup:
     bonds: int
     forced: int  # of which have disjoint constraint sets at the two ends
     mean_distance: float  # mean d_P
+    lambda_change: str = ""  # a forced bond's example: an operation of both ends' little co-groups and λ at each end
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,14 @@ def _fixed_space(rots_cart: np.ndarray) -> tuple[int, np.ndarray]:
     return basis.shape[1], basis
 
 
+def _short(z: complex) -> str:
+    """λ as ±1, ±i or a+bi (3 decimals)."""
+    for v, t in ((1, "+1"), (-1, "−1"), (1j, "+i"), (-1j, "−i")):
+        if abs(z - v) < 1e-6:
+            return t
+    return f"{z.real:.3f}{z.imag:+.3f}i"
+
+
 def jump_report(field: SpinorField) -> JumpReport:
     mesh = field.mesh
     g = mesh.group
@@ -169,6 +178,7 @@ def jump_report(field: SpinorField) -> JumpReport:
     forced_in: Counter = Counter()
     dist_sum: Counter = Counter()
     meta: dict = {}
+    change: dict = {}
     total_forced = 0
     kk, bb = np.nonzero((proj > JUMP_THRESHOLD) & half[None, :])
     div = np.array(mesh.divisions)
@@ -196,9 +206,12 @@ def jump_report(field: SpinorField) -> JumpReport:
         forced_in[key] += int(forced)
         dist_sum[key] += float(proj[k, b])
         meta.setdefault(key, tuple(float(x) for x in np.round(vecd, 4)))
+        if forced and key not in change:
+            h = int(np.nonzero(common)[0][int(np.argmax(diff))])
+            change[key] = f"{g.operations[h]}: λ = {_short(lam[k][h])} → {_short(lam[k2][h])}"
         total_forced += int(forced)
     out = tuple(
-        JumpGroup(key[0], key[1], meta[key], key[2], cnt, forced_in[key], dist_sum[key] / cnt)  # type: ignore[arg-type]
+        JumpGroup(key[0], key[1], meta[key], key[2], cnt, forced_in[key], dist_sum[key] / cnt, change.get(key, ""))  # type: ignore[arg-type]
         for key, cnt in sorted(groups.items(), key=lambda kv: -kv[1])
     )
     n_bonds = int(half.sum()) * mesh.size

@@ -114,14 +114,13 @@ def _spin_big(d: int, s: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class BandOnMesh:
-    """λ, R2 points and spinors (``characters``) and |M_kb| (``overlaps``, (N, n_b)) of a band on ``mesh``;
-    ``degenerate_points``: mesh points where the band's state lies in an accidental degeneracy (several
-    irreps within the tolerance: there the single state of the band's index was used)."""
+    """λ, R2 points and spinors (``characters``) and |M_kb| (``overlaps``, (N, n_b); 1 on bonds that touch an
+    R2 point, whose Bloch-spinor overlaps are in ``characters.r2_spinors``) of a band on a mesh, and the
+    band's block at every mesh point (``blocks``, source-specific)."""
 
     characters: BandCharacters
     overlaps: np.ndarray
     blocks: list = field(repr=False)
-    notes: tuple[str, ...] = ()
 
 
 def level_null_tol(level: SpatialLevel) -> float:
