@@ -560,3 +560,9 @@ def test_material_with_two_atom_orbits_is_refused_before_any_dft(tmp_path):
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").glob("*.npz"))
     r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", "Nb", "--candidate", "0"], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "--candidate" in r.stderr
+
+
+def test_material_window_must_be_positive(tmp_path):
+    env = {**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", "Nb", "--window", "-1"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "--window" in r.stderr and r.stderr.count("\n") == 1

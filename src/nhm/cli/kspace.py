@@ -107,17 +107,20 @@ def _one_orbit(material: str, crystal) -> None:
         )
 
 
-def candidate_of_material(material: str, number: int = 1, symprec: float | None = None):
+def candidate_of_material(material: str, number: int = 1, symprec: float | None = None, window: float = 6.0):
     """``(Analysis, MeasuredCandidate)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``)
     connected superconducting-band candidate of ``material`` (a DFT run, cached). InputError if there is
     none, for several atom orbits, or for a number out of range."""
     from nhm.report.analyze import analyze
 
-    an = analyze(material, readings=("R1", "R2"), symprec=symprec)
+    an = analyze(material, readings=("R1", "R2"), symprec=symprec, window_eV=(-window, window))
     _one_orbit(material, an.crystal)
     cands = list(an.verdict.superconducting) if an.verdict is not None else []
     if not cands:
-        raise InputError(f"nhm analyze found no connected superconducting band of {material} (see 'nhm analyze {material}')")
+        raise InputError(
+            f"nhm analyze found no connected superconducting band of {material} within ±{window:g} eV of E_F (see "
+            f"'nhm analyze {material} --window {window:g}'; a wider --window reaches levels farther from E_F)"
+        )
     if not 1 <= number <= len(cands):
         raise InputError(f"--candidate {number} does not exist: {material} has {len(cands)} connected superconducting candidate(s) (see 'nhm analyze {material} --json -')")
     return an, cands[number - 1]
@@ -131,6 +134,7 @@ def kspace(
     mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
     json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout; the tables then go to stderr).")] = None,
     plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
+    window: Annotated[float, typer.Option(help="Materials: the search window of 'nhm analyze', levels within ±window eV of E_F.")] = 6.0,
     candidate: Annotated[int, typer.Option(help="Materials: which connected superconducting candidate of 'nhm analyze' (1 = the best, its ranking).")] = 1,
     max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
@@ -141,6 +145,7 @@ def kspace(
     if mesh is not None:
         positive_int("--mesh", mesh)
     positive_int("--candidate", candidate)
+    window = positive_finite("--window", window)
     limit = positive_finite("--max-memory", max_memory)
     if mode not in MODES:
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
@@ -198,7 +203,7 @@ def kspace(
         from nhm.kspace.material import material_band
         from nhm.kspace.mesh import default_divisions, make_mesh
 
-        an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec)
+        an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window)
         cand = mc.candidate
         band = parse_band(cand.band_text(), an.crystal.space_group)
         centre = an.centres[0]

@@ -27,7 +27,7 @@ def stencil_bonds(space_group_number: int) -> int:
     return int(make_mesh(space_group_number, mesh_step(space_group_number)).neighbours[0].shape[0])
 
 
-PLANE_WAVE_BYTES = 2 * (24 + 16)  # DFT path: two unfolded copies of each point's block, G (3 int64) and c (complex)
+PLANE_WAVE_BYTES = 2 * (24 + 16) + 16  # DFT path: two unfolded copies of each point's block, G (3 int64) and c (complex), and the overlap table
 
 
 def plane_wave_count(volume_A3: float, ecut_eV: float) -> int:

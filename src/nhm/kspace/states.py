@@ -294,6 +294,7 @@ def _orthonormal_rows(c: np.ndarray) -> np.ndarray:
     return (v @ np.diag(w**-0.5) @ v.conj().T).T @ c
 
 
+_CHUNK = 1024  # mesh points per vectorised lookup
 _SPAN = 256  # G components in [−128, 128): integer codes of plane waves for sorted lookups
 _OFF = 128
 
@@ -327,15 +328,15 @@ def plane_wave_bond_overlaps(blocks: list, table: np.ndarray, shifts: np.ndarray
     scode = (s[..., 0] * _SPAN + s[..., 1]) * _SPAN + s[..., 2]
     out = np.zeros(table.shape, dtype=complex)
     for b in range(table.shape[1]):
-        rows = np.nonzero(use[:, b])[0]
-        if not len(rows):
-            continue
-        q = table[rows, b].astype(np.int64)
-        valid = keys[rows] < top
-        glob = q[:, None] * stride + keys[rows] + scode[rows, b][:, None]
-        pos = np.clip(np.searchsorted(flat, glob), 0, len(flat) - 1)
-        found = valid & (flat[pos] == glob)
-        out[rows, b] = np.sum(coef[rows].conj() * np.where(found, cflat[pos], 0), axis=1)
+        todo = np.nonzero(use[:, b])[0]
+        for start in range(0, len(todo), _CHUNK):  # bounded temporaries
+            rows = todo[start:start + _CHUNK]
+            q = table[rows, b].astype(np.int64)
+            valid = keys[rows] < top
+            glob = q[:, None] * stride + keys[rows] + scode[rows, b][:, None]
+            pos = np.clip(np.searchsorted(flat, glob), 0, len(flat) - 1)
+            found = valid & (flat[pos] == glob)
+            out[rows, b] = np.sum(coef[rows].conj() * np.where(found, cflat[pos], 0), axis=1)
     return out
 
 
