@@ -33,12 +33,11 @@ from nhm.kspace.states import TightBindingBand, band_on_mesh, snap_character
 N = 8  # mesh of the plane-wave tests (k = j / N, primitive basis)
 
 
-def _sphere(k: np.ndarray, radius: float = 2.6) -> np.ndarray:
-    """Integer G with |k + G| ≤ radius in the primitive reciprocal basis of an fcc/bcc cell (metric of
-    the cubic conventional cell: the sphere is closed under the point group)."""
+def _sphere() -> np.ndarray:
+    """Candidate integer G (primitive reciprocal basis); the callers keep those with |k + G| ≤ 2.6 in the
+    conventional cubic metric (a sphere closed under the point group)."""
     r = np.arange(-4, 5)
-    g = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
-    return g
+    return np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
 
 
 def _cart_metric(sg: int) -> np.ndarray:
@@ -51,7 +50,7 @@ def _cart_metric(sg: int) -> np.ndarray:
 def _state(sg: int, j, d: int = 1, seed: int = 0):
     """Random plane-wave states at k = j/N on the cutoff sphere |k + G| ≤ 2.6 (conventional units)."""
     k = np.asarray(j, dtype=float) / N
-    g = _sphere(k)
+    g = _sphere()
     b = _cart_metric(sg)
     keep = np.linalg.norm((k + g) @ b, axis=1) <= 2.6
     rng = np.random.default_rng(seed)
@@ -111,7 +110,7 @@ def test_rotation_agrees_with_the_little_group_matrices():
         lg = little_group(sg, name)
         ops = operations_at(sg, lg.k, lg.indices, name)
         k = np.array([float(x) for x in ops.k])
-        g = _sphere(k)
+        g = _sphere()
         keep = np.linalg.norm((k + g) @ _cart_metric(sg), axis=1) <= 2.6
         g = g[keep]
         rng = np.random.default_rng(1)

@@ -209,6 +209,8 @@ def kspace(
         centre = an.centres[0]
         site_name = site or cand.site_representations[0][0]
         reading = cand.reading
+        if reading == "R2" and mode == "plain":  # before the GPAW run
+            raise InputError("a band with R2 points (reading R2) is optimised in projective mode only: the phase of a bond to an R2 point is the spatial gauge")
         mesh = default_divisions(band.space_group) if mesh is None else mesh
         fine = make_mesh(band.space_group, mesh)  # the mesh's own checks (points of symmetry) before GPAW
         import numpy as np
