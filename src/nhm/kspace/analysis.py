@@ -109,8 +109,7 @@ def usual_choice(fld: SpinorField) -> dict:
     lams = [np.asarray(v) for v in chars.lam.values()] + [np.asarray(chars.lam_gamma)]
     violation = float(np.sqrt(2) * max(float(np.max(np.abs(x - 1))) for x in lams))
     key = "spread_with_spatial_overlaps" if fld.overlaps is not None else "spread_projective"
-    return {key: spread(mesh, f1, projective=True, overlaps=fld.overlaps, r2=fld.r2) if (fld.overlaps is not None or fld.r2 is None)
-            else spread(mesh, f1, projective=True, r2=fld.r2), "symmetry_violation": violation}
+    return {key: spread(mesh, f1, projective=True, overlaps=fld.overlaps, r2=fld.r2), "symmetry_violation": violation}
 
 
 def run_kspace(

@@ -360,6 +360,7 @@ class PlaneWaveBand:
         self.tol = DEGENERACY_TOL_EV if tol is None else tol
         self.fine = mesh
         self.accidental: list[int] = []
+        self._levels: dict[int, tuple] = {}  # id(block) -> (block, k, SpatialLevel)
         where = {tuple(int(x) for x in j): i for i, j in enumerate(states.points)}
         n = states.n
         self._blocks = unfold(mesh, self, lambda m: self._computed(where[tuple(int(x) for x in mesh.indices[m] % n)], m))
@@ -488,7 +489,13 @@ class PlaneWaveBand:
     def level(self, mesh: KMesh, m: int, blk: PlaneWaveBlock) -> SpatialLevel:
         from nhm.kspace.embedding import plane_wave_level
 
-        return plane_wave_level(self.space_group, mesh.k_conventional(m), mesh.k_primitive[m], blk.g, blk.c)
+        k = tuple(mesh.k_conventional(m))
+        hit = self._levels.get(id(blk))
+        if hit is not None and hit[0] is blk and hit[1] == k:  # the block was checked when it was chosen
+            return hit[2]
+        lv = plane_wave_level(self.space_group, k, mesh.k_primitive[m], blk.g, blk.c)
+        self._levels[id(blk)] = (blk, k, lv)  # keeps blk alive, so its id is not reused
+        return lv
 
     def dim(self, blk: PlaneWaveBlock) -> int:
         return int(blk.c.shape[0])
