@@ -566,3 +566,26 @@ def test_material_window_must_be_positive(tmp_path):
     env = {**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")}
     r = subprocess.run([sys.executable, "-m", "nhm.cli", "kspace", "Nb", "--window", "-1"], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "--window" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_figures_of_a_band_without_fermi_surface(tmp_path):
+    """A filled band (Cu's candidate is one): the verdict says there is no Fermi surface and the figures are
+    still drawn, on the free-electron sphere, with titles that say so (no error after the work is done)."""
+    from nhm.bands.tightbinding import MODELS
+    from nhm.cli.kspace import _write_plots
+    from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
+    from nhm.kspace.field import MeshDispersion, model_dispersion
+
+    model, b = MODELS["bcc-sd"][0](), MODELS["bcc-sd"][1]
+    band = model_band_symmetry(model, b)
+    eps = model_dispersion(model, b)
+    far = 1e3  # eV above the whole band: it is filled
+    res = run_kspace(band, wyckoff_position(229, "a"), None, 8,
+                     characters=lambda mm, st: tight_binding_characters(mm, model, b, st),
+                     overlaps=lambda mm: tight_binding_overlaps(mm, model, b),
+                     energies=lambda mm: eps(mm.k_cartesian_bz), fermi_level=far)
+    assert res.fermi_surface["points"] == 0 and res.fermi_surface["present"] is None
+    disp = MeshDispersion(res.field.mesh, eps(res.field.mesh.k_cartesian_bz), far)
+    paths = _write_plots(res, str(tmp_path), disp, label="filled")
+    assert {p.name for p in paths} >= {"kspace_plane.png", "kspace_symmetry_related.png", "kspace_fermi_surface.html"}
+    assert "no Fermi surface" in (tmp_path / "kspace_fermi_surface.html").read_text()

@@ -119,7 +119,7 @@ def candidate_of_material(material: str, number: int = 1, symprec: float | None 
     if not cands:
         raise InputError(
             f"nhm analyze found no connected superconducting band of {material} within ±{window:g} eV of E_F (see "
-            f"'nhm analyze {material} --window {window:g}'; a wider --window reaches levels farther from E_F)"
+            f"'nhm analyze {material}'; a wider --window, e.g. --window {window + 2:g}, reaches levels farther from E_F)"
         )
     if not 1 <= number <= len(cands):
         raise InputError(f"--candidate {number} does not exist: {material} has {len(cands)} connected superconducting candidate(s) (see 'nhm analyze {material} --json -')")
@@ -365,6 +365,10 @@ def _write_plots(res, directory: str, dispersion=None, label: str = "") -> list:
     f = res.field
     normal = (1, -1, 0) if f.mesh.space_group >= 195 else (0, 0, 1)
     what = f"{label + ': ' if label else ''}{f.characters.band_text} with {f.characters.site.label}, mesh {f.mesh.label}"
+    if getattr(dispersion, "fermi_level", None) is not None and not res.fermi_surface.get("points"):
+        dispersion = None  # a filled or empty band: z_k is drawn on the free-electron sphere instead, and the titles say so
+        label = f"{label} (the band has no Fermi surface: free-electron sphere)"
+        what = f"{what} (the band has no Fermi surface: free-electron sphere shown)"
     figs = {
         "kspace_plane": figure_plane(f, normal=normal, dispersion=dispersion, title=f"k-space magnetism of {what}"),
         # seed Fig. 1(b) for this band: the images of one Fermi-surface k under the rotations about z
