@@ -205,6 +205,11 @@ def kspace(
 
         an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window)
         cand = mc.candidate
+        from nhm.kspace.material import branch_count
+
+        if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
+            _run_orbit(material_or_model, an, mc, candidate, mesh, site, allow_usual, limit, json_file, plot, out)
+            return
         band = parse_band(cand.band_text(), an.crystal.space_group)
         centre = an.centres[0]
         site_name = site or cand.site_representations[0][0]
@@ -264,6 +269,96 @@ def kspace(
         out.print("Figures: " + ", ".join(str(p) for p in paths))
     if json_file and json_file != STDOUT:
         out.print(f"JSON written to {json_file}")
+
+
+def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str | None, allow_usual: bool, limit: float,
+               json_file: str | None, plot: str | None, out) -> None:
+    """A candidate of μ > 1 branches from the material's own Bloch states (docs/theory.md §6, 'Bands of μ branches')."""
+    import numpy as np
+
+    from nhm.bands.dft import rich_progress
+    from nhm.bands.symmetry import parse_band
+    from nhm.kspace.analysis import orbit_result_json, run_orbit_kspace
+    from nhm.kspace.material import branch_count, orbit_material_band
+    from nhm.kspace.mesh import default_divisions, make_mesh
+    from nhm.kspace.resources import plane_wave_count
+
+    cand = mc.candidate
+    mu = branch_count(cand)
+    if cand.reading != "R1":
+        raise InputError(
+            f"the candidate has μ = {mu} branches and reading {cand.reading}: the Bloch spinors at points where the band takes part "
+            "of a larger level (R2) are built for μ = 1 only (docs/theory.md §6, 'Bands of μ branches')"
+        )
+    band = parse_band(cand.band_text(), an.crystal.space_group)
+    n = default_divisions(band.space_group) if mesh is None else mesh
+    fine = make_mesh(band.space_group, n)
+    n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
+    need = check_memory(band.space_group, n, limit, plane_waves=mu * n_pw)
+    out.print(
+        f"{material}: candidate {number} of {len(an.verdict.superconducting)}, {cand.band_text()} (μ = {mu} branches, reading "
+        f"{cand.reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
+        f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
+    )
+    with rich_progress("GPAW (Bloch states on the mesh)", console=out) as progress:
+        source = orbit_material_band(an.crystal, an.parameters, an.zone, cand, n, progress=progress)
+    res = run_orbit_kspace(
+        band, an.centres[0], site or cand.site_representations[0][0], fine, source,
+        require_superconducting=not allow_usual, energies=source.energies(), fermi_level=an.fermi_level,
+    )
+    data = orbit_result_json(res)
+    _print_orbit_summary(data, out)
+    paths: list = []
+    with all_or_nothing():
+        if plot:
+            from nhm.kspace.plots import figure_orbit_plane, save_figures
+
+            fig = figure_orbit_plane(res.field, source.energies(), an.fermi_level, title=(
+                f"{material}: {data['band']} (μ = {mu}) with {data['site_representation']}, mesh {fine.label}"))
+            paths = save_figures({"kspace_plane": fig}, plot)
+        if json_file:
+            write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if paths:
+        out.print("Figures: " + ", ".join(str(p) for p in paths))
+    if json_file and json_file != STDOUT:
+        out.print(f"JSON written to {json_file}")
+
+
+def _print_orbit_summary(data: dict, console) -> None:
+    from rich.table import Table
+
+    fs = data["k_space_magnetism"]
+    zone = fs["whole_zone"]
+    console.print(
+        f"[bold]SG {data['space_group']}[/bold] band {data['band']} ({data['verdict']}; μ = {data['branches']} branches, F(k) ∈ "
+        f"U({2 * data['branches']})), spin-dependent WFs {data['site_representation']}, mesh {data['mesh']}³"
+    )
+    t = Table(title="k-space magnetism (μ > 1)")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    for name, value in (
+        ("little-group residual (every mesh point)", f"{data['little_group_residual']:.1e}"),
+        ("star residual (sampled)", f"{data['star_residual_sampled']:.1e}"),
+        ("time-reversal residual", f"{data['time_reversal_residual']:.1e}"),
+        ("unitarity residual", f"{data['unitarity_residual']:.1e}"),
+        ("spread with spatial overlaps (a²)", f"{data['spread_with_spatial_overlaps']:.4g}"),
+        ("usual choice W(k) ⊗ 1: spread (a²)", f"{data['usual_choice']['spread_with_spatial_overlaps']:.4g}"),
+        ("usual choice: distance from the constraints", f"{data['usual_choice']['symmetry_violation']:.2g}"),
+        ("Fermi-surface mesh points", f"{fs['points']}"),
+        ("spin-axis variation on the Fermi surface", "—" if fs["axis_variation"] is None else f"{fs['axis_variation']:.3g}"),
+        ("spin-axis variation over the zone", f"{zone['axis_variation']:.3g}"),
+    ):
+        t.add_row(name, value)
+    console.print(t)
+    if fs["present"] is None:
+        verdict = (f"k-space magnetism on the Fermi surface: undefined (the band has no Fermi surface); over the zone the spin axis "
+                   f"{'varies' if zone['axis_variation'] > fs['tolerance'] else 'is constant'} (1 − λ_max⟨zzᵀ⟩ = {zone['axis_variation']:.2g})")
+    else:
+        verdict = (f"k-space magnetism {'present' if fs['present'] else 'absent'}: 1 − λ_max⟨zzᵀ⟩ = {fs['axis_variation']:.3g} on "
+                   f"{fs['points']} Fermi-surface points (tolerance {fs['tolerance']:g})")
+    console.print(verdict)
+    for note in data["notes"]:
+        console.print(f"note: {note}")
 
 
 def check_memory(space_group: int, mesh: int, limit_gib: float, orbitals: int = 0, plane_waves: int = 0) -> float:

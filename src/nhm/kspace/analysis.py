@@ -234,3 +234,86 @@ def result_json(res: KSpaceResult) -> dict:
         "usual_choice": usual_choice(f),
         "notes": list(res.notes),
     }
+
+
+# ----------------------------------------------------------------------------- bands of μ > 1 branches (nhm.kspace.orbit)
+
+
+@dataclass(frozen=True, eq=False)
+class OrbitResult:
+    band: BandSymmetry
+    verdict: str
+    field: object  # nhm.kspace.orbit.OrbitField
+    fermi_surface: dict
+    notes: tuple[str, ...] = ()
+
+
+def run_orbit_kspace(
+    band: BandSymmetry, centre: WyckoffPosition, site_rep_name: str | None, mesh: KMesh, source, *,
+    require_superconducting: bool = True, reading: str = "R1", energies: np.ndarray | None = None,
+    fermi_level: float | None = None,
+) -> OrbitResult:
+    """k-space magnetism of a band of μ > 1 branches (F(k) ∈ U(2μ), :mod:`nhm.kspace.orbit`) from its Bloch states
+    ``source`` on ``mesh``; ``energies`` (N, μ) eV and ``fermi_level`` locate its Fermi surface."""
+    from nhm.kspace.orbit import axis_variation, build_orbit_field, fermi_points, orbit_site_representation
+    from nhm.wannier.krueger import classify
+
+    c = classify(band, [centre], reading=reading)
+    if c.verdict == "neither":
+        raise InputError(f"the band {band.text()} admits neither usual nor spin-dependent WFs on {centre.label} (reading {reading})")
+    if c.verdict != "superconducting" and require_superconducting:
+        raise InputError(
+            f"the band {band.text()} is {c.verdict} on {centre.label}, not superconducting: its spin axes can be k-independent "
+            "(--allow-usual to build it anyway)"
+        )
+    name = site_rep_name or c.spin_site_representations[0][0]
+    site = orbit_site_representation(band.space_group, centre.label, name)
+    fld = build_orbit_field(mesh, source, site)
+    axes = fld.spin_axes[:, 0]  # column (atom 1, m = +½)
+    zone = {"points": int(mesh.size), "axis_variation": axis_variation(axes),
+            "min_length": float(np.min(np.linalg.norm(axes, axis=1)))}
+    if energies is not None and fermi_level is not None:
+        idx = fermi_points(mesh, energies, fermi_level)
+        where = "mesh points with a stencil bond across E_F in one of the band's branches (its own Fermi surface)"
+    else:
+        idx = np.zeros(0, dtype=int)
+        where = "no band energies"
+    fs = {"points": int(len(idx)), "where": where, "tolerance": AXIS_VARIATION_TOL, "whole_zone": zone}
+    if len(idx):
+        v = axis_variation(axes[idx])
+        fs.update(axis_variation=v, present=bool(v > AXIS_VARIATION_TOL))
+    else:
+        fs.update(axis_variation=None, present=None)
+    notes = list(c.notes)
+    if not len(idx):
+        notes.append("the band does not cross E_F (filled or empty): no Fermi surface; 'whole_zone' gives the spin axes' variation over the zone")
+    return OrbitResult(band, c.verdict, fld, fs, tuple(notes))
+
+
+def orbit_result_json(res: OrbitResult) -> dict:
+    f = res.field
+    r = f.residuals
+    return {
+        "space_group": res.band.space_group,
+        "band": res.band.text(),
+        "verdict": res.verdict,
+        "reading": "R1",
+        "branches": f.mu,
+        "site_representation": f.site.label,
+        "mesh": f.mesh.divisions[0],
+        "constraint_residual": max(r["little_group"], r["star_sampled"], r["constraint_space"]),
+        "little_group_residual": r["little_group"],
+        "star_residual_sampled": r["star_sampled"],
+        "time_reversal_residual": r["time_reversal"],
+        "unitarity_residual": r["unitarity"],
+        "residuals_note": (f"little group at every mesh point with a nontrivial one, time reversal at every point, star relations "
+                           f"at {r['star_samples']} random (operation, k) pairs; D(a) and C from the unfolded states"),
+        "r2_points": [],
+        "spread_with_spatial_overlaps": f.spread,
+        "spread_units": f"a² (a = conventional lattice constant), all {2 * f.mu} spin-dependent WFs",
+        "constraint_space_dimensions": sorted({int(d) for d in f.dims}),
+        "optimisation": {"iterations": f.iterations, "converged": f.converged, "spreads_of_starts": list(f.starts)},
+        "k_space_magnetism": res.fermi_surface,
+        "usual_choice": f.usual,
+        "notes": list(res.notes),
+    }

@@ -125,11 +125,21 @@ def spin_site_representation(space_group_number: int, wyckoff: WyckoffPosition |
             f"k-space magnetism is built for one atom per primitive cell (seed §4.1); Wyckoff position "
             f"{w.label} of space group {g.number} has {len(pts)}"
         )
-    site = site_group(g, q)
+    site, s_site, single_label, label = one_dim_site_irrep(g, w, name)
     if sorted(site.coset_indices) != list(range(g.order)):
         raise GroupTheoryError("site group of a one-atom orbit must contain every rotation")
     pos = {i: n for n, i in enumerate(site.coset_indices)}
     order = [pos[i] for i in range(g.order)]
+    shift = np.array([[float(x) for x in vec_sub(op.apply(q), q)] for op in g.operations])
+    return SpinSiteRepresentation(g.number, w.label, q, label, single_label, s_site[order], shift)
+
+
+def one_dim_site_irrep(g: SpaceGroup, w: WyckoffPosition, name: str):
+    """``(site group, s, single_label, label)``: the real one-dimensional single-valued site irrep s (its
+    values on ``site.operations``) with ρ = s ⊗ D½ for the site representation ``name`` of the spin-dependent
+    WFs on ``w`` (a double-valued name as the classifier prints it, or s itself). InputError otherwise."""
+    q = w.point()
+    site = site_group(g, q)
     single = site.irreps(False)
     double = site.irreps(True)
     names1 = _site_names(g.number, w.letter, False)
@@ -170,11 +180,8 @@ def spin_site_representation(space_group_number: int, wyckoff: WyckoffPosition |
     s = matches[0]
     if np.max(np.abs(s.characters.imag)) > 1e-9:
         raise InputError(f"{name!r} needs a complex s; time reversal then pairs it, not supported")
-    shift = np.array([[float(x) for x in vec_sub(op.apply(q), q)] for op in g.operations])
     label = name if "@" in name else f"{name}@{w.label}"
-    return SpinSiteRepresentation(
-        g.number, w.label, q, label, names1.get(s.name, s.name), s.characters[order].astype(complex), shift
-    )
+    return site, s.characters.astype(complex), names1.get(s.name, s.name), label
 
 
 # ----------------------------------------------------------------------------- the band's characters λ

@@ -20,30 +20,30 @@ from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation
 from nhm.kspace.mesh import KMesh, make_mesh
 from nhm.kspace.states import BandOnMesh, PlaneWaveBand, band_on_mesh
 
-__all__ = ["MaterialBand", "candidate_indices", "material_band"]
+__all__ = ["MaterialBand", "branch_count", "candidate_indices", "material_band", "orbit_material_band"]
+
+
+def branch_count(candidate: Any) -> int:
+    """μ: the number of branches of the candidate (atoms of its orbit in the primitive cell)."""
+    return int(candidate.paths[0].indices.shape[1])
 
 
 def candidate_indices(zone: Any, candidate: Any, mesh: KMesh) -> np.ndarray:
-    """(N,) the candidate's energy-ordered band index at every point of ``mesh`` (nearest line sample)."""
+    """(N,) the candidate's energy-ordered band index at every point of ``mesh`` (nearest line sample), or
+    (N, μ) for a candidate of μ > 1 branches."""
     from nhm.bands.zone import irreducible_mesh, nearest_line_samples
 
     if mesh.divisions[0] != mesh.divisions[1] or mesh.divisions[1] != mesh.divisions[2]:
         raise InputError("the DFT path needs an n×n×n mesh")
     table = np.concatenate([p.indices for p in candidate.paths])  # (samples, μ)
-    if table.shape[1] != 1:
-        raise InputError(
-            f"the candidate has μ = {table.shape[1]} branches (one per atom of its orbit in the primitive cell): F(k) of a "
-            "band with several branches would be a 2μ×2 isometry of the μ spatial branches at every k, which nhm does not "
-            "build yet (docs/theory.md, §6 'A metal's own band')"
-        )
     zm = irreducible_mesh(mesh.space_group, mesh.divisions[0])
     line, sample, _ = nearest_line_samples(mesh.space_group, zm, zone.reciprocal, [lb.kpts_conventional for lb in zone.lines])
-    idx = table[zone.sample_offsets[line] + sample, 0]
+    idx = table[zone.sample_offsets[line] + sample]
     n = mesh.divisions[0]
     code = (zm.full[:, 0] * n + zm.full[:, 1]) * n + zm.full[:, 2]  # ZoneMesh and KMesh share the 'ij' order
-    out = np.empty(mesh.size, dtype=int)
+    out = np.empty((mesh.size, table.shape[1]), dtype=int)
     out[code] = idx
-    return out
+    return out[:, 0] if table.shape[1] == 1 else out
 
 
 @dataclass(eq=False)
@@ -84,6 +84,8 @@ def material_band(
     """The candidate of ``nhm analyze`` (``zone`` its traced bands) as a band on the n³ mesh."""
     from nhm.bands.dft_mesh import bloch_states_on_mesh
 
+    if branch_count(candidate) != 1:
+        raise InputError("a candidate of several branches is built by orbit_material_band (nhm.kspace.orbit)")
     mesh = make_mesh(crystal.space_group, n)
     idx = candidate_indices(zone, candidate, mesh)
     reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
@@ -92,3 +94,21 @@ def material_band(
         crystal, params, n, mesh.indices[reps], nbands=nb, progress=progress, use_cache=use_cache, cache_dir=cache_dir,
     )
     return MaterialBand(PlaneWaveBand(crystal.space_group, states, idx[reps], mesh), candidate.band_text())
+
+
+def orbit_material_band(
+    crystal: Any, params: Any, zone: Any, candidate: Any, n: int, *,
+    progress=None, use_cache: bool = True, cache_dir=None,
+):
+    """A candidate of μ > 1 branches (hcp: μ = 2) as :class:`nhm.kspace.orbit.PlaneWaveOrbitBand` on the n³ mesh."""
+    from nhm.bands.dft_mesh import bloch_states_on_mesh
+    from nhm.kspace.orbit import PlaneWaveOrbitBand
+
+    mesh = make_mesh(crystal.space_group, n)
+    idx = candidate_indices(zone, candidate, mesh).reshape(mesh.size, -1)
+    reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
+    nb = max(zone.nbands, int(idx.max()) + 1)
+    states = bloch_states_on_mesh(
+        crystal, params, n, mesh.indices[reps], nbands=nb, progress=progress, use_cache=use_cache, cache_dir=cache_dir,
+    )
+    return PlaneWaveOrbitBand(crystal.space_group, states, idx[reps], mesh, cell=np.asarray(crystal.primitive_atoms().cell[:], dtype=float))

@@ -168,6 +168,45 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
     return fig
 
 
+def figure_orbit_plane(fld, energies=None, fermi_level: float | None = None, normal=(0, 0, 1), offset: float = 0.0, title: str | None = None):
+    """A band of μ > 1 branches (:class:`nhm.kspace.orbit.OrbitField`) on the plane n̂·k = offset: one panel per atom j
+    of the orbit, the spin axis ⟨σ⟩ of the Bloch-spinor column (j, +½) at every mesh point of the plane (arrow:
+    in-plane part; colour: normal part; its length is below 1 where the column mixes the branches' spins), and the
+    mesh points where a branch crosses E_F (orange rings)."""
+    import matplotlib.pyplot as plt
+
+    from nhm.kspace.orbit import fermi_points
+
+    mesh = fld.mesh
+    n, u, v = _plane_basis(normal)
+    k = mesh.k_cartesian_bz
+    on = np.abs(k @ n - offset) < 1e-6
+    x, y = k[on] @ u, k[on] @ v
+    steps = np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)
+    spacing = np.min(steps[steps > 1e-9], initial=1.0 / min(mesh.divisions))
+    fs = np.zeros(mesh.size, dtype=bool)
+    if energies is not None and fermi_level is not None:
+        fs[fermi_points(mesh, energies, fermi_level)] = True
+    fig, axs = plt.subplots(1, fld.mu, figsize=(6.5 * fld.mu, 6.2), squeeze=False)
+    axes = fld.spin_axes
+    for j, ax in enumerate(axs[0]):
+        a = axes[on, 2 * j]
+        if np.any(fs[on]):
+            ax.scatter(x[fs[on]], y[fs[on]], s=150, facecolors="none", edgecolors="darkorange", lw=1.5, label="a branch crosses E_F here")
+        q = ax.quiver(x, y, a @ u, a @ v, a @ n, cmap="viridis", clim=(-1, 1), angles="xy", scale_units="xy",
+                      scale=1 / (1.6 * spacing), width=0.004, pivot="middle")
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"k · ({', '.join(f'{c:.2f}' for c in u)})  (1/a)")
+        ax.set_ylabel(f"k · ({', '.join(f'{c:.2f}' for c in v)})  (1/a)")
+        ax.set_title(f"⟨σ⟩ of the Bloch spinor (atom {j + 1}, m = +½)")
+        if np.any(fs[on]):
+            ax.legend(loc="lower left", fontsize=7)
+        fig.colorbar(q, ax=ax, label="component normal to the plane", shrink=0.8)
+    fig.suptitle(title or f"k-space magnetism of a band of {fld.mu} branches with {fld.site.label}, mesh {mesh.label}")
+    fig.tight_layout()
+    return fig
+
+
 def save_figures(figures: dict[str, object], directory: str | Path) -> list[Path]:
     """Write each figure as PNG and SVG; returns the paths."""
     out = Path(directory)  # created by the first write (nhm.atomic), not before

@@ -306,37 +306,48 @@ def _code(g: np.ndarray) -> np.ndarray:
 
 def plane_wave_bond_overlaps(blocks: list, table: np.ndarray, shifts: np.ndarray, use: np.ndarray) -> np.ndarray:
     """⟨u_k|u_{k+b}⟩ of one-state plane-wave blocks on the stencil bonds where ``use`` (N, n_b) is True, all
-    at once (one sorted table of every point's plane-wave codes; the same result as
-    :func:`nhm.bands.bloch.plane_wave_overlap` bond by bond); 0 elsewhere."""
+    at once (the same result as :func:`nhm.bands.bloch.plane_wave_overlap` bond by bond); 0 elsewhere and on
+    bonds touching blocks of several states."""
+    one = np.array([blocks[i].c.shape[0] == 1 for i in range(len(blocks))])
+    use = use & one[:, None] & one[table]
+    return plane_wave_block_overlaps(blocks, table, shifts, use, rows=1)[..., 0, 0]
+
+
+def plane_wave_block_overlaps(blocks: list, table: np.ndarray, shifts: np.ndarray, use: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """(N, n_b, μ, μ) overlap matrices Φ_k†Φ_{k+b} of plane-wave blocks of μ = ``rows`` states (default: the
+    first block's) on the stencil bonds where ``use`` is True, all at once: one sorted table of every point's
+    plane-wave codes, looked up in chunks; 0 elsewhere. Blocks of another size are left out (their rows 0)."""
     n = len(blocks)
-    one = [i for i in range(n) if blocks[i].c.shape[0] == 1]
-    nmax = max(len(blocks[i].g) for i in one) if one else 1
+    mu = int(blocks[0].c.shape[0]) if rows is None else rows
+    sel = [i for i in range(n) if blocks[i].c.shape[0] == mu]
+    nmax = max(len(blocks[i].g) for i in sel) if sel else 1
     top = _SPAN**3  # above every code: pads the rows and keeps them sorted
     keys = np.full((n, nmax), top, dtype=np.int64)
-    coef = np.zeros((n, nmax), dtype=complex)
-    for i in one:
+    coef = np.zeros((n, mu, nmax), dtype=complex)
+    for i in sel:
         kk = _code(blocks[i].g)
         if kk.min() < 0 or kk.max() >= top:
             raise InputError("plane-wave components beyond ±128: the cutoff is too large for nhm's overlap table")
         order = np.argsort(kk)
         keys[i, : len(kk)] = kk[order]
-        coef[i, : len(kk)] = blocks[i].c[0, order]
+        coef[i, :, : len(kk)] = blocks[i].c[:, order]
     stride = top + 1
     flat = (np.arange(n, dtype=np.int64)[:, None] * stride + keys).ravel()
-    cflat = coef.ravel()
+    cflat = np.swapaxes(coef, 0, 1).reshape(mu, -1)  # (μ, n·nmax), aligned with ``flat``
     s = np.asarray(shifts, dtype=np.int64)
     scode = (s[..., 0] * _SPAN + s[..., 1]) * _SPAN + s[..., 2]
-    out = np.zeros(table.shape, dtype=complex)
+    out = np.zeros((*table.shape, mu, mu), dtype=complex)
     for b in range(table.shape[1]):
         todo = np.nonzero(use[:, b])[0]
-        for start in range(0, len(todo), _CHUNK):  # bounded temporaries
-            rows = todo[start:start + _CHUNK]
-            q = table[rows, b].astype(np.int64)
-            valid = keys[rows] < top
-            glob = q[:, None] * stride + keys[rows] + scode[rows, b][:, None]
+        for start in range(0, len(todo), _CHUNK // mu):  # bounded temporaries
+            rows_ = todo[start:start + _CHUNK // mu]
+            q = table[rows_, b].astype(np.int64)
+            valid = keys[rows_] < top
+            glob = q[:, None] * stride + keys[rows_] + scode[rows_, b][:, None]
             pos = np.clip(np.searchsorted(flat, glob), 0, len(flat) - 1)
             found = valid & (flat[pos] == glob)
-            out[rows, b] = np.sum(coef[rows].conj() * np.where(found, cflat[pos], 0), axis=1)
+            other = np.where(found[None], cflat[:, pos], 0)  # (μ, rows, nmax)
+            out[rows_, b] = np.einsum("rig,jrg->rij", coef[rows_].conj(), other)
     return out
 
 

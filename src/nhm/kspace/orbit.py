@@ -1,0 +1,649 @@
+"""F(k) ∈ U(2μ) for a band of μ branches whose WFs sit on one orbit of μ atoms per primitive cell (hcp: μ = 2).
+
+docs/theory.md §6 ("Bands of μ branches"). The band's spatial states at k are the μ columns of a block
+Φ_k (orthonormal; a DFT block of :class:`PlaneWaveOrbitBand` or a tight-binding one); the 2μ Bloch spinors
+are ψ_k = (Φ_k ⊗ u) F(k), columns (j, m): atom j of the orbit, spin m. The spin-dependent WFs transform
+as ρ(a) = Π(a) ⊗ S(α) (Π the μ×μ monomial representation induced from the one-dimensional site irrep s,
+:class:`OrbitSite`), so
+
+    (D_k(a) ⊗ S(α)) F(k) = F(αk) ρ_k(a),   D_k(a) = Φ_{αk}† P(a) Φ_k,
+    F(−k) = (C ⊗ 1)(1 ⊗ σ_y) F(k)* (1 ⊗ σ_y),   C = Φ_{−k}† Φ_k*.
+
+As on the DFT path for μ = 1 (:mod:`nhm.kspace.states`), the states are computed at the primary star
+representatives and unfolded: the block at bK *is* P(b)Φ_K (D = 1 there) and the block at a time-reversed
+point is Φ*. F is therefore a variable only at the primary representatives, restricted to the real-linear
+null space V_K of the little-group and antiunitary constraints (D from the states), and propagated
+everywhere else. The smoothest F minimises the Marzari–Vanderbilt spread with the full spatial overlap
+matrices M_kb = Φ_k†Φ_{k+b} (μ×μ, the spatial gauge of the GPAW states is then irrelevant):
+
+    Ω = N⁻¹ Σ_k Σ_b w_b (4μ − 2 Re tr F(k)† (M_kb ⊗ 1₂) F(k+b)),
+
+by damped projected-polar steps (V_K is closed under the polar factor). Points where the band's μ states do
+not span whole levels (the band takes part of a larger level: reading R2) are refused for μ > 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from nhm.errors import InputError
+from nhm.kspace.mesh import KMesh
+from nhm.kspace.spin import SIGMA, SIGMA_Y, polar_unitary
+
+__all__ = [
+    "OrbitField", "OrbitSite", "PlaneWaveOrbitBand", "TightBindingOrbitBand", "build_orbit_field", "orbit_site_representation",
+]
+
+TRIAL_WIDTH = 0.5  # Å: the Gaussians on the atoms that start the optimisation (Wannier90's projections)
+ORBIT_NULL_TOL = 1e-6  # relative singular value below which a direction solves the constraints (DFT D(a) hold to ~1e-9)
+
+
+# ----------------------------------------------------------------------------- the induced site representation
+
+
+@dataclass(frozen=True, eq=False)
+class OrbitSite:
+    """ρ(a) = Π_k(a) ⊗ S(α) on the μ atoms ρ_j of one Wyckoff orbit (conventional coordinates).
+
+    ``perm[a, j]`` = j′ and ``shift[a, j]`` = R with a ρ_j = ρ_{j′} + R (R a lattice vector);
+    ``s[a, j]`` = s(g_{j′}⁻¹{1|−R} a g_j), the site irrep s of atom 1 on the element that a induces there.
+    Π_k(a)_{j′ j} = s[a, j] e^{−2πi k·R} with k the image point αk as the mesh holds it."""
+
+    space_group: int
+    wyckoff: str
+    label: str
+    single_label: str
+    points: np.ndarray
+    perm: np.ndarray
+    shift: np.ndarray
+    s: np.ndarray
+
+    @property
+    def mu(self) -> int:
+        return int(self.points.shape[0])
+
+    def pi(self, a: int, k_conventional: np.ndarray) -> np.ndarray:
+        mu = self.mu
+        out = np.zeros((mu, mu), dtype=complex)
+        ph = np.exp(-2j * np.pi * (self.shift[a] @ np.asarray(k_conventional, dtype=float)))
+        out[self.perm[a], np.arange(mu)] = self.s[a] * ph
+        return out
+
+    def rho(self, a: int, k_conventional: np.ndarray, lift: np.ndarray) -> np.ndarray:
+        return np.kron(self.pi(a, k_conventional), lift)
+
+
+def orbit_site_representation(number: int, wyckoff: str, name: str) -> OrbitSite:
+    """The induced representation of the spin-dependent WFs ``name`` (e.g. ``"-E1@2c"``: ρ = s ⊗ D½ at atom 1,
+    s one-dimensional and real) on every atom of the orbit of Wyckoff position ``wyckoff``."""
+    from nhm.groups.seitz import vec_sub
+    from nhm.groups.site import orbit, reduce_mod_lattice
+    from nhm.groups.spacegroup import space_group
+    from nhm.groups.wyckoff import wyckoff_position
+    from nhm.kspace.constraints import one_dim_site_irrep
+
+    g = space_group(number)
+    w = wyckoff_position(number, wyckoff.lstrip("0123456789")) if isinstance(wyckoff, str) else wyckoff
+    site, s_site, single_label, label = one_dim_site_irrep(g, w, name)
+    pts, gj = orbit(g, w.point())
+    keys = [reduce_mod_lattice(g, p) for p in pts]
+    pos = {i: n for n, i in enumerate(site.coset_indices)}
+    rot = [np.array(op.rotation, dtype=int) for op in gj]
+    mu = len(pts)
+    perm = np.zeros((g.order, mu), dtype=int)
+    shift = np.zeros((g.order, mu, 3))
+    s = np.zeros((g.order, mu), dtype=complex)
+    for a, op in enumerate(g.operations):
+        ra = np.array(op.rotation, dtype=int)
+        for j, p in enumerate(pts):
+            img = op.apply(p)
+            jj = keys.index(reduce_mod_lattice(g, img))
+            r = vec_sub(img, pts[jj])
+            if not g.is_lattice_vector(r):
+                raise AssertionError("orbit image is not a lattice translate")  # reduce_mod_lattice guarantees it
+            h = np.rint(np.linalg.inv(rot[jj]) @ ra @ rot[j]).astype(int)
+            perm[a, j] = jj
+            shift[a, j] = [float(x) for x in r]
+            s[a, j] = s_site[pos[g.index_of_rotation(h)]]
+    return OrbitSite(number, w.label, label, single_label, np.array([[float(x) for x in p] for p in pts]), perm, shift, s)
+
+
+# ----------------------------------------------------------------------------- band sources with μ states per point
+
+
+class PlaneWaveOrbitBand:
+    """The μ branches of a DFT band (:class:`nhm.bands.dft_mesh.MeshStates`; ``band_index`` (n_points, μ), aligned
+    with ``states.points``): at each point the block of its μ states, unfolded like :class:`nhm.kspace.states.
+    PlaneWaveBand`. InputError where the μ states do not span whole degenerate levels (reading R2 for μ > 1) or are
+    not invariant under the little group."""
+
+    def __init__(self, space_group: int, states, band_index: np.ndarray, mesh: KMesh, tol: float | None = None, cell=None) -> None:
+        from nhm.bands.bloch import DEGENERACY_TOL_EV
+        from nhm.kspace.states import PlaneWaveBand, unfold
+
+        self.space_group = space_group
+        self.states = states
+        self.band_index = np.sort(np.asarray(band_index, dtype=int), axis=1)
+        self.tol = DEGENERACY_TOL_EV if tol is None else tol
+        self.fine = mesh
+        self.cell = cell  # the BCS primitive cell (Å, rows) of the states: for the trial functions
+        self._pw = PlaneWaveBand.__new__(PlaneWaveBand)  # its block operations (rotate, conjugate, overlap, level)
+        self._pw.space_group, self._pw._levels = space_group, {}
+        where = {tuple(int(x) for x in j): i for i, j in enumerate(states.points)}
+        n = states.n
+        self._blocks = unfold(mesh, self, lambda m: self._computed(where[tuple(int(x) for x in mesh.indices[m] % n)], m))
+
+    def _computed(self, i: int, m: int):
+        from nhm.kspace.states import PlaneWaveBlock, _orthonormal_rows
+
+        e = self.states.energies[i]
+        idx = [int(x) for x in self.band_index[i]]
+        kc = ", ".join(str(x) for x in self.fine.k_conventional(m))
+        level: set[int] = set()
+        for b in idx:  # the degenerate groups of the band's states
+            lo, hi = b, b + 1
+            while lo > 0 and abs(e[lo - 1] - e[b]) < self.tol:
+                lo -= 1
+            while hi < len(e) and abs(e[hi] - e[b]) < self.tol:
+                hi += 1
+            if hi == len(e):
+                raise InputError(f"the band's level at k = ({kc}) touches the last computed band")
+            level |= set(range(lo, hi))
+        extra = sorted(level - set(idx))
+        if extra:
+            raise InputError(
+                f"at k = ({kc}) (conventional) the band's {len(idx)} states lie in a level with state(s) {extra} outside "
+                "the band: the band takes part of a larger level there (reading R2), which nhm builds for μ = 1 only "
+                "(docs/theory.md §6, 'Bands of μ branches')"
+            )
+        g, c = self.states.g_vectors[i], self.states.coefficients[i]
+        blk = PlaneWaveBlock(g, _orthonormal_rows(c[idx]))
+        return blk
+
+    def energies(self) -> np.ndarray:
+        """(N, μ) the band's energies (eV, absolute) at every point of the mesh the states were computed for."""
+        mesh = self.fine
+        n = mesh.divisions[0]
+        pts = self.states.points
+        e_pts = np.take_along_axis(self.states.energies, self.band_index, axis=1)
+        e = np.full((mesh.size, e_pts.shape[1]), np.nan)
+        e[(pts[:, 0] * n + pts[:, 1]) * n + pts[:, 2]] = e_pts
+        direct = np.where(mesh.time_reversed, mesh.minus, np.arange(mesh.size))
+        return e[mesh.star_rep[direct]]
+
+    def blocks(self, mesh: KMesh) -> list:
+        if mesh.divisions != self.fine.divisions:
+            raise InputError("the μ-branch DFT band is built on the mesh its states were computed on")
+        return self._blocks
+
+    def rotate(self, op, k_src, k_dst, blk):
+        return self._pw.rotate(op, k_src, k_dst, blk)
+
+    def conjugate(self, k_src, k_dst, blk):
+        return self._pw.conjugate(k_src, k_dst, blk)
+
+    def overlap(self, a, b, shift) -> np.ndarray:
+        return self._pw.overlap(a, b, shift)
+
+    def trial(self, mesh: KMesh, blocks: list, site: OrbitSite) -> np.ndarray | None:
+        """(N, μ, μ) ⟨φ_{k,i}|g_{k,j}⟩ with g_j a Gaussian (σ = TRIAL_WIDTH Å) on atom j (Bloch sum), from the plane-wave
+        coefficients: Σ_G c*_{iG} e^{−σ²|k+G|²/2} e^{−2πi (k+G)·τ_j}. None without the primitive cell."""
+        if self.cell is None:
+            return None
+        from nhm.crystal.setting import primitive_transform
+
+        b = 2 * np.pi * np.linalg.inv(np.asarray(self.cell, dtype=float)).T  # reciprocal rows, 1/Å
+        p = np.array(primitive_transform(self.space_group), dtype=float)
+        tau = site.points @ np.linalg.inv(p).T  # primitive fractional
+        kp = mesh.k_primitive
+        out = np.empty((mesh.size, site.mu, site.mu), dtype=complex)
+        for k, blk in enumerate(blocks):
+            q = kp[k] + blk.g
+            env = np.exp(-0.5 * TRIAL_WIDTH**2 * np.sum((q @ b) ** 2, axis=1))
+            out[k] = blk.c.conj() @ (env[:, None] * np.exp(-2j * np.pi * q @ tau.T))
+        return out
+
+    def bond_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+        from nhm.kspace.states import plane_wave_block_overlaps
+
+        return plane_wave_block_overlaps(blocks, table, shifts, np.ones(table.shape, dtype=bool))
+
+    def level(self, mesh: KMesh, m: int, blk):
+        return self._pw.level(mesh, m, blk)
+
+
+class TightBindingOrbitBand:
+    """Bands ``band_indices`` (μ of them, energy-ordered) of a tight-binding model with μ atoms per cell, as a block
+    source (eigenvectors at the primary representatives, unfolded by the model's P(g) and complex conjugation)."""
+
+    def __init__(self, model, band_indices, mesh: KMesh, gap_tol: float = 1e-6) -> None:
+        from nhm.crystal.setting import primitive_transform
+        from nhm.kspace.states import unfold
+
+        self.model = model
+        self.space_group = model.space_group
+        self.band_indices = sorted(int(b) for b in band_indices)
+        self.gap_tol = gap_tol
+        self._pc = np.linalg.inv(np.array(primitive_transform(self.space_group), dtype=float)).T
+        n = mesh.divisions[0]
+        self.fine = mesh
+        self._blocks = unfold(mesh, self, lambda m: self._computed(mesh.indices[m] / n))
+        self._e = np.array([self.model.bands(self._pc @ k)[0][self.band_indices] for k in mesh.k_primitive])
+
+    def _computed(self, kp: np.ndarray) -> np.ndarray:
+        e, v = self.model.bands(self._pc @ kp)
+        b = self.band_indices
+        lo, hi = b[0], b[-1]
+        if (lo > 0 and abs(e[lo] - e[lo - 1]) < self.gap_tol) or (hi + 1 < len(e) and abs(e[hi + 1] - e[hi]) < self.gap_tol):
+            raise InputError("the model's bands touch other bands: the μ-branch band is not isolated there")
+        return v[:, b]
+
+    def energies(self) -> np.ndarray:
+        return self._e
+
+    def blocks(self, mesh: KMesh) -> list:
+        return self._blocks
+
+    def rotate(self, op, k_src, k_dst, blk):
+        return self.model.symmetry_matrix(op, self._pc @ np.asarray(k_src, dtype=float)) @ blk
+
+    def conjugate(self, k_src, k_dst, blk):
+        return blk.conj()
+
+    def overlap(self, a, b, shift) -> np.ndarray:
+        return a.conj().T @ b
+
+    def trial(self, mesh: KMesh, blocks: list, site: OrbitSite) -> np.ndarray:
+        """(N, μ, μ) ⟨φ_{k,i}|g_{k,j}⟩ with g_j the first orbital of atom j (a localized, atom-centred trial function)."""
+        first = [min(n for n, o in enumerate(self.model.orbitals) if o.atom == j) for j in range(site.mu)]
+        return np.array([b[first, :].conj().T for b in blocks])
+
+    def bond_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+        v = np.array(blocks)  # (N, n_orb, μ)
+        return np.einsum("kom,knop->knmp", v.conj(), v[table])
+
+    def level(self, mesh: KMesh, m: int, blk):
+        """D(a) = Φ†P(a)Φ of the μ-state block on the little co-group (checked to be a representation)."""
+        from nhm.kspace.embedding import REP_TOL, SpatialLevel, _exact, _level_symmetry
+
+        g = mesh.group
+        kx = _exact(mesh.k_conventional(m))
+        kf = np.array([float(x) for x in kx])
+        ops = tuple(int(i) for i in g.little_cogroup(kx))
+        d_mats = np.array([blk.conj().T @ self.model.symmetry_matrix(op, kf) @ blk for op in ops])
+        rep, u, trr = _level_symmetry(g, kx, ops, d_mats, lambda: blk.conj().T @ blk.conj(), REP_TOL)
+        return SpatialLevel(tuple(float(x) for x in kf), tuple(self.band_indices), float("nan"), blk, ops, d_mats, u, rep, trr)
+
+
+# ----------------------------------------------------------------------------- constraints, propagation, relaxation
+
+
+def _real(a: np.ndarray) -> np.ndarray:
+    """Complex-linear map on C^n as a real map on R^{2n} (coordinates (Re, Im))."""
+    return np.block([[a.real, -a.imag], [a.imag, a.real]])
+
+
+def _real_anti(a: np.ndarray) -> np.ndarray:
+    """Antilinear map x ↦ a x̄ as a real map on R^{2n}."""
+    return np.block([[a.real, a.imag], [a.imag, -a.real]])
+
+
+def _to_r(f: np.ndarray) -> np.ndarray:
+    v = f.reshape(*f.shape[:-2], -1)
+    return np.concatenate([v.real, v.imag], axis=-1)
+
+
+def _from_r(x: np.ndarray, n: int) -> np.ndarray:
+    h = x.shape[-1] // 2
+    return (x[..., :h] + 1j * x[..., h:]).reshape(*x.shape[:-1], n, n)
+
+
+def _sandwich(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The complex matrix of F ↦ left F right on row-major vec F."""
+    return np.kron(left, right.T)
+
+
+@dataclass(frozen=True, eq=False)
+class _Maps:
+    """How F at every mesh point follows from F at the primary representatives (complex n×n factors)."""
+
+    reps: np.ndarray
+    slot: np.ndarray  # (N,) representative slot of the direct points (−1 for time-reversed ones)
+    left: np.ndarray  # (N, n, n): F(p) = left F(rep) right at direct points
+    right: np.ndarray
+    tr: np.ndarray  # (N,) bool: F(p) = Y F(−p)* Y
+
+
+def _maps(mesh: KMesh, site: OrbitSite) -> _Maps:
+    g = mesh.group
+    lifts = g.lifts
+    mu = site.mu
+    n = 2 * mu
+    reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
+    slot_of = np.full(mesh.size, -1)
+    slot_of[reps] = np.arange(len(reps))
+    pc = np.array([[float(x) for x in row] for row in mesh.p_to_conv])
+    kc = mesh.k_primitive @ pc.T
+    left = np.zeros((mesh.size, n, n), dtype=complex)
+    right = np.zeros((mesh.size, n, n), dtype=complex)
+    slot = np.full(mesh.size, -1)
+    tr = mesh.time_reversed.copy()
+    for p in np.nonzero(~tr)[0]:
+        b = int(mesh.star_op[p])
+        left[p] = np.kron(np.eye(mu), lifts[b])
+        right[p] = site.rho(b, kc[p], lifts[b]).conj().T
+        slot[p] = slot_of[int(mesh.star_rep[p])]
+    if np.any(slot[~tr] < 0):
+        raise AssertionError("a direct mesh point without a primary representative")
+    return _Maps(reps, slot, left, right, tr)
+
+
+
+def _propagate(maps: _Maps, minus: np.ndarray, f_reps: np.ndarray, mu: int) -> np.ndarray:
+    y = np.kron(np.eye(mu), SIGMA_Y)
+    out = np.empty((len(maps.slot), 2 * mu, 2 * mu), dtype=complex)
+    d = ~maps.tr
+    out[d] = maps.left[d] @ f_reps[maps.slot[d]] @ maps.right[d]
+    t = np.nonzero(maps.tr)[0]
+    out[t] = y @ out[minus[t]].conj() @ y
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class OrbitField:
+    """F(k) ∈ U(2μ) on the mesh (``f``, (N, 2μ, 2μ); rows (i, s) ↦ 2i + s, columns (j, m) ↦ 2j + m) for the band's
+    blocks, with its constraint spaces, spatial overlaps ``overlaps`` (N, n_b, μ, μ) and spread (a²)."""
+
+    mesh: KMesh
+    site: OrbitSite
+    f: np.ndarray
+    reps: np.ndarray
+    dims: np.ndarray  # real dimension of V_K at each primary representative
+    overlaps: np.ndarray
+    iterations: int
+    converged: bool
+    spread: float
+    starts: tuple[float, ...]
+    residuals: dict = field(default_factory=dict)
+    usual: dict = field(default_factory=dict)
+
+    @property
+    def mu(self) -> int:
+        return self.site.mu
+
+    @cached_property
+    def spin_axes(self) -> np.ndarray:
+        """(N, 2μ, 3) ⟨σ⟩ of each Bloch-spinor column, Σ_i F*_{(i,s),c} σ_{ss′} F_{(i,s′),c} (length ≤ 1)."""
+        p = self.f.reshape(self.mesh.size, self.mu, 2, 2 * self.mu)
+        return np.real(np.einsum("kisc,jst,kitc->kcj", p.conj(), SIGMA, p))
+
+
+def orbit_spread(mesh: KMesh, f: np.ndarray, overlaps: np.ndarray) -> float:
+    """N⁻¹ Σ_k Σ_b w_b (4μ − 2 Re tr F(k)†(M_kb ⊗ 1₂)F(k+b)), a² (all 2μ spin-dependent WFs)."""
+    _, w, table = mesh.neighbours
+    mu = overlaps.shape[-1]
+    big = np.einsum("knij,st->knisjt", overlaps, np.eye(2)).reshape(*table.shape, 2 * mu, 2 * mu)
+    tr = np.einsum("kac,knab,knbc->kn", f.conj(), big, f[table])
+    return max(float(np.sum((4 * mu - 2 * tr.real) * w[None, :]) / mesh.size), 0.0)
+
+
+def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m: int) -> np.ndarray:
+    """Real orthonormal basis (2n² × d) of V_K at representative m."""
+    g = mesh.group
+    lifts = g.lifts
+    mu = site.mu
+    n = 2 * mu
+    kp = mesh.k_primitive
+    pc = np.array([[float(x) for x in row] for row in mesh.p_to_conv])
+    kc = kp[m] @ pc.T
+    rows = []
+    if mesh.cogroup_order[m] > 1:
+        lv = source.level(mesh, m, blocks[m])
+        for h, dm in zip(lv.ops, lv.d_mats):
+            lin = _sandwich(np.kron(dm, lifts[h]), np.eye(n)) - _sandwich(np.eye(n), site.rho(int(h), kc, lifts[h]))
+            rows.append(_real(lin))
+    if mesh.partner_rep[m] == m:  # −K is in the star of K (or K is time-reversal invariant)
+        mk = int(mesh.minus[m])
+        b = int(mesh.star_op[mk])
+        kck = kp[mk] @ pc.T
+        a = source.overlap(blocks[mk], source.rotate(b, kp[m], kp[mk], blocks[m]), np.zeros(3, dtype=int))
+        c = source.overlap(blocks[mk], source.conjugate(kp[m], kp[mk], blocks[m]), np.zeros(3, dtype=int))
+        y = np.kron(np.eye(mu), SIGMA_Y)
+        star = _sandwich(np.kron(a, lifts[b]), site.rho(b, kck, lifts[b]).conj().T)
+        anti = _sandwich(np.kron(c, np.eye(2)) @ y, y)
+        rows.append(_real(star) - _real_anti(anti))
+    if not rows:
+        return np.eye(2 * n * n)
+    a = np.vstack(rows)
+    _, sv, vt = np.linalg.svd(a)
+    sv = np.concatenate([sv, np.zeros(vt.shape[0] - len(sv))])
+    keep = sv < ORBIT_NULL_TOL * max(1.0, float(sv[0]))
+    q = vt[keep].T
+    return q
+
+
+def _polar_in(q: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
+    t = _from_r(q @ (q.T @ x), n)
+    sv = np.linalg.svd(t, compute_uv=False)
+    if sv[-1] <= 1e-9 * max(sv[0], 1e-300):
+        return fallback
+    return polar_unitary(t[None])[0]
+
+
+def build_orbit_field(
+    mesh: KMesh, source: Any, site: OrbitSite, *, random_starts: int = 1, max_iter: int = 3000, tol: float = 1e-9, seed: int = 0,
+) -> OrbitField:
+    """The optimally smooth F(k) ∈ U(2μ) of ``source``'s band on ``mesh`` with the WFs' representation ``site``.
+
+    InputError where no unitary F satisfies the constraints at some representative (the band does not admit
+    spin-dependent WFs with ``site`` there)."""
+    if site.space_group != mesh.space_group or source.space_group != mesh.space_group:
+        raise InputError("the band, the site representation and the mesh must be of the same space group")
+    mu = site.mu
+    n = 2 * mu
+    blocks = source.blocks(mesh)
+    if any(np.shape(b.c if hasattr(b, "c") else b.T)[0] != mu for b in blocks):
+        raise InputError(f"the band has blocks of other than μ = {mu} states")
+    maps = _maps(mesh, site)
+    rng = np.random.default_rng(seed)
+    bases = []
+    for m in maps.reps:
+        q = _constraint_space(mesh, source, blocks, site, int(m))
+        if q.shape[1] == 0 or not _has_unitary(q, n, rng):
+            kc = ", ".join(str(x) for x in mesh.k_conventional(int(m)))
+            raise InputError(
+                f"no unitary F(k) ∈ U({n}) satisfies the symmetry and time-reversal constraints at k = ({kc}) (conventional): "
+                f"the band does not admit spin-dependent WFs {site.label} there"
+            )
+        bases.append(q)
+    steps, w, table = mesh.neighbours
+    j = mesh.indices
+    nd = mesh.divisions[0]
+    shifts = (j[:, None, :] + steps[None, :, :] - j[table]) // nd
+    ov = source.bond_overlaps(blocks, table, shifts)  # (N, n_b, μ, μ)
+    big = np.einsum("knij,st->knisjt", ov, np.eye(2)).reshape(*table.shape, n, n)
+    reps = maps.reps
+    starts = []
+    trial = getattr(source, "trial", lambda *a: None)(mesh, blocks, site)
+    if trial is not None:  # projections of atom-centred trial functions, A_k ⊗ 1₂ (spin-independent start)
+        tb = np.einsum("kij,st->kisjt", trial[reps], np.eye(2)).reshape(len(reps), n, n)
+        starts.append(np.array([_polar_in(q, x, n, _spin_free_random_in(q, mu, rng)) for q, x in zip(bases, _to_r(tb))]))
+    starts.append(np.array([_polar_in(q, _to_r(np.eye(n, dtype=complex)), n, _spin_free_random_in(q, mu, rng)) for q in bases]))
+    starts += [np.array([_random_in(q, n, rng) for q in bases]) for _ in range(random_starts)]
+    dmax = max(q.shape[1] for q in bases)
+    qpad = np.zeros((len(bases), 2 * n * n, dmax))
+    for i, q in enumerate(bases):
+        qpad[i, :, : q.shape[1]] = q
+    best = None
+    total_it = 0
+    values = []
+    damping = float(np.sum(w))
+    for f_reps in starts:
+        conv = False
+        for it in range(1, max_iter + 1):
+            full = _propagate(maps, mesh.minus, f_reps, mu)
+            target = np.einsum("n,knab,knbc->kac", w, big[reps], full[table[reps]]) + damping * f_reps
+            new = _project_polar(qpad, _to_r(target), n, f_reps)
+            change = float(np.max(np.linalg.norm(new - f_reps, axis=(1, 2))))
+            f_reps = new
+            if change < tol:
+                conv = True
+                break
+        total_it += it
+        full = _propagate(maps, mesh.minus, f_reps, mu)
+        val = orbit_spread(mesh, full, ov)
+        values.append(val)
+        if best is None or val < best[0] - 1e-12:
+            best = (val, full, conv)
+    assert best is not None
+    val, full, conv = best
+    fld = OrbitField(mesh, site, full, reps, np.array([q.shape[1] for q in bases]), ov, total_it, conv, val, tuple(values))
+    res = orbit_residuals(fld, source, blocks, bases, rng)
+    usual = usual_orbit_choice(fld, bases)
+    return OrbitField(mesh, site, full, reps, fld.dims, ov, total_it, conv, val, tuple(values), res, usual)
+
+
+def _project_polar(qpad: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
+    """Polar factors of the projections of real vectors ``x`` (R, 2n²) onto the spaces ``qpad`` (R, 2n², d_max;
+    zero-padded orthonormal columns), all at once; ``fallback`` where a projection is (nearly) singular."""
+    t = _from_r(np.einsum("rid,rd->ri", qpad, np.einsum("rid,ri->rd", qpad, x)), n)
+    u, sv, vh = np.linalg.svd(t)
+    good = sv[:, -1] > 1e-9 * np.maximum(sv[:, 0], 1e-300)
+    return np.where(good[:, None, None], u @ vh, fallback)
+
+
+def _spin_free_random_in(q: np.ndarray, mu: int, rng: np.random.Generator) -> np.ndarray:
+    """A unitary element of V_K from a random spin-independent W ⊗ 1₂ (projected; the group average keeps it
+    spin-independent where V_K holds such elements), else any random element."""
+    for _ in range(20):
+        w = rng.normal(size=(mu, mu)) + 1j * rng.normal(size=(mu, mu))
+        t = _from_r(q @ (q.T @ _to_r(np.kron(w, np.eye(2)))), 2 * mu)
+        sv = np.linalg.svd(t, compute_uv=False)
+        if sv[-1] > 1e-6 * sv[0]:
+            return polar_unitary(t[None])[0]
+    return _random_in(q, 2 * mu, rng)
+
+
+def _random_in(q: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    for _ in range(50):
+        t = _from_r(q @ rng.normal(size=q.shape[1]), n)
+        sv = np.linalg.svd(t, compute_uv=False)
+        if sv[-1] > 1e-6 * sv[0]:
+            return polar_unitary(t[None])[0]
+    raise InputError("the constraint space has no invertible element")
+
+
+def _has_unitary(q: np.ndarray, n: int, rng: np.random.Generator) -> bool:
+    try:
+        _random_in(q, n, rng)
+        return True
+    except InputError:
+        return False
+
+
+def orbit_residuals(fld: OrbitField, source: Any, blocks: list, bases: list, rng: np.random.Generator, star_samples: int = 400) -> dict:
+    """The conditions checked on the propagated field, each from the states themselves:
+
+    - little_group: (D_p(h) ⊗ S(h)) F(p) − F(p) ρ_p(h) at every mesh point p with a nontrivial little co-group
+      (D_p from p's own unfolded block — the propagation is checked, not assumed);
+    - time_reversal: F(−k) − (C ⊗ 1)(1⊗σ_y)F(k)*(1⊗σ_y), C = Φ_{−k}†Φ_k*, at every k;
+    - star: F(αk) − (D ⊗ S(α)) F(k) ρ_k(α)†, D = Φ_{αk}†P(α)Φ_k, for ``star_samples`` random pairs (α, k);
+    - unitarity; and the largest distance of a representative's F from its constraint space."""
+    mesh = fld.mesh
+    site = fld.site
+    g = mesh.group
+    lifts = g.lifts
+    mu = site.mu
+    n = 2 * mu
+    f = fld.f
+    kp = mesh.k_primitive
+    pc = np.array([[float(x) for x in row] for row in mesh.p_to_conv])
+    kc = kp @ pc.T
+    zero = np.zeros(3, dtype=int)
+    little = 0.0
+    for p in np.nonzero(mesh.cogroup_order > 1)[0]:
+        lv = source.level(mesh, int(p), blocks[p])
+        for h, dm in zip(lv.ops, lv.d_mats):
+            r = np.kron(dm, lifts[h]) @ f[p] - f[p] @ site.rho(int(h), kc[p], lifts[h])
+            little = max(little, float(np.linalg.norm(r)))
+    y = np.kron(np.eye(mu), SIGMA_Y)
+    trr = 0.0
+    for k in range(mesh.size):
+        mk = int(mesh.minus[k])
+        c = source.overlap(blocks[mk], source.conjugate(kp[k], kp[mk], blocks[k]), zero)
+        trr = max(trr, float(np.linalg.norm(f[mk] - np.kron(c, np.eye(2)) @ y @ f[k].conj() @ y)))
+    star = 0.0
+    ks = rng.integers(0, mesh.size, size=star_samples)
+    ops = rng.integers(0, g.order, size=star_samples)
+    for k, a in zip(ks, ops):
+        k, a = int(k), int(a)
+        ak = int(mesh.image[a][k])
+        dm = source.overlap(blocks[ak], source.rotate(a, kp[k], kp[ak], blocks[k]), zero)
+        r = np.kron(dm, lifts[a]) @ f[k] @ site.rho(a, kc[ak], lifts[a]).conj().T - f[ak]
+        star = max(star, float(np.linalg.norm(r)))
+    uni = float(np.max(np.linalg.norm(np.swapaxes(f.conj(), 1, 2) @ f - np.eye(n), axis=(1, 2))))
+    space = max(float(np.linalg.norm(x - q @ (q.T @ x))) for q, x in zip(bases, _to_r(f[fld.reps])))
+    return {"little_group": little, "time_reversal": trr, "star_sampled": star, "star_samples": star_samples,
+            "unitarity": uni, "constraint_space": space}
+
+
+def usual_orbit_choice(fld: OrbitField, bases: list) -> dict:
+    """The best usual (spin-independent) WFs of the same band for comparison: F = W(k) ⊗ 1₂ with W ∈ U(μ)
+    free at every k (no symmetry imposed: Marzari–Vanderbilt for the μ spatial branches), relaxed from the
+    spatial part of the symmetric optimum (polar factor of its partial trace over spin) and from W = 1.
+    Its spread (a², both spins) and how far W ⊗ 1 is from the symmetry constraints (largest distance of a
+    representative's W ⊗ 1 from V_K; 0 when the usual WFs can be symmetric)."""
+    mesh = fld.mesh
+    mu = fld.mu
+    _, w, table = mesh.neighbours
+    ov = fld.overlaps
+    part = np.einsum("kisjs->kij", fld.f.reshape(mesh.size, mu, 2, mu, 2))
+    starts = []
+    sv = np.linalg.svd(part, compute_uv=False)
+    ok = sv[:, -1] > 1e-6
+    w0 = np.broadcast_to(np.eye(mu, dtype=complex), part.shape).copy()
+    w0[ok] = polar_unitary(part[ok])
+    starts.append(w0)
+    starts.append(np.broadcast_to(np.eye(mu, dtype=complex), part.shape).copy())
+    damping = float(np.sum(w))
+    best = None
+    for wk in starts:
+        for _ in range(4000):
+            t = np.einsum("n,knab,knbc->kac", w, ov, wk[table]) + damping * wk
+            sv = np.linalg.svd(t, compute_uv=False)
+            good = sv[:, -1] > 1e-12
+            new = wk.copy()
+            new[good] = polar_unitary(t[good])
+            change = float(np.max(np.linalg.norm(new - wk, axis=(1, 2))))
+            wk = new
+            if change < 1e-9:
+                break
+        tr = np.einsum("kac,knab,knbc->kn", wk.conj(), ov, wk[table])
+        val = max(float(np.sum((4 * mu - 4 * tr.real) * w[None, :]) / mesh.size), 0.0)
+        if best is None or val < best[0]:
+            best = (val, wk)
+    assert best is not None
+    val, wk = best
+    big = np.einsum("kij,st->kisjt", wk[fld.reps], np.eye(2)).reshape(len(fld.reps), 2 * mu, 2 * mu)
+    xs = _to_r(big)
+    viol = max(float(np.linalg.norm(x - q @ (q.T @ x))) for q, x in zip(bases, xs))
+    return {"spread_with_spatial_overlaps": val, "symmetry_violation": viol}
+
+
+def fermi_points(mesh: KMesh, energies: np.ndarray, fermi_level: float) -> np.ndarray:
+    """Mesh points with a stencil bond across E_F in any of the μ branches."""
+    de = np.asarray(energies, dtype=float) - float(fermi_level)
+    _, _, table = mesh.neighbours
+    cross = np.any(np.sign(de[table]) != np.sign(de)[:, None, :], axis=(1, 2))
+    return np.nonzero(cross)[0]
+
+
+def axis_variation(axes: np.ndarray) -> float:
+    """1 − λ_max⟨z zᵀ⟩ of unit directors z (0: one axis everywhere; 2/3: isotropic)."""
+    z = axes / np.maximum(np.linalg.norm(axes, axis=-1, keepdims=True), 1e-300)
+    q = z.T @ z / len(z)
+    return float(max(1.0 - np.linalg.eigvalsh(q)[-1], 0.0))
