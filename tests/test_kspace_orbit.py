@@ -100,3 +100,42 @@ def test_block_overlaps_agree_with_the_one_state_table():
     ones = [PlaneWaveBlock(x.g, x.c[:1]) for x in blocks]
     one = plane_wave_bond_overlaps(ones, table, shifts, use)
     assert np.allclose(one, got[..., 0, 0], atol=1e-12)
+
+
+def test_spin_free_elements_are_detected(hcp_s):
+    """The s band carries the usual WFs' representation everywhere; bcc-sd band 5 (superconducting) does not
+    somewhere (at N4+, its branch of the other parity)."""
+    model, mesh, src = hcp_s
+    site = O.orbit_site_representation(194, "2c", "-E1@2c")
+    assert len(O.build_orbit_field(mesh, src, site, random_starts=0).needs_spin) == 0
+    m8 = make_mesh(229, 8)
+    sc = O.TightBindingOrbitBand(bcc_sd_model(), [BCC_SD_SUPERCONDUCTING_BAND], m8)
+    fld = O.build_orbit_field(m8, sc, O.orbit_site_representation(229, "2a", "-E1g@2a"), random_starts=0)
+    assert len(fld.needs_spin) > 0
+
+
+@pytest.mark.slow
+def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path):
+    """`nhm kspace Zr --allow-usual --mesh 6`: Zr's only connected candidate (μ = 2 branches on 2c, a filled usual band)
+    from GPAW's Bloch states: residuals of the DFT level (D from the states, ~1e-8), time reversal and unitarity exact,
+    the usual choice compared, no Fermi surface; refused without --allow-usual (it passes test U)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    nhm = [sys.executable, "-m", "nhm.cli"]
+    env = {**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run([*nhm, "kspace", "Zr", "--allow-usual", "--mesh", "6", "--json", "-", "--plot", "zfigs"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["branches"] == 2 and out["site_representation"] == "-E1@2c" and out["verdict"] == "usual"
+    assert out["constraint_residual"] < 1e-6 and out["time_reversal_residual"] < 1e-10 and out["unitarity_residual"] < 1e-10
+    assert out["spread_with_spatial_overlaps"] > 0 and out["usual_choice"]["spread_with_spatial_overlaps"] > 0
+    assert out["k_space_magnetism"]["points"] == 0 and out["k_space_magnetism"]["present"] is None
+    assert 0 <= out["k_space_magnetism"]["whole_zone"]["axis_variation"] <= 2 / 3
+    assert (tmp_path / "zfigs" / "kspace_plane.png").stat().st_size > 1000
+    assert "μ = 2 branches" in r.stderr
+    bad = subprocess.run([*nhm, "kspace", "Zr", "--mesh", "6"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert bad.returncode == 2 and "is usual on 2c" in bad.stderr and "Traceback" not in bad.stderr

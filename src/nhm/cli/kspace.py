@@ -278,7 +278,7 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
 
     from nhm.bands.dft import rich_progress
     from nhm.bands.symmetry import parse_band
-    from nhm.kspace.analysis import orbit_result_json, run_orbit_kspace
+    from nhm.kspace.analysis import orbit_classification, orbit_result_json, run_orbit_kspace
     from nhm.kspace.material import branch_count, orbit_material_band
     from nhm.kspace.mesh import default_divisions, make_mesh
     from nhm.kspace.resources import plane_wave_count
@@ -291,6 +291,7 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
             "of a larger level (R2) are built for μ = 1 only (docs/theory.md §6, 'Bands of μ branches')"
         )
     band = parse_band(cand.band_text(), an.crystal.space_group)
+    orbit_classification(band, an.centres[0], cand.reading, not allow_usual)  # before the GPAW run
     n = default_divisions(band.space_group) if mesh is None else mesh
     fine = make_mesh(band.space_group, n)
     n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
@@ -344,6 +345,7 @@ def _print_orbit_summary(data: dict, console) -> None:
         ("spread with spatial overlaps (a²)", f"{data['spread_with_spatial_overlaps']:.4g}"),
         ("usual choice W(k) ⊗ 1: spread (a²)", f"{data['usual_choice']['spread_with_spatial_overlaps']:.4g}"),
         ("usual choice: distance from the constraints", f"{data['usual_choice']['symmetry_violation']:.2g}"),
+        ("mesh points without a symmetric W(k) ⊗ 1", f"{data['points_without_spin_independent_F']['mesh_points']}"),
         ("Fermi-surface mesh points", f"{fs['points']}"),
         ("spin-axis variation on the Fermi surface", "—" if fs["axis_variation"] is None else f"{fs['axis_variation']:.3g}"),
         ("spin-axis variation over the zone", f"{zone['axis_variation']:.3g}"),

@@ -248,14 +248,9 @@ class OrbitResult:
     notes: tuple[str, ...] = ()
 
 
-def run_orbit_kspace(
-    band: BandSymmetry, centre: WyckoffPosition, site_rep_name: str | None, mesh: KMesh, source, *,
-    require_superconducting: bool = True, reading: str = "R1", energies: np.ndarray | None = None,
-    fermi_level: float | None = None,
-) -> OrbitResult:
-    """k-space magnetism of a band of μ > 1 branches (F(k) ∈ U(2μ), :mod:`nhm.kspace.orbit`) from its Bloch states
-    ``source`` on ``mesh``; ``energies`` (N, μ) eV and ``fermi_level`` locate its Fermi surface."""
-    from nhm.kspace.orbit import axis_variation, build_orbit_field, fermi_points, orbit_site_representation
+def orbit_classification(band: BandSymmetry, centre: WyckoffPosition, reading: str = "R1", require_superconducting: bool = True):
+    """Krüger's tests for a band of several branches; InputError for 'neither', and for a usual band unless allowed
+    (cheap: callers run it before any DFT run on the mesh)."""
     from nhm.wannier.krueger import classify
 
     c = classify(band, [centre], reading=reading)
@@ -266,9 +261,22 @@ def run_orbit_kspace(
             f"the band {band.text()} is {c.verdict} on {centre.label}, not superconducting: its spin axes can be k-independent "
             "(--allow-usual to build it anyway)"
         )
+    return c
+
+
+def run_orbit_kspace(
+    band: BandSymmetry, centre: WyckoffPosition, site_rep_name: str | None, mesh: KMesh, source, *,
+    require_superconducting: bool = True, reading: str = "R1", energies: np.ndarray | None = None,
+    fermi_level: float | None = None,
+) -> OrbitResult:
+    """k-space magnetism of a band of μ > 1 branches (F(k) ∈ U(2μ), :mod:`nhm.kspace.orbit`) from its Bloch states
+    ``source`` on ``mesh``; ``energies`` (N, μ) eV and ``fermi_level`` locate its Fermi surface."""
+    from nhm.kspace.orbit import axis_variation, build_orbit_field, fermi_points, orbit_site_representation
+
+    c = orbit_classification(band, centre, reading, require_superconducting)
     name = site_rep_name or c.spin_site_representations[0][0]
     site = orbit_site_representation(band.space_group, centre.label, name)
-    fld = build_orbit_field(mesh, source, site)
+    fld = build_orbit_field(mesh, source, site, random_starts=0)  # starts: the atom-centred trial projection and the identity
     axes = fld.spin_axes[:, 0]  # column (atom 1, m = +½)
     zone = {"points": int(mesh.size), "axis_variation": axis_variation(axes),
             "min_length": float(np.min(np.linalg.norm(axes, axis=1)))}
@@ -312,8 +320,19 @@ def orbit_result_json(res: OrbitResult) -> dict:
         "spread_with_spatial_overlaps": f.spread,
         "spread_units": f"a² (a = conventional lattice constant), all {2 * f.mu} spin-dependent WFs",
         "constraint_space_dimensions": sorted({int(d) for d in f.dims}),
+        "points_without_spin_independent_F": _needs_spin(f),
         "optimisation": {"iterations": f.iterations, "converged": f.converged, "spreads_of_starts": list(f.starts)},
         "k_space_magnetism": res.fermi_surface,
         "usual_choice": f.usual,
         "notes": list(res.notes),
     }
+
+
+def _needs_spin(f) -> dict:
+    """The stars where no symmetric spin-independent F = W ⊗ 1₂ exists (the band's states there do not carry the
+    representation of symmetric usual WFs on the orbit): only spin-dependent WFs fit the band at those k."""
+    mesh = f.mesh
+    stars = [{"k_conventional": [str(x) for x in mesh.k_conventional(int(m))], "little_cogroup_order": int(mesh.cogroup_order[m]),
+              "star_points": int(np.sum(mesh.star_rep == m) + (np.sum(mesh.star_rep == mesh.star_rep[mesh.minus[m]]) if mesh.partner_rep[m] != m else 0))}
+             for m in f.needs_spin]
+    return {"stars": stars, "mesh_points": int(sum(x["star_points"] for x in stars))}

@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 TRIAL_WIDTH = 0.5  # Å: the Gaussians on the atoms that start the optimisation (Wannier90's projections)
+DAMPING = 0.3  # × Σ_b w_b: the weight of the present F in each projected-polar step (keeps simultaneous updates from oscillating)
+STALL_WINDOW = 50  # iterations between checks of the spread
+STALL_TOL = 1e-7  # relative decrease of the spread over STALL_WINDOW iterations below which the relaxation stops
 ORBIT_NULL_TOL = 1e-6  # relative singular value below which a direction solves the constraints (DFT D(a) hold to ~1e-9)
 
 
@@ -370,6 +373,7 @@ class OrbitField:
     starts: tuple[float, ...]
     residuals: dict = field(default_factory=dict)
     usual: dict = field(default_factory=dict)
+    needs_spin: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # representatives whose V_K holds no W ⊗ 1₂
 
     @property
     def mu(self) -> int:
@@ -435,7 +439,7 @@ def _polar_in(q: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray) -> np.
 
 
 def build_orbit_field(
-    mesh: KMesh, source: Any, site: OrbitSite, *, random_starts: int = 1, max_iter: int = 3000, tol: float = 1e-9, seed: int = 0,
+    mesh: KMesh, source: Any, site: OrbitSite, *, random_starts: int = 1, max_iter: int = 3000, tol: float = 1e-8, seed: int = 0,
 ) -> OrbitField:
     """The optimally smooth F(k) ∈ U(2μ) of ``source``'s band on ``mesh`` with the WFs' representation ``site``.
 
@@ -460,6 +464,7 @@ def build_orbit_field(
                 f"the band does not admit spin-dependent WFs {site.label} there"
             )
         bases.append(q)
+    needs_spin = np.array([int(m) for m, q in zip(maps.reps, bases) if not _has_spin_free_unitary(q, mu, rng)], dtype=int)
     steps, w, table = mesh.neighbours
     j = mesh.indices
     nd = mesh.divisions[0]
@@ -474,6 +479,7 @@ def build_orbit_field(
         starts.append(np.array([_polar_in(q, x, n, _spin_free_random_in(q, mu, rng)) for q, x in zip(bases, _to_r(tb))]))
     starts.append(np.array([_polar_in(q, _to_r(np.eye(n, dtype=complex)), n, _spin_free_random_in(q, mu, rng)) for q in bases]))
     starts += [np.array([_random_in(q, n, rng) for q in bases]) for _ in range(random_starts)]
+    bonds = _block_operator(big[reps] * w[None, :, None, None], table[reps], mesh.size)  # Σ_b w_b (M_Kb ⊗ 1₂) F(K+b)
     dmax = max(q.shape[1] for q in bases)
     qpad = np.zeros((len(bases), 2 * n * n, dmax))
     for i, q in enumerate(bases):
@@ -481,18 +487,25 @@ def build_orbit_field(
     best = None
     total_it = 0
     values = []
-    damping = float(np.sum(w))
+    damping = DAMPING * float(np.sum(w))
     for f_reps in starts:
         conv = False
+        last = np.inf
         for it in range(1, max_iter + 1):
             full = _propagate(maps, mesh.minus, f_reps, mu)
-            target = np.einsum("n,knab,knbc->kac", w, big[reps], full[table[reps]]) + damping * f_reps
+            target = (bonds @ full.reshape(-1, n)).reshape(-1, n, n) + damping * f_reps
             new = _project_polar(qpad, _to_r(target), n, f_reps)
             change = float(np.max(np.linalg.norm(new - f_reps, axis=(1, 2))))
             f_reps = new
             if change < tol:
                 conv = True
                 break
+            if it % STALL_WINDOW == 0:  # the spread no longer decreases: a (local) optimum to the precision that matters
+                now = orbit_spread(mesh, _propagate(maps, mesh.minus, f_reps, mu), ov)
+                if last - now < STALL_TOL * max(now, 1.0):
+                    conv = True
+                    break
+                last = now
         total_it += it
         full = _propagate(maps, mesh.minus, f_reps, mu)
         val = orbit_spread(mesh, full, ov)
@@ -504,7 +517,23 @@ def build_orbit_field(
     fld = OrbitField(mesh, site, full, reps, np.array([q.shape[1] for q in bases]), ov, total_it, conv, val, tuple(values))
     res = orbit_residuals(fld, source, blocks, bases, rng)
     usual = usual_orbit_choice(fld, bases)
-    return OrbitField(mesh, site, full, reps, fld.dims, ov, total_it, conv, val, tuple(values), res, usual)
+    return OrbitField(mesh, site, full, reps, fld.dims, ov, total_it, conv, val, tuple(values), res, usual, needs_spin)
+
+
+def _block_operator(blocks: np.ndarray, columns: np.ndarray, size: int):
+    """The sparse matrix of x ↦ (Σ_b blocks[r, b] x[columns[r, b]])_r for stacks x of d×e matrices (blocks (R, n_b, d, d))."""
+    from scipy.sparse import csr_matrix
+
+    r, nbd, d, _ = blocks.shape
+    rows = (np.arange(r)[:, None, None, None] * d + np.arange(d)[None, None, :, None]) * np.ones((1, nbd, 1, d), dtype=int)
+    cols = (columns[:, :, None, None] * d + np.arange(d)[None, None, None, :]) * np.ones((1, 1, d, 1), dtype=int)
+    return csr_matrix((blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(r * d, size * d))
+
+
+def _det(t: np.ndarray) -> np.ndarray:
+    if t.shape[-1] == 2:
+        return t[..., 0, 0] * t[..., 1, 1] - t[..., 0, 1] * t[..., 1, 0]
+    return np.linalg.det(t)
 
 
 def _project_polar(qpad: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
@@ -516,6 +545,19 @@ def _project_polar(qpad: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray
     return np.where(good[:, None, None], u @ vh, fallback)
 
 
+def _has_spin_free_unitary(q: np.ndarray, mu: int, rng: np.random.Generator) -> bool:
+    """Does V_K hold an invertible spin-independent element W ⊗ 1₂ (symmetric usual WFs at this k)? The projector
+    onto V_K keeps W ⊗ 1₂ spin-independent (every constraint map preserves that subspace and its complement), so
+    two random W decide it."""
+    for _ in range(2):
+        w = rng.normal(size=(mu, mu)) + 1j * rng.normal(size=(mu, mu))
+        t = _from_r(q @ (q.T @ _to_r(np.kron(w, np.eye(2)))), 2 * mu)
+        sv = np.linalg.svd(t, compute_uv=False)
+        if sv[-1] > 1e-6 * np.linalg.norm(w):
+            return True
+    return False
+
+
 def _spin_free_random_in(q: np.ndarray, mu: int, rng: np.random.Generator) -> np.ndarray:
     """A unitary element of V_K from a random spin-independent W ⊗ 1₂ (projected; the group average keeps it
     spin-independent where V_K holds such elements), else any random element."""
@@ -523,7 +565,7 @@ def _spin_free_random_in(q: np.ndarray, mu: int, rng: np.random.Generator) -> np
         w = rng.normal(size=(mu, mu)) + 1j * rng.normal(size=(mu, mu))
         t = _from_r(q @ (q.T @ _to_r(np.kron(w, np.eye(2)))), 2 * mu)
         sv = np.linalg.svd(t, compute_uv=False)
-        if sv[-1] > 1e-6 * sv[0]:
+        if sv[-1] > 1e-6 * np.linalg.norm(w):
             return polar_unitary(t[None])[0]
     return _random_in(q, 2 * mu, rng)
 
@@ -591,7 +633,7 @@ def orbit_residuals(fld: OrbitField, source: Any, blocks: list, bases: list, rng
             "unitarity": uni, "constraint_space": space}
 
 
-def usual_orbit_choice(fld: OrbitField, bases: list) -> dict:
+def usual_orbit_choice(fld: OrbitField, bases: list, max_iter: int = 3000, tol: float = 1e-8) -> dict:
     """The best usual (spin-independent) WFs of the same band for comparison: F = W(k) ⊗ 1₂ with W ∈ U(μ)
     free at every k (no symmetry imposed: Marzari–Vanderbilt for the μ spatial branches), relaxed from the
     spatial part of the symmetric optimum (polar factor of its partial trace over spin) and from W = 1.
@@ -609,21 +651,30 @@ def usual_orbit_choice(fld: OrbitField, bases: list) -> dict:
     w0[ok] = polar_unitary(part[ok])
     starts.append(w0)
     starts.append(np.broadcast_to(np.eye(mu, dtype=complex), part.shape).copy())
-    damping = float(np.sum(w))
+    damping = DAMPING * float(np.sum(w))
+    bonds = _block_operator(ov * w[None, :, None, None], table, mesh.size)
     best = None
+    def value(wk: np.ndarray) -> float:
+        tr = np.einsum("kac,knab,knbc->kn", wk.conj(), ov, wk[table])
+        return max(float(np.sum((4 * mu - 4 * tr.real) * w[None, :]) / mesh.size), 0.0)
+
     for wk in starts:
-        for _ in range(4000):
-            t = np.einsum("n,knab,knbc->kac", w, ov, wk[table]) + damping * wk
-            sv = np.linalg.svd(t, compute_uv=False)
-            good = sv[:, -1] > 1e-12
+        last = np.inf
+        for it in range(1, max_iter + 1):
+            t = (bonds @ wk.reshape(-1, mu)).reshape(-1, mu, mu) + damping * wk
+            good = np.abs(_det(t)) > 1e-12 * np.sum(np.abs(t) ** 2, axis=(1, 2)) ** (mu / 2)
             new = wk.copy()
             new[good] = polar_unitary(t[good])
             change = float(np.max(np.linalg.norm(new - wk, axis=(1, 2))))
             wk = new
-            if change < 1e-9:
+            if change < tol:
                 break
-        tr = np.einsum("kac,knab,knbc->kn", wk.conj(), ov, wk[table])
-        val = max(float(np.sum((4 * mu - 4 * tr.real) * w[None, :]) / mesh.size), 0.0)
+            if it % STALL_WINDOW == 0:
+                now = value(wk)
+                if last - now < STALL_TOL * max(now, 1.0):
+                    break
+                last = now
+        val = value(wk)
         if best is None or val < best[0]:
             best = (val, wk)
     assert best is not None

@@ -168,38 +168,56 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
     return fig
 
 
-def figure_orbit_plane(fld, energies=None, fermi_level: float | None = None, normal=(0, 0, 1), offset: float = 0.0, title: str | None = None):
+def figure_orbit_plane(fld, energies=None, fermi_level: float | None = None, normal=None, offset: float = 0.0, title: str | None = None):
     """A band of μ > 1 branches (:class:`nhm.kspace.orbit.OrbitField`) on the plane n̂·k = offset: one panel per atom j
     of the orbit, the spin axis ⟨σ⟩ of the Bloch-spinor column (j, +½) at every mesh point of the plane (arrow:
-    in-plane part; colour: normal part; its length is below 1 where the column mixes the branches' spins), and the
-    mesh points where a branch crosses E_F (orange rings)."""
+    in-plane part; colour: normal part; its length is below 1 where the column mixes the branches' spins), the
+    mesh points where a branch crosses E_F (orange rings) and those whose stars admit no symmetric spin-independent
+    F (red rings). The default plane holds the c axis and, in hexagonal groups, Γ, K, H and A (else k_y = 0)."""
     import matplotlib.pyplot as plt
 
     from nhm.kspace.orbit import fermi_points
 
     mesh = fld.mesh
+    if normal is None:
+        normal = (0.0, 1.0, 0.0)
+        if 168 <= mesh.space_group <= 194:  # the plane Γ-K-H-A
+            conv_to_cart = mesh.k_to_cart @ np.linalg.inv(np.array([[float(x) for x in r] for r in mesh.p_to_conv]))
+            normal = tuple(np.cross(conv_to_cart @ np.array([1 / 3, 1 / 3, 0.0]), [0.0, 0.0, 1.0]))
     n, u, v = _plane_basis(normal)
+    if abs(n[2]) < 1e-9:  # a plane holding the c axis: draw it vertically
+        v = np.array([0.0, 0.0, 1.0])
+        u = np.cross(v, n)
     k = mesh.k_cartesian_bz
     on = np.abs(k @ n - offset) < 1e-6
     x, y = k[on] @ u, k[on] @ v
-    steps = np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)
-    spacing = np.min(steps[steps > 1e-9], initial=1.0 / min(mesh.divisions))
+
+    def step(c: np.ndarray) -> float:
+        d = np.diff(np.unique(np.round(c, 9)))
+        return float(np.min(d[d > 1e-9], initial=1.0 / min(mesh.divisions)))
+
+    length = 0.5 * max(step(x), step(y))  # arrows along the denser direction may overlap, across the rows they do not
     fs = np.zeros(mesh.size, dtype=bool)
     if energies is not None and fermi_level is not None:
         fs[fermi_points(mesh, energies, fermi_level)] = True
+    direct = np.where(mesh.time_reversed, mesh.minus, np.arange(mesh.size))
+    odd = np.isin(mesh.star_rep[direct], fld.needs_spin)[on]
     fig, axs = plt.subplots(1, fld.mu, figsize=(6.5 * fld.mu, 6.2), squeeze=False)
     axes = fld.spin_axes
     for j, ax in enumerate(axs[0]):
         a = axes[on, 2 * j]
+        if np.any(odd):
+            ax.scatter(x[odd], y[odd], s=90, facecolors="none", edgecolors="crimson", lw=1.2,
+                       label="no symmetric spin-independent F here")
         if np.any(fs[on]):
             ax.scatter(x[fs[on]], y[fs[on]], s=150, facecolors="none", edgecolors="darkorange", lw=1.5, label="a branch crosses E_F here")
         q = ax.quiver(x, y, a @ u, a @ v, a @ n, cmap="viridis", clim=(-1, 1), angles="xy", scale_units="xy",
-                      scale=1 / (1.6 * spacing), width=0.004, pivot="middle")
+                      scale=1 / length, width=0.004, pivot="middle")
         ax.set_aspect("equal")
         ax.set_xlabel(f"k · ({', '.join(f'{c:.2f}' for c in u)})  (1/a)")
         ax.set_ylabel(f"k · ({', '.join(f'{c:.2f}' for c in v)})  (1/a)")
         ax.set_title(f"⟨σ⟩ of the Bloch spinor (atom {j + 1}, m = +½)")
-        if np.any(fs[on]):
+        if np.any(fs[on]) or np.any(odd):
             ax.legend(loc="lower left", fontsize=7)
         fig.colorbar(q, ax=ax, label="component normal to the plane", shrink=0.8)
     fig.suptitle(title or f"k-space magnetism of a band of {fld.mu} branches with {fld.site.label}, mesh {mesh.label}")
