@@ -1,6 +1,7 @@
 """Benchmark: k-space magnetism of a metal from its own DFT Bloch states (the path of `nhm kspace Nb`).
 
     .venv/bin/python benchmarks/bench_kspace_dft.py [MATERIAL] [--meshes 16,24]
+    .venv/bin/python benchmarks/bench_kspace_dft.py Zr --meshes 12,18     # a band of μ = 2 branches (hcp)
 
 For each mesh n³, in one process after `nhm analyze MATERIAL` (run first if not cached): the Bloch states
 at the primary star representatives (GPAW, or the cache on a second run) and their unfolding to the whole
@@ -34,6 +35,11 @@ def main() -> None:
     print(f"{material}: analyze {time.perf_counter() - t0:.1f} s; candidate {cand.band_text()} ({cand.reading})")
     band = parse_band(cand.band_text(), an.crystal.space_group)
     print(f"{'mesh':>5} {'points':>7} {'wedge':>6} {'states s':>9} {'F(k) s':>7} {'total s':>8} {'peak RSS MiB':>13} {'R2 pts':>7} {'axis var.':>9}")
+    from nhm.kspace.material import branch_count
+
+    if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
+        _orbit(an, cand, band, meshes)
+        return
     for n in meshes:
         t1 = time.perf_counter()
         mb = material_band(an.crystal, an.parameters, an.zone, cand, n)
@@ -45,6 +51,24 @@ def main() -> None:
         r2 = 0 if res.field.r2 is None else len(res.field.r2.points)
         print(f"{n:>4}³ {n**3:>7} {len(mb.source.states.points):>6} {t2 - t1:>9.1f} {t3 - t2:>7.1f} {t3 - t1:>8.1f} {rss:>13.0f} "
               f"{r2:>7} {res.fermi_surface.get('axis_variation') or float('nan'):>9.3f}")
+
+
+def _orbit(an, cand, band, meshes) -> None:
+    from nhm.kspace.analysis import run_orbit_kspace
+    from nhm.kspace.material import orbit_material_band
+    from nhm.kspace.mesh import make_mesh
+
+    print(f"{'mesh':>5} {'points':>7} {'wedge':>6} {'states s':>9} {'F(k) s':>7} {'total s':>8} {'peak RSS MiB':>13} {'spread':>8} {'zone var.':>9}")
+    for n in meshes:
+        t1 = time.perf_counter()
+        src = orbit_material_band(an.crystal, an.parameters, an.zone, cand, n)
+        t2 = time.perf_counter()
+        res = run_orbit_kspace(band, an.centres[0], None, make_mesh(band.space_group, n), src, require_superconducting=False,
+                               energies=src.energies(), fermi_level=an.fermi_level)
+        t3 = time.perf_counter()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{n:>4}³ {n**3:>7} {len(src.states.points):>6} {t2 - t1:>9.1f} {t3 - t2:>7.1f} {t3 - t1:>8.1f} {rss:>13.0f} "
+              f"{res.field.spread:>8.3f} {res.fermi_surface['whole_zone']['axis_variation']:>9.3f}")
 
 
 if __name__ == "__main__":

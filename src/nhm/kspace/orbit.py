@@ -159,9 +159,10 @@ class PlaneWaveOrbitBand:
         extra = sorted(level - set(idx))
         if extra:
             raise InputError(
-                f"at k = ({kc}) (conventional) the band's {len(idx)} states lie in a level with state(s) {extra} outside "
-                "the band: the band takes part of a larger level there (reading R2), which nhm builds for μ = 1 only "
-                "(docs/theory.md §6, 'Bands of μ branches')"
+                f"at k = ({kc}) (conventional) the band's states {idx} (energy order, from the nearest traced line sample) cut a "
+                f"degenerate level that also holds state(s) {extra}: either the band takes part of a larger level there (reading "
+                "R2, built for μ = 1 only) or a crossing lies between this point and its nearest line sample; another --mesh "
+                "avoids the latter (docs/theory.md §6, 'Bands of μ branches')"
             )
         g, c = self.states.g_vectors[i], self.states.coefficients[i]
         blk = PlaneWaveBlock(g, _orthonormal_rows(c[idx]))
