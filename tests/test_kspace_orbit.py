@@ -112,6 +112,13 @@ def test_spin_free_elements_are_detected(hcp_s):
     sc = O.TightBindingOrbitBand(bcc_sd_model(), [BCC_SD_SUPERCONDUCTING_BAND], m8)
     fld = O.build_orbit_field(m8, sc, O.orbit_site_representation(229, "2a", "-E1g@2a"), random_starts=0)
     assert len(fld.needs_spin) > 0
+    from nhm.kspace.analysis import _spread_sites
+    from nhm.kspace.orbit import bond_terms
+
+    sites = _spread_sites(fld)
+    assert 0 < sites["fraction_on_bonds_touching_those_stars"] <= 1 and 0 < sites["bonds_touching_those_stars"] < 1
+    assert np.sum(bond_terms(m8, fld.f, fld.overlaps)) / m8.size == pytest.approx(fld.spread)
+    assert sites["largest_bonds"][0]["share_each"] >= sites["largest_bonds"][-1]["share_each"]
 
 
 @pytest.mark.slow
@@ -133,6 +140,7 @@ def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path):
     assert out["branches"] == 2 and out["site_representation"] == "-E1@2c" and out["verdict"] == "usual"
     assert out["constraint_residual"] < 1e-6 and out["time_reversal_residual"] < 1e-10 and out["unitarity_residual"] < 1e-10
     assert out["spread_with_spatial_overlaps"] > 0 and out["usual_choice"]["spread_with_spatial_overlaps"] > 0
+    assert 0 <= out["where_the_spread_sits"]["fraction_on_bonds_touching_those_stars"] <= 1
     assert out["k_space_magnetism"]["points"] == 0 and out["k_space_magnetism"]["present"] is None
     assert 0 <= out["k_space_magnetism"]["whole_zone"]["axis_variation"] <= 2 / 3
     assert (tmp_path / "zfigs" / "kspace_plane.png").stat().st_size > 1000

@@ -346,6 +346,8 @@ def _print_orbit_summary(data: dict, console) -> None:
         ("usual choice W(k) ⊗ 1: spread (a²)", f"{data['usual_choice']['spread_with_spatial_overlaps']:.4g}"),
         ("usual choice: distance from the constraints", f"{data['usual_choice']['symmetry_violation']:.2g}"),
         ("mesh points without a symmetric W(k) ⊗ 1", f"{data['points_without_spin_independent_F']['mesh_points']}"),
+        ("share of the spread on their bonds", f"{data['where_the_spread_sits']['fraction_on_bonds_touching_those_stars']:.2f} "
+                                                f"({data['where_the_spread_sits']['bonds_touching_those_stars']:.1%} of the bonds)"),
         ("Fermi-surface mesh points", f"{fs['points']}"),
         ("spin-axis variation on the Fermi surface", "—" if fs["axis_variation"] is None else f"{fs['axis_variation']:.3g}"),
         ("spin-axis variation over the zone", f"{zone['axis_variation']:.3g}"),

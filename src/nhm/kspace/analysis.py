@@ -321,6 +321,7 @@ def orbit_result_json(res: OrbitResult) -> dict:
         "spread_units": f"a² (a = conventional lattice constant), all {2 * f.mu} spin-dependent WFs",
         "constraint_space_dimensions": sorted({int(d) for d in f.dims}),
         "points_without_spin_independent_F": _needs_spin(f),
+        "where_the_spread_sits": _spread_sites(f),
         "optimisation": {"iterations": f.iterations, "converged": f.converged, "spreads_of_starts": list(f.starts)},
         "k_space_magnetism": res.fermi_surface,
         "usual_choice": f.usual,
@@ -336,3 +337,36 @@ def _needs_spin(f) -> dict:
               "star_points": int(np.sum(mesh.star_rep == m) + (np.sum(mesh.star_rep == mesh.star_rep[mesh.minus[m]]) if mesh.partner_rep[m] != m else 0))}
              for m in f.needs_spin]
     return {"stars": stars, "mesh_points": int(sum(x["star_points"] for x in stars))}
+
+
+def _spread_sites(f) -> dict:
+    """How the spread divides between the stencil bonds that touch the stars without a spin-independent F and the rest,
+    and the bonds that carry the most (the jumps of F: k of both ends, conventional, and the order of their little
+    co-groups, 1 for a general point)."""
+    from nhm.kspace.orbit import bond_terms
+
+    mesh = f.mesh
+    _, _, table = mesh.neighbours
+    terms = bond_terms(mesh, f.f, f.overlaps)
+    direct = np.where(mesh.time_reversed, mesh.minus, np.arange(mesh.size))
+    odd = np.isin(mesh.star_rep[direct], f.needs_spin)
+    touch = odd[:, None] | odd[table]
+    total = float(np.sum(terms))
+    flat = terms.ravel()
+    key = np.round(flat / max(total, 1e-300), 10)  # symmetry-equivalent bonds carry the same term: one entry per class
+    bonds: list[dict] = []
+    for i in np.argsort(flat)[::-1]:
+        if len(bonds) == 5:
+            break
+        if bonds and key[i] == bonds[-1]["_key"]:
+            continue
+        k, b = divmod(int(i), table.shape[1])
+        q = int(table[k, b])
+        bonds.append({"from": [str(x) for x in mesh.k_conventional(k)], "to": [str(x) for x in mesh.k_conventional(q)],
+                      "little_cogroup_orders": [int(mesh.cogroup_order[k]), int(mesh.cogroup_order[q])],
+                      "share_each": float(flat[i] / total) if total > 0 else 0.0, "equivalent_bonds": int(np.sum(key == key[i])),
+                      "_key": key[i]})
+    for x in bonds:
+        del x["_key"]
+    return {"fraction_on_bonds_touching_those_stars": float(np.sum(terms[touch]) / total) if total > 0 else 0.0,
+            "bonds_touching_those_stars": float(np.mean(touch)), "largest_bonds": bonds}

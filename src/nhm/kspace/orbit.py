@@ -389,11 +389,16 @@ class OrbitField:
 
 def orbit_spread(mesh: KMesh, f: np.ndarray, overlaps: np.ndarray) -> float:
     """N⁻¹ Σ_k Σ_b w_b (4μ − 2 Re tr F(k)†(M_kb ⊗ 1₂)F(k+b)), a² (all 2μ spin-dependent WFs)."""
+    return max(float(np.sum(bond_terms(mesh, f, overlaps)) / mesh.size), 0.0)
+
+
+def bond_terms(mesh: KMesh, f: np.ndarray, overlaps: np.ndarray) -> np.ndarray:
+    """(N, n_b) w_b (4μ − 2 Re tr F(k)†(M_kb ⊗ 1₂)F(k+b)): each stencil bond's share of N·Ω (where the spread sits)."""
     _, w, table = mesh.neighbours
     mu = overlaps.shape[-1]
     big = np.einsum("knij,st->knisjt", overlaps, np.eye(2)).reshape(*table.shape, 2 * mu, 2 * mu)
     tr = np.einsum("kac,knab,knbc->kn", f.conj(), big, f[table])
-    return max(float(np.sum((4 * mu - 2 * tr.real) * w[None, :]) / mesh.size), 0.0)
+    return (4 * mu - 2 * tr.real) * w[None, :]
 
 
 def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m: int) -> np.ndarray:
