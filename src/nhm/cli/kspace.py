@@ -200,13 +200,11 @@ def kspace(
         from nhm.bands.dft import rich_progress
         from nhm.bands.symmetry import parse_band
         from nhm.kspace.field import MeshDispersion
-        from nhm.kspace.material import material_band
-        from nhm.kspace.mesh import default_divisions, make_mesh
+        from nhm.kspace.material import branch_count, material_band
+        from nhm.kspace.mesh import default_divisions
 
         an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window)
         cand = mc.candidate
-        from nhm.kspace.material import branch_count
-
         if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
             _run_orbit(material_or_model, an, mc, candidate, mesh, site, allow_usual, limit, json_file, plot, out)
             return
@@ -217,18 +215,7 @@ def kspace(
         if reading == "R2" and mode == "plain":  # before the GPAW run
             raise InputError("a band with R2 points (reading R2) is optimised in projective mode only: the phase of a bond to an R2 point is the spatial gauge")
         mesh = default_divisions(band.space_group) if mesh is None else mesh
-        fine = make_mesh(band.space_group, mesh)  # the mesh's own checks (points of symmetry) before GPAW
-        import numpy as np
-
-        from nhm.kspace.resources import plane_wave_count
-
-        n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
-        need = check_memory(band.space_group, mesh, limit, plane_waves=n_pw)
-        out.print(
-            f"{material_or_model}: candidate {candidate} of {len(an.verdict.superconducting)}, {cand.band_text()} (reading "
-            f"{reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
-            f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
-        )
+        fine = _announce(out, material_or_model, candidate, an, mc, band.space_group, mesh, limit)  # before GPAW
         with rich_progress("GPAW (Bloch states on the mesh)", console=out) as progress:
             mb = material_band(an.crystal, an.parameters, an.zone, cand, mesh, progress=progress)
         characters, overlaps = mb.characters, mb.overlaps
@@ -271,17 +258,35 @@ def kspace(
         out.print(f"JSON written to {json_file}")
 
 
+def _announce(out, material: str, number: int, an, mc, space_group: int, n: int, limit: float, mu: int = 1):
+    """The n³ mesh of a material's candidate (its own checks), the memory guard (μ states per point) and the line that
+    says what is about to run; before any GPAW run on the mesh."""
+    import numpy as np
+
+    from nhm.kspace.mesh import make_mesh
+    from nhm.kspace.resources import plane_wave_count
+
+    cand = mc.candidate
+    fine = make_mesh(space_group, n)
+    n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
+    need = check_memory(space_group, n, limit, plane_waves=mu * n_pw)
+    branches = "" if mu == 1 else f"μ = {mu} branches, "
+    out.print(
+        f"{material}: candidate {number} of {len(an.verdict.superconducting)}, {cand.band_text()} ({branches}reading "
+        f"{cand.reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
+        f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
+    )
+    return fine
+
+
 def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str | None, allow_usual: bool, limit: float,
                json_file: str | None, plot: str | None, out) -> None:
     """A candidate of μ > 1 branches from the material's own Bloch states (docs/theory.md §6, 'Bands of μ branches')."""
-    import numpy as np
-
     from nhm.bands.dft import rich_progress
     from nhm.bands.symmetry import parse_band
     from nhm.kspace.analysis import orbit_classification, orbit_result_json, run_orbit_kspace
     from nhm.kspace.material import branch_count, orbit_material_band
-    from nhm.kspace.mesh import default_divisions, make_mesh
-    from nhm.kspace.resources import plane_wave_count
+    from nhm.kspace.mesh import default_divisions
 
     cand = mc.candidate
     mu = branch_count(cand)
@@ -293,14 +298,7 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
     band = parse_band(cand.band_text(), an.crystal.space_group)
     orbit_classification(band, an.centres[0], cand.reading, not allow_usual)  # before the GPAW run
     n = default_divisions(band.space_group) if mesh is None else mesh
-    fine = make_mesh(band.space_group, n)
-    n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
-    need = check_memory(band.space_group, n, limit, plane_waves=mu * n_pw)
-    out.print(
-        f"{material}: candidate {number} of {len(an.verdict.superconducting)}, {cand.band_text()} (μ = {mu} branches, reading "
-        f"{cand.reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
-        f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
-    )
+    fine = _announce(out, material, number, an, mc, band.space_group, n, limit, mu)
     with rich_progress("GPAW (Bloch states on the mesh)", console=out) as progress:
         source = orbit_material_band(an.crystal, an.parameters, an.zone, cand, n, progress=progress)
     res = run_orbit_kspace(

@@ -31,8 +31,10 @@ from typing import Any
 import numpy as np
 
 from nhm.errors import InputError
+from nhm.kspace.constraints import _real_antilinear, _real_linear
 from nhm.kspace.mesh import KMesh
 from nhm.kspace.spin import SIGMA, SIGMA_Y, polar_unitary
+from nhm.kspace.states import PlaneWaveBand, PlaneWaveBlock, _orthonormal_rows, plane_wave_block_overlaps
 
 __all__ = [
     "OrbitField", "OrbitSite", "PlaneWaveOrbitBand", "TightBindingOrbitBand", "build_orbit_field", "orbit_site_representation",
@@ -118,55 +120,33 @@ def orbit_site_representation(number: int, wyckoff: str, name: str) -> OrbitSite
 # ----------------------------------------------------------------------------- band sources with μ states per point
 
 
-class PlaneWaveOrbitBand:
+class PlaneWaveOrbitBand(PlaneWaveBand):
     """The μ branches of a DFT band (:class:`nhm.bands.dft_mesh.MeshStates`; ``band_index`` (n_points, μ), aligned
-    with ``states.points``): at each point the block of its μ states, unfolded like :class:`nhm.kspace.states.
-    PlaneWaveBand`. InputError where the μ states do not span whole degenerate levels (reading R2 for μ > 1) or are
-    not invariant under the little group."""
+    with ``states.points``): at each point the block of its μ states, unfolded as by :class:`nhm.kspace.states.
+    PlaneWaveBand` (whose block operations it shares). InputError where the μ states do not span whole degenerate
+    levels (reading R2 for μ > 1, or a crossing between a mesh point and its nearest line sample)."""
 
     def __init__(self, space_group: int, states, band_index: np.ndarray, mesh: KMesh, tol: float | None = None, cell=None) -> None:
-        from nhm.bands.bloch import DEGENERACY_TOL_EV
-        from nhm.kspace.states import PlaneWaveBand, unfold
-
-        self.space_group = space_group
-        self.states = states
-        self.band_index = np.sort(np.asarray(band_index, dtype=int), axis=1)
-        self.tol = DEGENERACY_TOL_EV if tol is None else tol
-        self.fine = mesh
         self.cell = cell  # the BCS primitive cell (Å, rows) of the states: for the trial functions
-        self._pw = PlaneWaveBand.__new__(PlaneWaveBand)  # its block operations (rotate, conjugate, overlap, level)
-        self._pw.space_group, self._pw._levels = space_group, {}
-        where = {tuple(int(x) for x in j): i for i, j in enumerate(states.points)}
-        n = states.n
-        self._blocks = unfold(mesh, self, lambda m: self._computed(where[tuple(int(x) for x in mesh.indices[m] % n)], m))
+        super().__init__(space_group, states, np.sort(np.asarray(band_index, dtype=int), axis=1), mesh, tol)
 
-    def _computed(self, i: int, m: int):
-        from nhm.kspace.states import PlaneWaveBlock, _orthonormal_rows
-
+    def _computed(self, i: int, m: int) -> PlaneWaveBlock:
         e = self.states.energies[i]
         idx = [int(x) for x in self.band_index[i]]
-        kc = ", ".join(str(x) for x in self.fine.k_conventional(m))
         level: set[int] = set()
         for b in idx:  # the degenerate groups of the band's states
-            lo, hi = b, b + 1
-            while lo > 0 and abs(e[lo - 1] - e[b]) < self.tol:
-                lo -= 1
-            while hi < len(e) and abs(e[hi] - e[b]) < self.tol:
-                hi += 1
-            if hi == len(e):
-                raise InputError(f"the band's level at k = ({kc}) touches the last computed band")
+            lo, hi = self._level_of(e, b, i)
             level |= set(range(lo, hi))
         extra = sorted(level - set(idx))
         if extra:
+            kc = ", ".join(str(x) for x in self.fine.k_conventional(m))
             raise InputError(
                 f"at k = ({kc}) (conventional) the band's states {idx} (energy order, from the nearest traced line sample) cut a "
                 f"degenerate level that also holds state(s) {extra}: either the band takes part of a larger level there (reading "
                 "R2, built for μ = 1 only) or a crossing lies between this point and its nearest line sample; another --mesh "
                 "avoids the latter (docs/theory.md §6, 'Bands of μ branches')"
             )
-        g, c = self.states.g_vectors[i], self.states.coefficients[i]
-        blk = PlaneWaveBlock(g, _orthonormal_rows(c[idx]))
-        return blk
+        return PlaneWaveBlock(self.states.g_vectors[i], _orthonormal_rows(self.states.coefficients[i][idx]))
 
     def energies(self) -> np.ndarray:
         """(N, μ) the band's energies (eV, absolute) at every point of the mesh the states were computed for."""
@@ -180,18 +160,10 @@ class PlaneWaveOrbitBand:
         return e[mesh.star_rep[direct]]
 
     def blocks(self, mesh: KMesh) -> list:
-        if mesh.divisions != self.fine.divisions:
+        blocks = self.unfolded(mesh)
+        if blocks is None:
             raise InputError("the μ-branch DFT band is built on the mesh its states were computed on")
-        return self._blocks
-
-    def rotate(self, op, k_src, k_dst, blk):
-        return self._pw.rotate(op, k_src, k_dst, blk)
-
-    def conjugate(self, k_src, k_dst, blk):
-        return self._pw.conjugate(k_src, k_dst, blk)
-
-    def overlap(self, a, b, shift) -> np.ndarray:
-        return self._pw.overlap(a, b, shift)
+        return blocks
 
     def trial(self, mesh: KMesh, blocks: list, site: OrbitSite) -> np.ndarray | None:
         """(N, μ, μ) ⟨φ_{k,i}|g_{k,j}⟩ with g_j a Gaussian (σ = TRIAL_WIDTH Å) on atom j (Bloch sum), from the plane-wave
@@ -211,13 +183,8 @@ class PlaneWaveOrbitBand:
             out[k] = blk.c.conj() @ (env[:, None] * np.exp(-2j * np.pi * q @ tau.T))
         return out
 
-    def bond_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-        from nhm.kspace.states import plane_wave_block_overlaps
-
+    def block_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
         return plane_wave_block_overlaps(blocks, table, shifts, np.ones(table.shape, dtype=bool))
-
-    def level(self, mesh: KMesh, m: int, blk):
-        return self._pw.level(mesh, m, blk)
 
 
 class TightBindingOrbitBand:
@@ -266,7 +233,7 @@ class TightBindingOrbitBand:
         first = [min(n for n, o in enumerate(self.model.orbitals) if o.atom == j) for j in range(site.mu)]
         return np.array([b[first, :].conj().T for b in blocks])
 
-    def bond_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    def block_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
         v = np.array(blocks)  # (N, n_orb, μ)
         return np.einsum("kom,knop->knmp", v.conj(), v[table])
 
@@ -284,16 +251,6 @@ class TightBindingOrbitBand:
 
 
 # ----------------------------------------------------------------------------- constraints, propagation, relaxation
-
-
-def _real(a: np.ndarray) -> np.ndarray:
-    """Complex-linear map on C^n as a real map on R^{2n} (coordinates (Re, Im))."""
-    return np.block([[a.real, -a.imag], [a.imag, a.real]])
-
-
-def _real_anti(a: np.ndarray) -> np.ndarray:
-    """Antilinear map x ↦ a x̄ as a real map on R^{2n}."""
-    return np.block([[a.real, a.imag], [a.imag, -a.real]])
 
 
 def _to_r(f: np.ndarray) -> np.ndarray:
@@ -415,7 +372,7 @@ def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m
         lv = source.level(mesh, m, blocks[m])
         for h, dm in zip(lv.ops, lv.d_mats):
             lin = _sandwich(np.kron(dm, lifts[h]), np.eye(n)) - _sandwich(np.eye(n), site.rho(int(h), kc, lifts[h]))
-            rows.append(_real(lin))
+            rows.append(_real_linear(lin))
     if mesh.partner_rep[m] == m:  # −K is in the star of K (or K is time-reversal invariant)
         mk = int(mesh.minus[m])
         b = int(mesh.star_op[mk])
@@ -425,7 +382,7 @@ def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m
         y = np.kron(np.eye(mu), SIGMA_Y)
         star = _sandwich(np.kron(a, lifts[b]), site.rho(b, kck, lifts[b]).conj().T)
         anti = _sandwich(np.kron(c, np.eye(2)) @ y, y)
-        rows.append(_real(star) - _real_anti(anti))
+        rows.append(_real_linear(star) - _real_antilinear(anti))
     if not rows:
         return np.eye(2 * n * n)
     a = np.vstack(rows)
@@ -434,14 +391,6 @@ def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m
     keep = sv < ORBIT_NULL_TOL * max(1.0, float(sv[0]))
     q = vt[keep].T
     return q
-
-
-def _polar_in(q: np.ndarray, x: np.ndarray, n: int, fallback: np.ndarray) -> np.ndarray:
-    t = _from_r(q @ (q.T @ x), n)
-    sv = np.linalg.svd(t, compute_uv=False)
-    if sv[-1] <= 1e-9 * max(sv[0], 1e-300):
-        return fallback
-    return polar_unitary(t[None])[0]
 
 
 def build_orbit_field(
@@ -475,21 +424,24 @@ def build_orbit_field(
     j = mesh.indices
     nd = mesh.divisions[0]
     shifts = (j[:, None, :] + steps[None, :, :] - j[table]) // nd
-    ov = source.bond_overlaps(blocks, table, shifts)  # (N, n_b, μ, μ)
+    ov = source.block_overlaps(blocks, table, shifts)  # (N, n_b, μ, μ)
     big = np.einsum("knij,st->knisjt", ov, np.eye(2)).reshape(*table.shape, n, n)
     reps = maps.reps
-    starts = []
-    trial = getattr(source, "trial", lambda *a: None)(mesh, blocks, site)
-    if trial is not None:  # projections of atom-centred trial functions, A_k ⊗ 1₂ (spin-independent start)
-        tb = np.einsum("kij,st->kisjt", trial[reps], np.eye(2)).reshape(len(reps), n, n)
-        starts.append(np.array([_polar_in(q, x, n, _spin_free_random_in(q, mu, rng)) for q, x in zip(bases, _to_r(tb))]))
-    starts.append(np.array([_polar_in(q, _to_r(np.eye(n, dtype=complex)), n, _spin_free_random_in(q, mu, rng)) for q in bases]))
-    starts += [np.array([_random_in(q, n, rng) for q in bases]) for _ in range(random_starts)]
     bonds = _block_operator(big[reps] * w[None, :, None, None], table[reps], mesh.size)  # Σ_b w_b (M_Kb ⊗ 1₂) F(K+b)
     dmax = max(q.shape[1] for q in bases)
     qpad = np.zeros((len(bases), 2 * n * n, dmax))
     for i, q in enumerate(bases):
         qpad[i, :, : q.shape[1]] = q
+    starts = []
+    trial = getattr(source, "trial", lambda *a: None)(mesh, blocks, site)
+    if trial is not None:  # projections of atom-centred trial functions, A_k ⊗ 1₂ (spin-independent start)
+        tb = np.einsum("kij,st->kisjt", trial[reps], np.eye(2)).reshape(len(reps), n, n)
+        fallback = np.array([_spin_free_random_in(q, mu, rng) for q in bases])
+        starts.append(_project_polar(qpad, _to_r(tb), n, fallback))
+    fallback = np.array([_spin_free_random_in(q, mu, rng) for q in bases])
+    ident = np.broadcast_to(_to_r(np.eye(n, dtype=complex)), (len(reps), 2 * n * n))
+    starts.append(_project_polar(qpad, ident, n, fallback))
+    starts += [np.array([_random_in(q, n, rng) for q in bases]) for _ in range(random_starts)]
     best = None
     total_it = 0
     values = []

@@ -379,13 +379,7 @@ class PlaneWaveBand:
     def _computed(self, i: int, m: int) -> PlaneWaveBlock:
         e = self.states.energies[i]
         b = int(self.band_index[i])
-        lo, hi = b, b + 1
-        while lo > 0 and abs(e[lo - 1] - e[b]) < self.tol:
-            lo -= 1
-        while hi < len(e) and abs(e[hi] - e[b]) < self.tol:
-            hi += 1
-        if hi == len(e):
-            raise InputError(f"the band's level at mesh point {self.states.points[i].tolist()} touches the last computed band")
+        lo, hi = self._level_of(e, b, i)
         g, c = self.states.g_vectors[i], self.states.coefficients[i]
         blk = PlaneWaveBlock(g, _orthonormal_rows(c[lo:hi]))
         if hi - lo == 1 and self.fine.cogroup_order[m] > 1 and not self._invariant(m, blk):
@@ -401,6 +395,17 @@ class PlaneWaveBand:
             part = self._isotypic_part(m, blk, c[b])
             blk = part if part is not None else PlaneWaveBlock(g, _orthonormal_rows(c[b:b + 1]))
         return blk
+
+    def _level_of(self, e: np.ndarray, b: int, i: int) -> tuple[int, int]:
+        """``(lo, hi)``: the states within ``tol`` of state b (its degenerate group); InputError if it reaches the last computed band."""
+        lo, hi = b, b + 1
+        while lo > 0 and abs(e[lo - 1] - e[b]) < self.tol:
+            lo -= 1
+        while hi < len(e) and abs(e[hi] - e[b]) < self.tol:
+            hi += 1
+        if hi == len(e):
+            raise InputError(f"the band's level at mesh point {self.states.points[i].tolist()} touches the last computed band")
+        return lo, hi
 
     def _isotypic_part(self, m: int, blk: PlaneWaveBlock, state: np.ndarray) -> PlaneWaveBlock | None:
         """A near-degenerate group of several irreps: split it into isotypic components by a central element
