@@ -274,6 +274,24 @@ def test_hamiltonian_is_hermitian_and_symmetric():
     assert _symmetry_residual(model) < 1e-12
 
 
+def test_eigenvectors_are_real_where_the_hamiltonian_is_real():
+    """At the time-reversal-invariant k the eigenvectors are real (T = complex conjugation with U = 1),
+    whatever phase LAPACK would take from the rounding of e^{2πik·R}; a stack of k gives the same."""
+    model = _model_sd()
+    from nhm.groups.irreps import little_group
+
+    trim = np.array([[float(x) for x in little_group(229, name).k] for name in ("GM", "H", "N")])  # −k ≡ k
+    generic = np.array([[0.1, 0.23, 0.37]])
+    e, v = model.bands(np.vstack([trim, generic]))
+    assert np.abs(v[: len(trim)].imag).max() == 0
+    assert np.abs(v[-1].imag).max() > 0.1  # a generic k keeps its complex eigenvectors
+    for i, k in enumerate(np.vstack([trim, generic])):
+        e1, v1 = model.bands(k)
+        assert np.allclose(e1, e[i], atol=1e-12)
+        h = model.hamiltonian(k)
+        assert np.abs(h @ v1 - v1 * e1).max() < 1e-12
+
+
 def test_bcc_s_band_irreps():
     levels = bcc_s_band().levels_at_points()
     assert {k: [lv.irrep for lv in v] for k, v in levels.items()} == {"GM": ["GM1+"], "H": ["H1+"], "N": ["N1+"], "P": ["P1"]}

@@ -76,6 +76,7 @@ _D_FORMS = np.array([
 # P(g) of a kept orbital with a component this large on orbitals the image atom does not keep: the kept
 # orbitals are not invariant (exactly 0 if they are; ~1 otherwise, crystallographic angles being large)
 INVARIANCE_TOL = 1e-6
+REAL_TOL_EV = 1e-12  # H(k) with imaginary parts below this (eV) is real: its eigenvectors are taken real
 
 
 def shell_rotation(l: int, rotation: np.ndarray) -> np.ndarray:  # noqa: E741 - the physicist's l
@@ -200,8 +201,20 @@ class TightBindingModel:
         return h + np.diag(self.onsite)
 
     def bands(self, k_conventional) -> tuple[np.ndarray, np.ndarray]:
-        """Eigenvalues (ascending, eV) and eigenvectors (columns) of H(k)."""
-        return np.linalg.eigh(self.hamiltonian(k_conventional))
+        """Eigenvalues (ascending, eV) and eigenvectors (columns) of H(k), for one k or a stack (…, 3).
+
+        Where H(k) is real to rounding (``REAL_TOL_EV``: the time-reversal-invariant k of these real
+        hoppings) the eigenvectors are real, the gauge in which T is complex conjugation with U = V†V̄ = 1.
+        Otherwise LAPACK would give them a phase decided by the rounding of e^{2πik·R} (≈ 1e-16 imaginary
+        parts), which changes with any rounding-level change of the hoppings.
+        """
+        h = self.hamiltonian(k_conventional)
+        e, v = np.linalg.eigh(h)
+        flat_h, flat_e, flat_v = h.reshape(-1, *h.shape[-2:]), e.reshape(-1, e.shape[-1]), v.reshape(-1, *v.shape[-2:])
+        real = np.abs(flat_h.imag).max(axis=(1, 2)) < REAL_TOL_EV
+        if real.any():
+            flat_e[real], flat_v[real] = np.linalg.eigh(flat_h[real].real)
+        return flat_e.reshape(e.shape), flat_v.reshape(v.shape)
 
     @cached_property
     def _atom_maps(self) -> tuple[np.ndarray, np.ndarray]:
