@@ -13,9 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nhm.bandrep.ebr import elementary_band_representations
+from nhm.bandrep.ebr import band_representation, elementary_band_representations
 from nhm.bands.lines import TOUCH_TOL_EV
-from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND, bcc_s_band, bcc_sd_model, model_zone_bands
+from nhm.bands.tightbinding import (
+    BCC_SD_SUPERCONDUCTING_BAND,
+    bcc_s_band,
+    bcc_sd_model,
+    default_lattice,
+    model_from_wyckoff,
+    model_zone_bands,
+)
 from nhm.bands.zone import band_measures, irreducible_mesh, tetrahedra, tetrahedron_counts
 from nhm.errors import InputError
 from nhm.groups.lines import lines_of_symmetry
@@ -169,6 +176,31 @@ def test_s_band_is_usual_and_not_superconducting():
     r = connected_search(_levels(zone), zone.lines, 229, [wyckoff_position(229, "a")], fermi_level=0.0, window=(-20, 20))
     assert [c.band_text() for c in r.usual] == ["GM:GM1+ H:H1+ N:N1+ P:P1"]
     assert not r.superconducting
+    assert judge(r, zone).verdict == "no superconducting band"
+
+
+def test_pi_band_of_a_layered_pz_model_is_found_as_the_usual_band_of_its_ebr():
+    """Issue 25: pz alone on 2d of P6/mmm (stacked B layers of MgB2, c/a = 1.14) keeps its hoppings.
+
+    pz at the −6m2 site is A2'', so the two π bands (μ = 2: the two atoms of 2d) carry the elementary
+    band representation A2''@2d at every point (K6, H5 two-dimensional: the Dirac points). They are the
+    model's only bands, so the search on 2d finds exactly one connected band, the usual band of that
+    EBR (test U, reported under U even where R1/R2 would also accept it), made of both bands everywhere.
+    """
+    lattice = default_lattice(191, c_over_a=1.14)
+    model = model_from_wyckoff(191, "d", ["pz"], {"ppp": (-2.5, -0.25, 0.0), "pps": (0.0, 0.0, 1.0)}, lattice=lattice, shells=3)
+    zone = model_zone_bands(model, 0.0, spacing=0.15, mesh=8)
+    r = connected_search(_levels(zone), zone.lines, 191, [wyckoff_position(191, "d")], fermi_level=0.0, window=(-20, 20))
+    assert r.mu == 2 and not r.superconducting and r.unconnected == 0
+    assert len(r.usual) == 1
+    pi = r.usual[0]
+    assert pi.site_representations == (("A2''@2d",),)
+    per_k: dict[str, Counter] = {}
+    for lv in pi.levels:
+        per_k.setdefault(lv.k, Counter())[lv.irrep] += 1
+    assert per_k == {k: Counter(v) for k, v in band_representation(191, "d", "A2''").multiplicities.items()}
+    for p in pi.paths:
+        assert np.all(np.sort(p.indices, axis=1) == [0, 1]), p.line  # both bands at every sample
     assert judge(r, zone).verdict == "no superconducting band"
 
 

@@ -9,14 +9,25 @@ Conventions.
   primitive cell (centring copies omitted). k in the conventional reciprocal basis, phases 2πi k·x.
 - Orbitals: real spherical harmonics with equal norms on the unit sphere: s = 1; p = (x, y, z);
   d = (√3 xy, √3 yz, √3 zx, (√3/2)(x² − y²), (3z² − r²)/2), named s, px, py, pz, dxy, dyz, dzx,
-  dx2-y2, dz2. Their rotation matrices D^l(R)_ij = ⟨Y_i|P(R)Y_j⟩ (P(R)f(r) = f(R⁻¹r), proper and
-  improper R) are computed by least squares on sample points, so no table is typed in.
+  dx2-y2, dz2 (the real harmonics of Slater & Koster, same normalisation and signs). The rotation
+  matrices of a WHOLE shell, D^l(R)_ij = ⟨Y_i|P(R)Y_j⟩/⟨Y_i|Y_i⟩ (P(R)f(r) = f(R⁻¹r), proper and
+  improper R), are exact and need no table: D^0 = 1; D^1(R) = R⁻ᵀ (= R for orthogonal R), since
+  p_j(R⁻¹r) = (R⁻ᵀ e_j)·r; for d, writing Y_j(r) = rᵀA_j r with symmetric traceless A_j (mutually
+  orthogonal, tr A_j² = 3/2), D^2(R)_ij = tr(A_i R⁻ᵀA_j R⁻¹) / tr(A_i²).
+- Partial shells (e.g. only pz on a site). Hamiltonian matrix elements between kept orbitals are
+  whole-shell blocks restricted to the kept rows and columns: exact, whatever is kept. The symmetry
+  P(g) acts on a site's kept orbitals through the restricted D^l(α), which is a representation only
+  if every operation maps the kept orbitals of atom κ onto the kept orbitals of its image κ′ (the
+  restriction is then orthogonal). pz alone on a site whose site group maps z onto ±z (the 2d site
+  of P6/mmm) passes; px alone on a 4-fold axis along z does not, and such a model could not have the
+  space-group symmetry: the model refuses it (InputError naming the atom, orbitals and operation).
 - Two-centre (Slater–Koster) integrals. In the bond frame (d along +z) the hopping from orbital
   (l1, m) at the origin to (l2, m′) at d is δ_mm′ V(l1 l2 |m|) with real-harmonic m: σ (m = 0: s, pz,
   dz2), π (±1: px/dzx, py/dyz), δ (±2: dx2-y2, dxy); V(l1 l2) = (−1)^{l1+l2} V(l2 l1) for l1 > l2
   (so ⟨pz|H|s(d ẑ)⟩ = −spσ as in Slater & Koster). A rotation Q with Qẑ = d̂ gives
-  E(d) = D^{l1}(Q) E₀ D^{l2}(Q)ᵀ; this reproduces the SK table (e.g. E_{s,x} = l·spσ,
-  E_{x,x} = l² ppσ + (1 − l²) ppπ, E_{s,xy} = √3 lm sdσ; checked in the tests).
+  E(d) = D^{l1}(Q) E₀ D^{l2}(Q)ᵀ for the whole shells, then restricted to the orbitals kept; this
+  reproduces the SK table (e.g. E_{s,x} = l·spσ, E_{x,x} = l² ppσ + (1 − l²) ppπ, E_{s,xy} = √3 lm sdσ;
+  every element and every subset of a shell checked in the tests).
   Parameters are named "sss", "sps", "sds", "pps", "ppp", "pds", "pdp", "dds", "ddp", "ddd", one value
   per neighbour shell (first, second, ...), in eV.
 - Bloch sums ("convention I"): |κ i k⟩ = Σ_R e^{2πik·R} φ_i(r − R − q_κ), H(k) = Σ_R e^{2πik·R} h(R).
@@ -53,27 +64,59 @@ _BOND = {0: "s", 1: "p", 2: "d"}
 _KIND = {0: "s", 1: "p", 2: "d"}  # σ, π, δ as the last letter of a parameter name
 
 
-def _harmonic(name: str, r: np.ndarray) -> np.ndarray:
-    x, y, z = r[..., 0], r[..., 1], r[..., 2]
-    s3 = np.sqrt(3.0)
-    return {
-        "s": np.ones_like(x),
-        "px": x, "py": y, "pz": z,
-        "dxy": s3 * x * y, "dyz": s3 * y * z, "dzx": s3 * z * x,
-        "dx2-y2": 0.5 * s3 * (x * x - y * y), "dz2": 0.5 * (3 * z * z - (x * x + y * y + z * z)),
-    }[name]
+# d orbitals as quadratic forms Y_j(r) = rᵀ A_j r, in SHELL_ORBITALS["d"] order (module docstring)
+_S3 = np.sqrt(3.0)
+_D_FORMS = np.array([
+    [[0, _S3 / 2, 0], [_S3 / 2, 0, 0], [0, 0, 0]],  # √3 xy
+    [[0, 0, 0], [0, 0, _S3 / 2], [0, _S3 / 2, 0]],  # √3 yz
+    [[0, 0, _S3 / 2], [0, 0, 0], [_S3 / 2, 0, 0]],  # √3 zx
+    [[_S3 / 2, 0, 0], [0, -_S3 / 2, 0], [0, 0, 0]],  # (√3/2)(x² − y²)
+    [[-0.5, 0, 0], [0, -0.5, 0], [0, 0, 1.0]],  # (3z² − r²)/2
+])
+# P(g) of a kept orbital with a component this large on orbitals the image atom does not keep: the kept
+# orbitals are not invariant (exactly 0 if they are; ~1 otherwise, crystallographic angles being large)
+INVARIANCE_TOL = 1e-6
+REAL_TOL_EV = 1e-12  # H(k) with imaginary parts below this (eV) is real: its eigenvectors are taken real
 
 
-_SAMPLES = np.random.default_rng(11).normal(size=(60, 3))
+def shell_rotation(l: int, rotation: np.ndarray) -> np.ndarray:  # noqa: E741 - the physicist's l
+    """D^l(R) of the whole shell l (order of ``SHELL_ORBITALS``), exact (module docstring).
+
+    R is the Cartesian 3×3 matrix of a rotation or improper rotation; D_ij = ⟨Y_i|P(R)Y_j⟩/⟨Y_i|Y_i⟩
+    with P(R)f(r) = f(R⁻¹r). Orthogonal for orthogonal R, and D(R1 R2) = D(R1) D(R2).
+    """
+    r_inv = np.linalg.inv(np.asarray(rotation, dtype=float))
+    if l == 0:
+        return np.ones((1, 1))
+    if l == 1:
+        return r_inv.T
+    if l == 2:
+        # Y_j(R⁻¹r) = rᵀ (R⁻ᵀ A_j R⁻¹) r; the A_i are orthogonal in tr(AB), and a trace part (only for
+        # non-orthogonal R) is r², orthogonal to every d orbital, so the projection drops it
+        moved = np.einsum("ba,jbc,cd->jad", r_inv, _D_FORMS, r_inv)
+        return np.einsum("iab,jba->ij", _D_FORMS, moved) / 1.5
+    raise InputError(f"orbital shell l = {l}: only s, p and d (l ≤ 2) are supported")
+
+
+def _shell_positions(names: Sequence[str]) -> tuple[int, list[int]]:
+    """The common l of ``names`` and their positions in the shell's ``SHELL_ORBITALS`` order."""
+    ls = {ORBITALS[n][0] for n in names}
+    if len(ls) != 1:
+        raise InputError(f"orbitals {list(names)}: one block takes the orbitals of one shell (one l)")
+    l = ls.pop()  # noqa: E741
+    shell = SHELL_ORBITALS[_BOND[l]]
+    return l, [shell.index(n) for n in names]
 
 
 def orbital_rotation(names: Sequence[str], rotation: np.ndarray) -> np.ndarray:
-    """D(R)_ij = ⟨Y_i|P(R)Y_j⟩ on the orbitals ``names`` (one l), P(R)f(r) = f(R⁻¹r); R Cartesian, any det."""
-    r_inv = np.linalg.inv(rotation)
-    basis = np.stack([_harmonic(n, _SAMPLES) for n in names], axis=1)  # (samples, n)
-    moved = np.stack([_harmonic(n, _SAMPLES @ r_inv.T) for n in names], axis=1)
-    d, *_ = np.linalg.lstsq(basis, moved, rcond=None)
-    return d
+    """The block ⟨Y_i|P(R)Y_j⟩ of the whole-shell D^l(R) on the orbitals ``names`` (one l, any order).
+
+    For a whole shell this is D^l(R); for part of a shell it is the restriction, a representation only
+    where the kept orbitals are mapped onto themselves (e.g. pz under rotations about z): check
+    orthogonality before using it as one (:class:`TightBindingModel` does).
+    """
+    l, idx = _shell_positions(names)  # noqa: E741
+    return shell_rotation(l, rotation)[np.ix_(idx, idx)]
 
 
 def _rotation_z_to(d: np.ndarray) -> np.ndarray:
@@ -90,24 +133,33 @@ def _rotation_z_to(d: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
 
-def two_centre(names1: Sequence[str], names2: Sequence[str], d: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """Slater–Koster hopping matrix ⟨i (at 0)|H|j (at d)⟩ for orbitals of one l each (module docstring).
-
-    ``params`` maps "sss", "pds", ... to values; a missing parameter counts as 0.
-    """
-    l1 = ORBITALS[names1[0]][0]
-    l2 = ORBITALS[names2[0]][0]
+def _bond_frame_block(l1: int, l2: int, params: Mapping[str, float]) -> np.ndarray:
+    """The whole-shell hopping block E₀ for a bond along +z: δ_mm′ V(l1 l2 |m|) (module docstring), eV."""
     lo, hi = sorted((l1, l2))
     sign = (-1) ** (l1 + l2) if l1 > l2 else 1
-    e0 = np.zeros((len(names1), len(names2)))
-    for i, a in enumerate(names1):
-        for j, b in enumerate(names2):
+    shell1, shell2 = SHELL_ORBITALS[_BOND[l1]], SHELL_ORBITALS[_BOND[l2]]
+    e0 = np.zeros((len(shell1), len(shell2)))
+    for i, a in enumerate(shell1):
+        for j, b in enumerate(shell2):
             ma, mb = ORBITALS[a][1], ORBITALS[b][1]
             if ma == mb:
-                key = f"{_BOND[lo]}{_BOND[hi]}{_KIND[abs(ma)]}"
-                e0[i, j] = sign * float(params.get(key, 0.0))
+                e0[i, j] = sign * float(params.get(f"{_BOND[lo]}{_BOND[hi]}{_KIND[abs(ma)]}", 0.0))
+    return e0
+
+
+def two_centre(names1: Sequence[str], names2: Sequence[str], d: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """Slater–Koster hopping matrix ⟨i (at 0)|H|j (at d)⟩ (eV) for orbitals of one l each (module docstring).
+
+    Computed for the whole shells, E(d) = D^{l1}(Q) E₀ D^{l2}(Q)ᵀ with Q ẑ = d̂, then restricted to
+    ``names1`` × ``names2`` (any subsets, any order): rotating only the kept orbitals would drop the
+    part of a rotated orbital that leaves them (pz–pz on an in-plane bond is ppπ, not 0).
+    ``params`` maps "sss", "pds", ... to values; a missing parameter counts as 0.
+    """
+    l1, idx1 = _shell_positions(names1)
+    l2, idx2 = _shell_positions(names2)
     q = _rotation_z_to(np.asarray(d, dtype=float))
-    return orbital_rotation(names1, q) @ e0 @ orbital_rotation(names2, q).T
+    full = shell_rotation(l1, q) @ _bond_frame_block(l1, l2, params) @ shell_rotation(l2, q).T
+    return full[np.ix_(idx1, idx2)]
 
 
 @dataclass(frozen=True)
@@ -149,8 +201,20 @@ class TightBindingModel:
         return h + np.diag(self.onsite)
 
     def bands(self, k_conventional) -> tuple[np.ndarray, np.ndarray]:
-        """Eigenvalues (ascending, eV) and eigenvectors (columns) of H(k)."""
-        return np.linalg.eigh(self.hamiltonian(k_conventional))
+        """Eigenvalues (ascending, eV) and eigenvectors (columns) of H(k), for one k or a stack (…, 3).
+
+        Where H(k) is real to rounding (``REAL_TOL_EV``: the time-reversal-invariant k of these real
+        hoppings) the eigenvectors are real, the gauge in which T is complex conjugation with U = V†V̄ = 1.
+        Otherwise LAPACK would give them a phase decided by the rounding of e^{2πik·R} (≈ 1e-16 imaginary
+        parts), which changes with any rounding-level change of the hoppings.
+        """
+        h = self.hamiltonian(k_conventional)
+        e, v = np.linalg.eigh(h)
+        flat_h, flat_e, flat_v = h.reshape(-1, *h.shape[-2:]), e.reshape(-1, e.shape[-1]), v.reshape(-1, *v.shape[-2:])
+        real = np.abs(flat_h.imag).max(axis=(1, 2)) < REAL_TOL_EV
+        if real.any():
+            flat_e[real], flat_v[real] = np.linalg.eigh(flat_h[real].real)
+        return flat_e.reshape(e.shape), flat_v.reshape(v.shape)
 
     @cached_property
     def _atom_maps(self) -> tuple[np.ndarray, np.ndarray]:
@@ -172,28 +236,57 @@ class TightBindingModel:
         return image, shift
 
     @cached_property
-    def _orbital_blocks(self) -> list[tuple[int, list[int], list[str]]]:
+    def _orbital_blocks(self) -> list[tuple[int, int, list[int], list[str]]]:
+        """(atom, l, model indices, orbital names) for every shell present on every atom."""
         blocks: dict[tuple[int, int], list[int]] = {}
         for n, o in enumerate(self.orbitals):
             blocks.setdefault((o.atom, o.l), []).append(n)
-        return [(atom, idx, [self.orbitals[i].name for i in idx]) for (atom, _), idx in blocks.items()]
+        return [(atom, l, idx, [self.orbitals[i].name for i in idx]) for (atom, l), idx in blocks.items()]
+
+    @cached_property
+    def _orbital_operations(self) -> list[list[tuple[list[int], list[int], int, np.ndarray]]]:
+        """For every operation: (rows, columns, atom, block) of the k-independent part of P(g).
+
+        A block is D^l(α) of the whole shell restricted to rows = the image atom's kept orbitals of that
+        l and columns = this atom's. It represents P(g) only if D^l(α) maps this atom's kept orbitals
+        into the image atom's, with no component on the orbitals left out (module docstring, partial
+        shells; then the block is orthogonal); InputError otherwise. Whole shells always pass.
+        """
+        g = space_group(self.space_group)
+        image, _ = self._atom_maps
+        inv_lattice = np.linalg.inv(self.lattice)
+        kept = {(atom, l): (idx, names) for atom, l, idx, names in self._orbital_blocks}
+        out = []
+        for i, op in enumerate(g.operations):
+            cart = self.lattice @ np.array(op.rotation, dtype=float) @ inv_lattice
+            full = {l: shell_rotation(l, cart) for l in {l for _, l, _, _ in self._orbital_blocks}}
+            ops = []
+            for atom, l, idx, names in self._orbital_blocks:
+                target = int(image[i, atom])
+                rows, target_names = kept.get((target, l), ([], []))
+                shell = SHELL_ORBITALS[_BOND[l]]
+                images = full[l][:, [shell.index(n) for n in names]]  # P(g) of the kept orbitals, whole shell
+                kept_rows = [shell.index(n) for n in target_names]
+                leak = np.delete(images, kept_rows, axis=0)
+                if len(rows) != len(idx) or (leak.size and np.abs(leak).max() > INVARIANCE_TOL):
+                    raise InputError(
+                        f"orbitals {', '.join(names)} of atom {atom} at {tuple(str(x) for x in self.positions[atom])} are not "
+                        f"mapped onto the model's orbitals of atom {target} by {op}: the model cannot be symmetric; "
+                        "keep whole shells there (or a set of orbitals the site symmetry maps onto itself)"
+                    )
+                ops.append((rows, idx, atom, images[kept_rows]))
+            out.append(ops)
+        return out
 
     def symmetry_matrix(self, op_index: int, k_conventional) -> np.ndarray:
         """The matrix of P(g) on the Bloch basis at k, for g = operations[op_index] in the little group of k."""
         g = space_group(self.space_group)
-        op = g.operations[op_index]
-        rot = np.array(op.rotation, dtype=float)
+        rot = np.array(g.operations[op_index].rotation, dtype=float)
         alpha_k = np.linalg.inv(rot).T @ np.asarray(k_conventional, dtype=float)
-        cart = self.lattice @ rot @ np.linalg.inv(self.lattice)
-        image, shift = self._atom_maps
+        _, shift = self._atom_maps
         m = np.zeros((self.size, self.size), dtype=complex)
-        index = {(o.atom, o.name): n for n, o in enumerate(self.orbitals)}
-        for atom, idx, names in self._orbital_blocks:
-            d = orbital_rotation(names, cart)
-            target = image[op_index, atom]
-            rows = [index[(target, nm)] for nm in names]
-            phase = np.exp(-2j * np.pi * alpha_k @ shift[op_index, atom])
-            m[np.ix_(rows, idx)] = phase * d
+        for rows, cols, atom, d in self._orbital_operations[op_index]:
+            m[np.ix_(rows, cols)] = np.exp(-2j * np.pi * alpha_k @ shift[op_index, atom]) * d
         return m
 
     def levels(self, k_name: str, tol: float = DEGENERACY_TOL_EV) -> list[BlochLevel]:
@@ -308,9 +401,11 @@ def build_model(
     vecs = np.array(list(hop_r.keys()))
     mats = np.array(list(hop_r.values()))
     keep = np.abs(mats).reshape(len(mats), -1).max(axis=1) > 0
-    return TightBindingModel(
+    model = TightBindingModel(
         g.number, lat, pos, tuple(orbs), onsite_arr, vecs[keep], mats[keep], tuple(float(x) for x in shell_d), params,
     )
+    model._orbital_operations  # refuse kept orbitals that the operations do not map onto kept orbitals
+    return model
 
 
 def model_from_wyckoff(
