@@ -1,6 +1,6 @@
 """Connected superconducting bands on real metals: candidate counts before (levels at the points only)
-and after (connected along the lines), the best connected candidate, the verdict, and the time of
-the connected search alone (DFT cached after the first run).
+and after (connected along the lines: path variants and bands), the best candidate band with its
+intervals, the verdict, and the time of the connected search alone (DFT cached after the first run).
 
     .venv/bin/python benchmarks/bench_connected.py Nb V Al Cu Pb Mg MgB2.cif Bi
 
@@ -40,16 +40,19 @@ def row(material: str) -> dict:
         "centres": [w.label for w in an.centres],
         "window_eV": list(an.window),
         "before": len(old.superconducting),
-        "after": len(v.superconducting),
-        "after_level_choices": len({mc.candidate.levels for mc in v.superconducting}),
+        "after": sum(len(b.variants) for b in v.superconducting),
+        "after_level_choices": len(v.superconducting),
         "usual_after": len(v.usual),
         "best": None if best is None else {
-            "band": best.candidate.band_text(),
-            "reading": best.candidate.reading,
-            "width_eV": round(best.measures.width, 3),
-            "filling": round(best.measures.filling, 3),
-            "dos_at_fermi": round(best.measures.dos_at_fermi, 4),
+            "band": best.band_text(),
+            "reading": best.reading,
+            "width_eV": round(best.best.width, 3),
+            "width_interval_eV": [round(x, 3) for x in best.width],
+            "filling": round(best.best.filling, 3),
+            "filling_interval": [round(x, 3) for x in best.filling],
+            "dos_at_fermi": round(best.best.dos_at_fermi, 4),
             "passes": best.passes,
+            "marginal": best.marginal,
         },
         "reference_width_eV": round(v.reference_width, 3),
         "verdict": v.verdict,

@@ -16,9 +16,9 @@ NHM = [sys.executable, "-m", "nhm.cli"]
 
 
 @pytest.fixture(scope="module")
-def nb_run(tmp_path_factory):
+def nb_run(tmp_path_factory, dft_cache):
     work = tmp_path_factory.mktemp("analyze")
-    env = {**os.environ, "NHM_CACHE_DIR": str(work / "cache")}
+    env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache)}
     r = subprocess.run([*NHM, "analyze", "Nb", "--json", "nb.json", "--plot", "figs"], cwd=work, env=env,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
@@ -45,9 +45,22 @@ def test_analyze_nb_json_report_and_figures(nb_run):
     v = out["verdict"]
     assert v["verdict"] in ("superconducting band", "no superconducting band") and v["criteria"]["filling_min"] == 0.25
     assert len(v["bands_at_fermi_level"]) == 2  # Γ octahedron/N ellipsoids and the jungle gym (science.md §7)
+    # "narrow" against free electrons in the same lattice (bcc a = 3.30 Å: 13.8 eV at H), the others beside it
+    refs = v["width_references"]
+    assert refs["free_electron_eV"] == pytest.approx(13.8, abs=0.2) and refs["mu"] == 1
+    assert refs["median_eV"] < refs["widest_eV"] < refs["free_electron_eV"]
+    assert v["criteria"]["width_reference"] == "free-electron"
+    # one band, its path variants with their measures, and the interval they span
+    assert [b["band"] for b in out["superconducting_bands"]] == ["GM:GM5+ H:H5+ N:N3+ P:P4"]
+    assert len(best["variants"]) == 24 and all(set(var["assignments"]) == {"lower", "upper"} for var in best["variants"])
+    fillings = [a["filling"] for var in best["variants"] for a in var["assignments"].values()]
+    assert best["filling_interval"] == pytest.approx([min(fillings), max(fillings)])
+    assert best["filling_interval"][0] <= best["filling"] <= best["filling_interval"][1]
+    assert best["width_ratios"]["free-electron"] == pytest.approx(best["width_eV"] / refs["free_electron_eV"])
+    assert out["search_range_eV"]["range"][1] >= 6.0 and out["search_range_eV"]["excluded_levels"] == []
     for ext in ("png", "svg"):
         assert (work / "figs" / f"Nb-229-bands.{ext}").stat().st_size > 1000
-    assert "Connected superconducting-band candidates" in r.stdout and "Verdict:" in r.stdout
+    assert "Candidate superconducting bands" in r.stdout and "Verdict:" in r.stdout
 
 
 @pytest.mark.slow
@@ -58,12 +71,12 @@ def test_nb_candidates_are_dft_eigenvalues_switching_at_allowed_crossings(nb_run
     work, env, _ = nb_run
     from nhm.report.analyze import analyze
 
-    an = analyze("Nb", cache_dir=work / "cache")
+    an = analyze("Nb", cache_dir=env["NHM_CACHE_DIR"])
     assert an.from_cache
     lines = {lb.name: lb for lb in an.zone.lines}
     assert an.verdict.superconducting
-    for mc in an.verdict.superconducting:
-        for p in mc.candidate.paths:
+    for band in an.verdict.superconducting:
+        for p in (p for var in band.variants for p in var.paths):
             lb = lines[p.line]
             rows = np.arange(len(lb.s))[:, None]
             assert np.allclose(p.energies, lb.energies[rows, p.indices], atol=1e-6)

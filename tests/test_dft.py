@@ -551,13 +551,15 @@ def test_niobium_zone_lines_attach_to_the_levels(niobium, tmp_path):
         for i, point in ((0, lb.line.start), (-1, lb.line.end)):
             end = "start" if i == 0 else "end"
             for br in lb.branches:
+                if not br.present[i]:
+                    continue  # a partial branch: above the labelled states at this end (bands/lines.py)
                 level = min(zone.levels[point], key=lambda lv: abs(lv.energy - br.energies[i]))
                 assert abs(level.energy - br.energies[i]) < 5e-3, (lb.name, br.key)
                 assert lb.line.subduce(end, level.irrep)[br.irrep] > 0 or any(
                     abs(other.energy - level.energy) < 5e-3 and lb.line.subduce(end, other.irrep)[br.irrep] > 0
                     for other in zone.levels[point]
                 ), (lb.name, br.key, level.irrep)
-    assert len(zone.energy_ordered_widths()) == 2  # two bands cross E_F (science.md §7)
+    assert len(zone.fermi_bands()) == 2  # two bands cross E_F (science.md §7)
 
 
 @pytest.mark.slow

@@ -122,7 +122,7 @@ def test_spin_free_elements_are_detected(hcp_s):
 
 
 @pytest.mark.slow
-def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path):
+def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path, dft_cache):
     """`nhm kspace Zr --allow-usual --mesh 6`: Zr's only connected candidate (μ = 2 branches on 2c, a filled usual band)
     from GPAW's Bloch states: residuals of the DFT level (D from the states, ~1e-8), time reversal and unitarity exact,
     the usual choice compared, no Fermi surface; refused without --allow-usual (it passes test U)."""
@@ -132,7 +132,7 @@ def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path):
     import sys
 
     nhm = [sys.executable, "-m", "nhm.cli"]
-    env = {**os.environ, "NHM_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache)}  # Zr's SCF and zone shared with tests/test_verdict_dft.py
     r = subprocess.run([*nhm, "kspace", "Zr", "--allow-usual", "--mesh", "6", "--json", "-", "--plot", "zfigs"], cwd=tmp_path,
                        env=env, capture_output=True, text=True, timeout=1500)
     assert r.returncode == 0, r.stderr
@@ -146,4 +146,5 @@ def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path):
     assert (tmp_path / "zfigs" / "kspace_plane.png").stat().st_size > 1000
     assert "μ = 2 branches" in r.stderr
     bad = subprocess.run([*nhm, "kspace", "Zr", "--mesh", "6"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert bad.returncode == 2 and "is usual on 2c" in bad.stderr and "Traceback" not in bad.stderr
+    # Zr's level set passes test U (A1'@2c): a usual band, offered only with --allow-usual
+    assert bad.returncode == 2 and "usual band" in bad.stderr and "--allow-usual" in bad.stderr and "Traceback" not in bad.stderr

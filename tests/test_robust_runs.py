@@ -104,7 +104,7 @@ def workers_in(directory: Path) -> list[int]:
         (("--kdensity", "3", "--kmesh", "8"), "either --kmesh or --kdensity"),
         (("--nbands", "5"), "apply to --from-dft only"),
         (("--fermi", "5"), "apply to --from-dft only"),
-        (("--centres", "X"), "--centres 'X' names no atom orbit"),
+        (("--centres", "X"), "--centres 'X' is neither a Wyckoff position"),
     ],
 )
 def test_analyze_refuses_before_any_dft(tmp_path, args, needle):

@@ -43,13 +43,28 @@ FAKE = {"Nb": True, "Cu": True, "Fe": True, "Pb": False, "Ag": False, "Lu": True
 
 
 def fake_doc(name: str, superconducting: bool) -> dict:
-    band = {"band": "GM:GM5+ H:H5+ N:N3+ P:P4", "reading": "R2", "site_representations": [["-GM8"]],
-            "width_eV": 1.5, "filling": 0.45, "dos_at_fermi_per_eV_spin_cell": 0.31, "passes": superconducting}
+    """An ``nhm analyze --json`` document whose one candidate band is narrow (1.5 eV) when ``superconducting``,
+    else 12 eV wide: too wide for the free-electron reference (10 eV), narrow against 1.2 × it."""
+    width = 1.5 if superconducting else 12.0
+
+    def measures(filling):
+        return {"energy_range_eV": [-0.5, width - 0.5], "width_eV": width, "filling": filling,
+                "dos_at_fermi_per_eV_spin_cell": 0.31}
+
+    band = {"verdict": "superconducting", "band": "GM:GM5+ H:H5+ N:N3+ P:P4", "reading": "R2",
+            "site_representations": [["-GM8"]], **measures(0.45), "width_interval_eV": [width, width],
+            "filling_interval": [0.4, 0.5], "dos_interval_per_eV_spin_cell": [0.31, 0.31], "passes": superconducting,
+            "marginal": False, "half_filled": "yes", "narrow": "yes" if superconducting else "no",
+            "variants": [{"reading": "R2", "switches": 0, "degenerate_samples": 3,
+                          "assignments": {"lower": measures(0.5), "upper": measures(0.4)}}]}
     return {
         "material": name, "formula": name, "space_group": 229, "international": "Im-3m", "fermi_level_eV": 7.5,
         "verdict": {"verdict": "superconducting band" if superconducting else "no superconducting band",
-                    "reason": "fake", "criteria": {"filling_min": 0.25, "filling_max": 0.75, "width_factor": 1.0},
-                    "reference_width_eV": float("nan"), "bands_at_fermi_level": [{"index": 5}]},
+                    "reason": "fake", "marginal": False,
+                    "criteria": {"filling_min": 0.25, "filling_max": 0.75, "width_factor": 1.0, "width_reference": "free-electron"},
+                    "reference_width_eV": 10.0,
+                    "width_references": {"free_electron_eV": 10.0, "median_eV": 8.0, "widest_eV": 12.0, "mu": 1},
+                    "bands_at_fermi_level": [{"index": 5, "energy_range_eV": [-4.0, 4.0], "width_eV": 8.0}]},
         "superconducting_bands": [band], "usual_bands": [],
     }
 
@@ -243,11 +258,15 @@ def test_make_element_tc_reproduces_the_shipped_table(tmp_path):
 def test_summarize_takes_the_best_candidate_and_drops_unknowns():
     from nhm.screen.task import clean_json, summarize
 
-    doc = clean_json(fake_doc("Nb", True))
+    raw = fake_doc("Nb", True)
+    raw["verdict"]["width_references"]["median_eV"] = float("nan")
+    doc = clean_json(raw)
     s = summarize(doc)
     assert s["verdict"] == "superconducting" and s["best_reading"] == "R2" and s["best_site"] == "-GM8"
     assert s["best_width"] == 1.5 and s["best_filling"] == 0.45 and s["best_dos"] == 0.31 and s["best_passes"]
-    assert "reference_width" not in s  # NaN in the analysis: left out, ASE takes no None
+    assert (s["best_filling_min"], s["best_filling_max"], s["best_variants"]) == (0.4, 0.5, 1)
+    assert s["width_fe"] == 10.0 and s["width_reference"] == "free-electron" and not s["verdict_marginal"]
+    assert "width_median" not in s  # NaN in the analysis: left out, ASE takes no None
     assert json.dumps(doc, allow_nan=False)
     bare = summarize({"verdict": None, "superconducting_bands": []})
     assert bare["verdict"] == "none" and not any(k.startswith("best_") for k in bare)
@@ -278,7 +297,7 @@ def test_fake_screen_writes_rows_resumes_and_records_failures(tmp_path, threaded
     con = ase.db.connect(str(db))
     assert {row.name for row in con.select(verdict="superconducting")} == {"Nb", "Cu", nb_cif}
     full = con.get(name="Nb")
-    assert full.data["analysis"]["verdict"]["reference_width_eV"] is None and full.data["parameters"]["dft"]["kmesh"] == 12
+    assert full.data["analysis"]["verdict"]["reference_width_eV"] == 10.0 and full.data["parameters"]["dft"]["kmesh"] == 12
     assert full.toatoms().get_chemical_formula() == "Nb"
 
     # the same command again: nothing is computed, nothing rewritten
@@ -367,12 +386,48 @@ def test_report_confusion_matrix_precision_recall(report_db):
     excluded = {r.name: r.excluded_reason for r in rep.excluded}
     assert "ferromagnetic" in excluded["Fe"] and "α-La" in excluded["La"] and "uncertain" in excluded["Lu"]
     assert excluded["Zn"] == "failed"
-    assert rep.criteria == [{"filling_min": 0.25, "filling_max": 0.75, "width_factor": 1.0}]
+    assert rep.criteria == [{"filling_min": 0.25, "filling_max": 0.75, "width_factor": 1.0, "width_reference": "free-electron"}]
     doc = report_json(rep)
     assert json.dumps(doc, allow_nan=False) and doc["confusion_matrix"]["TP"] == 2
     assert {"Tc", "Ga"} <= {e["element"] for e in doc["not_computed"]}
     lines = report_csv(rep).splitlines()
     assert lines[0].startswith("id,name,formula") and len(lines) == 1 + len(rep.rows)
+
+
+def test_report_judges_the_stored_rows_again_under_other_criteria(report_db):
+    """No DFT: every row's stored analysis is judged again (Pb's 12 eV band is narrow against 1.2 × 10 eV)."""
+    from nhm.screen.report import build_report
+    from nhm.wannier.verdict import Criteria
+
+    stored = build_report(str(report_db))
+    assert not stored.rejudged and {r.name: r.outcome for r in stored.rows}["Pb"] == "FN"
+    same = build_report(str(report_db), criteria=Criteria())
+    assert [(r.name, r.verdict, r.outcome) for r in same.rows] == [(r.name, r.verdict, r.outcome) for r in stored.rows]
+    wide = build_report(str(report_db), criteria=Criteria(width_factor=1.2))
+    out = {r.name: r.outcome for r in wide.rows}
+    assert wide.rejudged and out["Pb"] == "TP" and out["Ag"] == "FP" and out["Nb"] == "TP"
+    assert wide.matrix == {"TP": 3, "FP": 2, "FN": 0, "TN": 0}
+    median = build_report(str(report_db), criteria=Criteria(width_reference="median", width_factor=1.5))
+    assert {r.name: r.outcome for r in median.rows}["Pb"] == "TP"  # 12 ≤ 1.5 × 8
+    strict = build_report(str(report_db), criteria=Criteria(filling_min=0.44))
+    nb = next(r for r in strict.rows if r.name == "Nb")
+    assert nb.verdict == "superconducting" and nb.marginal  # best 0.45 (the mean of 0.4 and 0.5) passes, 0.4 would not
+    assert build_report(str(report_db), criteria=Criteria(filling_min=0.6)).matrix["TP"] == 0
+
+
+def test_report_sweeps_the_width_factor_for_each_reference(report_db):
+    from nhm.screen.report import SWEEP_FACTORS, build_report
+
+    rep = build_report(str(report_db))
+    assert set(rep.sweep) == {"free-electron", "median", "widest"}
+    for ref, pts in rep.sweep.items():
+        assert [p.factor for p in pts] == list(SWEEP_FACTORS)
+        recalls = [p.recall for p in pts]
+        assert all(a <= b for a, b in zip(recalls, recalls[1:])), ref  # a looser width bound never loses a TP
+        assert all(sum(p.matrix.values()) == 5 for p in pts)
+    at = {p.factor: p for p in rep.sweep["free-electron"]}
+    assert at[1.0].matrix == rep.matrix and at[1.2].matrix["TP"] == 3
+    assert {p.factor: p for p in rep.sweep["widest"]}[1.0].matrix["TP"] == 3  # 12 ≤ 1 × 12
 
 
 def test_report_command_exports_table_figure_html(report_db, tmp_path):
@@ -382,8 +437,15 @@ def test_report_command_exports_table_figure_html(report_db, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Confusion matrix" in r.stdout and "precision 0.67, recall 0.67" in r.stdout
     assert json.loads((tmp_path / "r.json").read_text())["precision"] == pytest.approx(2 / 3)
-    for name in ("screen-results.csv", "screen-report.json", "periodic-table.png", "periodic-table.svg", "periodic-table.html"):
+    for name in ("screen-results.csv", "screen-report.json", "periodic-table.png", "periodic-table.svg", "periodic-table.html",
+                 "width-sweep.png", "width-sweep.svg"):
         assert (out / name).stat().st_size > 500, name
+    assert "What the width criterion does" in r.stdout
+    again = subprocess.run([*SCREEN, "--report", "--db", str(report_db), "--width-factor", "1.2", "--json", "-"],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["rejudged"] and doc["confusion_matrix"]["TP"] == 3 and len(doc["width_sweep"]["median"]) == 56
     assert (out / "periodic-table.png").read_bytes()[:4] == b"\x89PNG"
     page = (out / "periodic-table.html").read_text()
     assert "http://" not in page and "https://" not in page and "<script" not in page  # self-contained

@@ -1,3 +1,3 @@
 """nhm — the nonadiabatic Heisenberg model: superconducting bands, k-space magnetism, and their group theory."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -10,9 +10,12 @@ of sign of their energy difference (or a touching within ``TOUCH_TOL_EV``) and p
 interpolation.
 
 Known limits: two crossings of the same pair within one sampling interval cancel and are missed
-(the sampling is dense enough that bands of metals do not do this at the default spacing); a line
-irrep whose copies run past the top of the computed bands keeps only the copies present at every
-sample.
+(the sampling is dense enough that bands of metals do not do this at the default spacing). A line
+irrep whose copies run past the top of the labelled states at some samples has *partial* branches:
+they are kept, with NaN energies (state −1) where they lie above the labelled states, so a path may use
+them only where they are known; ``LineBands.partial`` lists them. A caller that needs every state up to
+some energy reruns with more bands until the lowest unlabelled state lies above it at every sample
+(:meth:`nhm.bands.zone.ZoneBands.coverage_problems`); then every partial branch is unknown only above it.
 
 The states and traces come from anywhere (DFT plane waves, a tight-binding model): a
 ``trace_function(start, stop)`` gives the traces of the line's operations on the states
@@ -55,6 +58,11 @@ class Branch:
     def key(self) -> str:
         return f"{self.irrep}#{self.copy + 1}"
 
+    @property
+    def present(self) -> np.ndarray:
+        """(n_samples,) True where the branch is among the labelled states (False above them: partial branch)."""
+        return self.states >= 0
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -79,10 +87,20 @@ class LineBands:
     labels: tuple[tuple[str, ...], ...]
     branches: tuple[Branch, ...]
     crossings: tuple[Crossing, ...]
+    partial: tuple[tuple[str, int, float], ...] = ()  # (irrep, copy, lowest energy eV) of copies missing at some sample
 
     @property
     def name(self) -> str:
         return self.line.name
+
+    def first_unlabelled(self) -> np.ndarray:
+        """(n,) energy (eV) of the lowest unlabelled state at each sample (inf if every computed state is labelled)."""
+        out = np.full(len(self.s), np.inf)
+        for i, row in enumerate(self.labels):
+            free = [n for n, lbl in enumerate(row) if not lbl]
+            if free:
+                out[i] = self.energies[i, free[0]]
+        return out
 
 
 def line_samples(line: LineOfSymmetry, spacing: float, minimum: int = 8) -> tuple[Fraction, ...]:
@@ -146,14 +164,19 @@ def line_bands(
                 d.setdefault(lbl, []).append(n)
         per_sample.append(d)
     branches: list[Branch] = []
+    partial: list[tuple[str, int, float]] = []
     for lbl in sorted(dims):
-        copies = min(len(d.get(lbl, [])) for d in per_sample) // dims[lbl]
-        for c in range(copies):
-            states = np.array([d[lbl][c * dims[lbl]] for d in per_sample])
-            en = np.array([np.mean(e[i, d[lbl][c * dims[lbl] : (c + 1) * dims[lbl]]]) for i, d in enumerate(per_sample)])
-            branches.append(Branch(lbl, dims[lbl], c, en, states))
+        dim = dims[lbl]
+        counts = [len(d.get(lbl, [])) // dim for d in per_sample]
+        for c in range(max(counts, default=0)):
+            states = np.array([d[lbl][c * dim] if counts[i] > c else -1 for i, d in enumerate(per_sample)])
+            en = np.array([np.mean(e[i, d[lbl][c * dim : (c + 1) * dim]]) if counts[i] > c else np.nan
+                           for i, d in enumerate(per_sample)])
+            branches.append(Branch(lbl, dim, c, en, states))
+            if c >= min(counts):
+                partial.append((lbl, c, float(np.nanmin(en))))
     crossings = _crossings(branches, s)
-    return LineBands(line, s, line.k_at(s), e, tuple(tuple(x) for x in labels), tuple(branches), crossings)
+    return LineBands(line, s, line.k_at(s), e, tuple(tuple(x) for x in labels), tuple(branches), crossings, tuple(partial))
 
 
 def _crossings(branches: Sequence[Branch], s: np.ndarray) -> tuple[Crossing, ...]:
@@ -165,14 +188,15 @@ def _crossings(branches: Sequence[Branch], s: np.ndarray) -> tuple[Crossing, ...
         for b in range(a + 1, len(branches)):
             if branches[a].irrep == branches[b].irrep:
                 continue  # the non-crossing rule
-            d = branches[a].energies - branches[b].energies
+            d = branches[a].energies - branches[b].energies  # NaN where either is unknown: no crossing there
             # interior samples only: at the ends, branches from one level of the point are degenerate
-            touch = np.abs(d) < TOUCH_TOL_EV
+            with np.errstate(invalid="ignore"):
+                touch = np.abs(d) < TOUCH_TOL_EV
             for i in range(1, n - 1):
                 if touch[i] and not touch[i - 1]:
                     out.append(Crossing(a, b, i, float(s[i]), float(branches[a].energies[i])))
             for i in range(n - 1):
-                if touch[i] or touch[i + 1]:
+                if touch[i] or touch[i + 1] or np.isnan(d[i]) or np.isnan(d[i + 1]):
                     continue
                 if d[i] * d[i + 1] < 0:
                     t = d[i] / (d[i] - d[i + 1])

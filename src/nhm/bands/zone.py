@@ -24,7 +24,10 @@ from nhm.crystal.setting import primitive_transform
 from nhm.groups.exact import inverse
 from nhm.groups.spacegroup import space_group
 
-__all__ = ["ZoneBands", "ZoneMesh", "nearest_line_samples", "irreducible_mesh", "band_measures", "BandMeasures", "primitive_rotations"]
+SEARCH_FLOOR_EV = 6.0  # the search range is at least ±this around E_F (the fixed window nhm used before)
+SEARCH_MARGIN_EV = 0.5  # beyond the bands that cross E_F: levels of neighbouring bands that just touch their range
+
+__all__ = ["SEARCH_FLOOR_EV", "SEARCH_MARGIN_EV", "SearchRange", "ZoneBands", "ZoneMesh", "nearest_line_samples", "irreducible_mesh", "band_measures", "BandMeasures", "primitive_rotations"]
 
 
 
@@ -112,15 +115,73 @@ class ZoneBands:
         )
         return self.sample_offsets[line] + sample, dist
 
-    def energy_ordered_widths(self) -> list[tuple[int, float, float, float]]:
-        """(band index, min, max, width) in eV of every energy-ordered band that crosses E_F on the mesh."""
+    def fermi_bands(self) -> list[tuple[int, float, float, float]]:
+        """(band index, min, max, width) in eV of every energy-ordered band that crosses E_F, measured over
+        the mesh and the lines."""
+        lo, hi = self.band_extremes()
+        return [(n, float(lo[n]), float(hi[n]), float(hi[n] - lo[n])) for n in range(len(lo)) if lo[n] < self.fermi_level < hi[n]]
+
+    def band_extremes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(min, max) in eV of each of the ``nbands`` analysed energy-ordered bands over the mesh and the lines."""
         e = self.mesh_energies[:, : self.nbands]
+        lines = [lb.energies[:, : self.nbands] for lb in self.lines]
+        lo = np.min([e.min(axis=0), *(x.min(axis=0) for x in lines)], axis=0)
+        hi = np.max([e.max(axis=0), *(x.max(axis=0) for x in lines)], axis=0)
+        return lo, hi
+
+    def search_range(self, mu: int, floor: float = SEARCH_FLOOR_EV, margin: float = SEARCH_MARGIN_EV) -> SearchRange:
+        """The energies whose levels a band search must see (docs/theory.md §4): every energy-ordered band that
+        crosses E_F and, for μ > 1, the μ − 1 bands on either side of them, over their whole range on mesh
+        and lines, widened by ``margin``; never less than ±``floor`` eV around E_F."""
+        ef = self.fermi_level
+        crossing = [n for n, *_ in self.fermi_bands()]
+        lo, hi = ef - floor, ef + floor
+        group: tuple[int, ...] = ()
+        if crossing:
+            first, last = max(0, min(crossing) - (mu - 1)), min(self.nbands - 1, max(crossing) + (mu - 1))
+            group = tuple(range(first, last + 1))
+            b_lo, b_hi = self.band_extremes()
+            lo = min(lo, float(b_lo[first]) - margin)
+            hi = max(hi, float(b_hi[last]) + margin)
+        return SearchRange(lo - ef, hi - ef, group, floor, margin)
+
+    def coverage_problems(self, top: float) -> list[str]:
+        """Why the analysed bands do not reach ``top`` (eV, absolute): the line samples whose lowest unlabelled
+        state lies at or below it. Empty if every state up to ``top`` is labelled on every line; then a branch
+        that runs out of the labelled states (a partial branch) does so only above ``top``."""
         out = []
-        for n in range(e.shape[1]):
-            lo, hi = float(e[:, n].min()), float(e[:, n].max())
-            if lo < self.fermi_level < hi:
-                out.append((n, lo, hi, hi - lo))
+        for lb in self.lines:
+            free = lb.first_unlabelled()
+            i = int(np.argmin(free))
+            if free[i] <= top:
+                out.append(f"{lb.name}: the lowest unlabelled state at s = {lb.s[i]:.2f} lies at {free[i] - self.fermi_level:+.2f} eV")
         return out
+
+    def states_needed(self, top: float) -> int:
+        """A band count whose labelled states reach above ``top`` at every line sample: the largest number of
+        computed states at or below it (one more than all computed where every computed state is below)."""
+        need = 0
+        for lb in self.lines:
+            below = np.sum(lb.energies <= top, axis=1)
+            need = max(need, int(below.max()) + (1 if np.any(below == lb.energies.shape[1]) else 0))
+        return need
+
+
+@dataclass(frozen=True)
+class SearchRange:
+    """Levels the search sees, ``lo`` … ``hi`` eV relative to E_F, and the energy-ordered ``bands`` it covers."""
+
+    lo: float
+    hi: float
+    bands: tuple[int, ...]
+    floor: float
+    margin: float
+
+    def narrowed(self, window: tuple[float, float] | None) -> tuple[float, float]:
+        """The range cut to ``window`` = (lo, hi) eV relative to E_F, if one is given (a window only narrows)."""
+        if window is None:
+            return (self.lo, self.hi)
+        return (max(self.lo, window[0]), min(self.hi, window[1]))
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ def analyze(
     ecut: Annotated[float, typer.Option(help="Plane-wave cutoff (eV).")] = 500.0,
     xc: Annotated[str, typer.Option(help="Exchange–correlation functional.")] = "PBE",
     smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
-    window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F (widened until every point has one).")] = 6.0,
+    window: Annotated[float | None, typer.Option(help="Narrow the search to levels within ±window eV of E_F. By default the bands decide: every level of every band that crosses E_F, at least ±6 eV (docs/theory.md §4); the levels a window cuts are listed.")] = None,
     reading: Annotated[str, typer.Option(help="R1, R2 or both (docs/theory.md).")] = "both",
     kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
     centres: Annotated[list[str] | None, typer.Option("--centres", help="Atom orbits that carry the Wannier functions: Wyckoff labels (2a, a) or elements (B); repeatable or comma-separated. Default: all.")] = None,
     filling_min: Annotated[float, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band.")] = 0.25,
     filling_max: Annotated[float, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band.")] = 0.75,
-    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the median width of the bands crossing E_F.")] = 1.0,
+    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the reference width (--width-reference).")] = 1.0,
+    width_reference: Annotated[str, typer.Option("--width-reference", help="Verdict: what 'narrow' is measured against: free-electron (the lattice's empty-lattice width of a band of the same capacity, W_FE(μ)), median or widest (of the energy-ordered bands at E_F).")] = "free-electron",
     spacing: Annotated[float, typer.Option(help="Distance between samples on the lines of symmetry (1/Å, 2π convention).")] = 0.08,
     mesh: Annotated[int | None, typer.Option(help="n of the Γ-centred n×n×n zone mesh for width, filling and DOS (default: --kmesh), at least 2.")] = None,
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="spglib's tolerance for the space group (Å); the default reads coordinates typed to 4 digits (0.3333) as the special positions they mean.")] = DEFAULT_SYMPREC,
@@ -54,8 +55,10 @@ def analyze(
     # every option is checked before anything long starts (the structure, the DFT run)
     if reading not in ("R1", "R2", "both"):
         raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    for name, value in (("--window", window), ("--spacing", spacing), ("--ecut", ecut), ("--smearing", smearing), ("--symprec", symprec)):
+    for name, value in (("--spacing", spacing), ("--ecut", ecut), ("--smearing", smearing), ("--symprec", symprec)):
         positive_finite(name, value)
+    if window is not None:
+        positive_finite("--window", window)
     if a is not None:
         positive_finite("--a", a)
     positive_int("--maxiter", maxiter)
@@ -79,7 +82,7 @@ def analyze(
         raise InputError(f"--fermi must be a finite energy in eV, got {fermi}")
     if emin is not None and emax is not None and not emin < emax:
         raise InputError(f"--emin ({emin}) must be below --emax ({emax})")
-    criteria = Criteria(filling_min, filling_max, width_factor)
+    criteria = Criteria(filling_min, filling_max, width_factor, width_reference)
     readings = ("R1", "R2") if reading == "both" else (reading,)
     centre_names = [c.strip() for item in centres or [] for c in item.split(",") if c.strip()]
     from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_atomically
@@ -107,7 +110,10 @@ def analyze(
             warn(note)
         with human.status(f"reading the {code} calculation {dft_path} (irrep)"):
             bands = read_external(code, dft_path, structure=structure, nbands=nbands, ecut_eV=ecut if code == "wannier90" else None, symprec=symprec)
-        an = analysis_from_external(bands, fermi_level_eV=fermi, window_eV=(-window, window), readings=readings, kramers=kramers, material=material)
+        an = analysis_from_external(
+            bands, fermi_level_eV=fermi, window_eV=(-6.0, 6.0) if window is None else (-window, window), readings=readings,
+            kramers=kramers, material=material,
+        )
     else:
         from nhm.bands.dft import check_setups, kmesh_from_density
 
@@ -120,11 +126,11 @@ def analyze(
             warn(note)
         with rich_progress(material, console=human) as report:
             an = run_analyze(
-                material, a=a, symprec=symprec, parameters=params, window_eV=(-window, window), readings=readings,
+                material, a=a, symprec=symprec, parameters=params, window_eV=window, readings=readings,
                 kramers=kramers, centres=centre_names or None, criteria=criteria, spacing=spacing, mesh=mesh,
                 use_cache=not no_cache, progress=report,
             )
-    _print_analysis(an, window, top, human, shown=set(warned))
+    _print_analysis(an, top, human, shown=set(warned))
     figures: dict[str, bytes] = {}
     if drawing and an.zone is not None:
         from nhm.report.figures import figure_stem, render_band_figure
@@ -156,7 +162,12 @@ def _compact_band(cand) -> str:
     return " ".join(",".join(v) for v in per_k.values())
 
 
-def _print_analysis(an, window: float, top: int, console=None, shown: set[str] | frozenset[str] = frozenset()) -> None:
+def _interval(lo: float, hi: float, fmt: str) -> str:
+    return "" if abs(hi - lo) < 0.5 * 10 ** -int(fmt[-2]) else f" [{lo:{fmt}}–{hi:{fmt}}]"
+
+
+def _print_analysis(an, top: int, console=None, shown: set[str] | frozenset[str] = frozenset()) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = stdout_console() if console is None else console
@@ -168,11 +179,12 @@ def _print_analysis(an, window: float, top: int, console=None, shown: set[str] |
         f"Wannier centres {', '.join(w.label for w in an.centres)}; "
         f"E_F = {ef:.3f} eV{' (cached DFT)' if an.from_cache else ''}"
     )
-    t = Table(title=f"Levels within ±{window:g} eV of E_F at the points of symmetry (E − E_F, eV)")
+    lo, hi = an.window
+    t = Table(title=f"Levels searched ({lo:+.2f} … {hi:+.2f} eV around E_F) at the points of symmetry (E − E_F, eV)")
     t.add_column("k")
     t.add_column("levels (irrep: energy)")
     for k, lvs in an.levels.items():
-        near = [f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in lvs if abs(lv.energy - ef) <= window]
+        near = [f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in lvs if lo <= lv.energy - ef <= hi]
         t.add_row(k, ",  ".join(near) or "-")
     console.print(t)
     if an.verdict is None:
@@ -188,34 +200,49 @@ def _print_analysis(an, window: float, top: int, console=None, shown: set[str] |
     else:
         v = an.verdict
         zone = an.zone
+        rng = an.search_range
         console.print(
             f"Traced on {len(zone.lines)} lines of symmetry ({', '.join(lb.name for lb in zone.lines)}; "
-            f"{sum(len(lb.s) for lb in zone.lines)} k-points) and a {zone.mesh.n}³ mesh. Bands crossing E_F: "
+            f"{sum(len(lb.s) for lb in zone.lines)} k-points) and a {zone.mesh.n}³ mesh, {zone.nbands} bands. Bands crossing E_F: "
             + (", ".join(f"#{n + 1} ({w:.2f} eV wide)" for n, _, _, w in v.fermi_bands) or "none")
+            + (f"; search range {rng.lo:+.2f} … {rng.hi:+.2f} eV (bands {', '.join(f'#{n + 1}' for n in rng.bands) or 'none'}, at least ±{rng.floor:g} eV)" if rng else "")
         )
-        for title, cands in (("Connected superconducting-band candidates", v.superconducting), ("Connected usual bands", v.usual)):
+        refs = v.references
+        ref_name = v.criteria.width_reference
+        for title, cands in (("Candidate superconducting bands", v.superconducting), ("Usual bands", v.usual)):
             t = Table(title=f"{title} (ranked: meets the criteria, |filling − ½|, width)")
-            for col in ("#", "R", "levels at the points", "site irrep", "width", "filling", "DOS", "sw", "verdict"):
-                t.add_column(col, no_wrap=True)
-            for i, mc in enumerate(cands[:top]):
-                cand, m = mc.candidate, mc.measures
+            for col in ("#", "R", "levels at the points", "site irrep", "width", "W/W_FE", "filling", "DOS", "var", "sw", "verdict"):
+                wraps = col in ("levels at the points", "site irrep", "verdict")  # long texts wrap; numbers never do
+                t.add_column(col, no_wrap=not wraps, min_width=len(col) if not wraps else None)
+            for i, b in enumerate(cands[:top]):
+                m = b.best
+                status = "[green]passes[/green]" if b.passes else ("too wide" if v.criteria.filling_min <= m.filling <= v.criteria.filling_max else "not ½-filled")
+                if b.marginal:
+                    status += " (marginal)"
+                if b.verdict == "usual" and b.reading != "U":
+                    status = "usual level set"
                 t.add_row(
-                    str(i + 1), cand.reading, _compact_band(cand), "; ".join(" ⊕ ".join(s) for s in cand.site_representations),
-                    f"{m.width:.2f}", f"{m.filling:.2f}", f"{m.dos_at_fermi:.3f}", str(cand.switches),
-                    "[green]passes[/green]" if mc.passes else ("too wide" if mc.half_filled else "not ½-filled"),
+                    str(i + 1), b.reading, _compact_band(b.candidate), "; ".join(" ⊕ ".join(s) for s in b.site_representations),
+                    escape(f"{m.width:.2f}{_interval(*b.width, '.2f')}"), f"{m.width / refs.free_electron:.2f}",
+                    escape(f"{m.filling:.2f}{_interval(*b.filling, '.2f')}"), f"{m.dos_at_fermi:.3f}",
+                    str(len(b.variants)), str(b.candidate.switches), status,
                 )
-            t.caption = (
-                "R: reading (U: usual band); width in eV over the zone; DOS at E_F per eV, spin and cell; "
-                "sw: branch switches" + (f"; {len(cands) - top} more in --json" if len(cands) > top else "")
+            t.caption = escape(
+                "R: reading (U: usual band); width in eV over the zone, best assignment [interval over the path variants and "
+                f"the states of degenerate levels]; W_FE(μ={refs.mu}) = {refs.free_electron:.2f} eV; DOS at E_F per eV, spin and "
+                "cell (best); var: path variants; sw: branch switches of the best" + (f"; {len(cands) - top} more in --json" if len(cands) > top else "")
             )
             console.print(t if cands else f"{title}: none")
         cr = v.criteria
         colour = "bold magenta" if v.verdict == "superconducting band" else "yellow"
+        ref = refs.value(ref_name)
         console.print(
-            f"Verdict: [{colour}]{v.verdict}[/{colour}] — {v.reason}. Criteria: filling in "
-            f"[{cr.filling_min:g}, {cr.filling_max:g}], width ≤ {cr.width_factor:g} × median width of the bands at E_F "
-            f"({f'{v.reference_width:.2f} eV' if math.isfinite(v.reference_width) else 'none crosses E_F'}); "
-            "DOS per eV, spin and primitive cell (docs/theory.md)."
+            f"Verdict: [{colour}]{v.verdict}[/{colour}] — "
+            + escape(
+                f"{v.reason}. Criteria: filling in [{cr.filling_min:g}, {cr.filling_max:g}], "
+                f"width ≤ {cr.width_factor:g} × {ref_name} width ({ref:.2f} eV); beside it: W_FE(μ) {refs.free_electron:.2f} eV, "
+                f"median {refs.median:.2f} eV, widest {refs.widest:.2f} eV of the bands at E_F (docs/theory.md §4)."
+            )
         )
     for note in an.notes:
         if note not in shown:  # the structure's caveats were printed as warnings before the run

@@ -107,23 +107,34 @@ def _one_orbit(material: str, crystal) -> None:
         )
 
 
-def candidate_of_material(material: str, number: int = 1, symprec: float | None = None, window: float = 6.0):
-    """``(Analysis, MeasuredCandidate)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``)
-    connected superconducting-band candidate of ``material`` (a DFT run, cached). InputError if there is
-    none, for several atom orbits, or for a number out of range."""
+def candidate_of_material(
+    material: str, number: int = 1, symprec: float | None = None, window: float | None = None, allow_usual: bool = False,
+):
+    """``(Analysis, CandidateBand)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``) candidate
+    superconducting band of ``material`` (a DFT run, cached), in its best variant; with ``allow_usual`` the usual
+    bands follow the superconducting ones in that ranking. InputError if there is none, for several atom orbits,
+    or for a number out of range."""
     from nhm.report.analyze import analyze
 
-    an = analyze(material, readings=("R1", "R2"), symprec=symprec, window_eV=(-window, window))
+    an = analyze(material, readings=("R1", "R2"), symprec=symprec, window_eV=window)
     _one_orbit(material, an.crystal)
-    cands = list(an.verdict.superconducting) if an.verdict is not None else []
+    v = an.verdict
+    cands = ([*v.superconducting, *(v.usual if allow_usual else ())]) if v is not None else []
     if not cands:
-        raise InputError(
-            f"nhm analyze found no connected superconducting band of {material} within ±{window:g} eV of E_F (see "
-            f"'nhm analyze {material}'; a wider --window, e.g. --window {window + 2:g}, reaches levels farther from E_F)"
-        )
+        usual = f" (its {len(v.usual)} usual band(s): --allow-usual)" if v is not None and v.usual else ""
+        narrowed = f"; --window {window:g} narrowed the search range, without it every band that crosses E_F is searched" if window is not None else ""
+        raise InputError(f"nhm analyze found no connected superconducting band of {material}{usual} (see 'nhm analyze {material}'{narrowed})")
     if not 1 <= number <= len(cands):
-        raise InputError(f"--candidate {number} does not exist: {material} has {len(cands)} connected superconducting candidate(s) (see 'nhm analyze {material} --json -')")
+        raise InputError(f"--candidate {number} does not exist: {material} has {len(cands)} candidate band(s) (see 'nhm analyze {material} --json -')")
     return an, cands[number - 1]
+
+
+def _spin_site(site: str | None, cand) -> str | None:
+    """The spin-dependent WFs' site representation: the user's, else the candidate's own (a usual band's best
+    variant has only single-valued ones: None lets Krüger's classifier name the double-valued one)."""
+    if site is not None:
+        return site
+    return None if cand.reading == "U" else cand.site_representations[0][0]
 
 
 def kspace(
@@ -134,7 +145,7 @@ def kspace(
     mode: Annotated[str, typer.Option(help="Spread to minimise: projective (spin frame, default) or plain (M = 1).")] = "projective",
     json_file: Annotated[str | None, typer.Option("--json", help="Write the results as JSON to FILE ('-' for stdout; the tables then go to stderr).")] = None,
     plot: Annotated[str | None, typer.Option(help="Directory for the figures (seed Fig. 1 a/b, PNG and SVG) and the 3D HTML view.")] = None,
-    window: Annotated[float, typer.Option(help="Materials: the search window of 'nhm analyze', levels within ±window eV of E_F.")] = 6.0,
+    window: Annotated[float | None, typer.Option(help="Materials: narrow the search range of 'nhm analyze' to ±window eV around E_F (default: the bands decide).")] = None,
     candidate: Annotated[int, typer.Option(help="Materials: which connected superconducting candidate of 'nhm analyze' (1 = the best, its ranking).")] = 1,
     max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
@@ -145,7 +156,8 @@ def kspace(
     if mesh is not None:
         positive_int("--mesh", mesh)
     positive_int("--candidate", candidate)
-    window = positive_finite("--window", window)
+    if window is not None:
+        window = positive_finite("--window", window)
     limit = positive_finite("--max-memory", max_memory)
     if mode not in MODES:
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
@@ -203,15 +215,15 @@ def kspace(
         from nhm.kspace.material import branch_count, material_band
         from nhm.kspace.mesh import default_divisions
 
-        an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window)
+        an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window, allow_usual=allow_usual)
         cand = mc.candidate
         if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
             _run_orbit(material_or_model, an, mc, candidate, mesh, site, allow_usual, limit, json_file, plot, out)
             return
         band = parse_band(cand.band_text(), an.crystal.space_group)
         centre = an.centres[0]
-        site_name = site or cand.site_representations[0][0]
-        reading = cand.reading
+        site_name = _spin_site(site, cand)
+        reading = "R1" if cand.reading == "U" else cand.reading  # a usual band's branches: μ single-valued states
         if reading == "R2" and mode == "plain":  # before the GPAW run
             raise InputError("a band with R2 points (reading R2) is optimised in projective mode only: the phase of a bond to an R2 point is the spatial gauge")
         mesh = default_divisions(band.space_group) if mesh is None else mesh
@@ -290,19 +302,19 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
 
     cand = mc.candidate
     mu = branch_count(cand)
-    if cand.reading != "R1":
+    if cand.reading not in ("R1", "U"):
         raise InputError(
             f"the candidate has μ = {mu} branches and reading {cand.reading}: the Bloch spinors at points where the band takes part "
             "of a larger level (R2) are built for μ = 1 only (docs/theory.md §6, 'Bands of μ branches')"
         )
     band = parse_band(cand.band_text(), an.crystal.space_group)
-    orbit_classification(band, an.centres[0], cand.reading, not allow_usual)  # before the GPAW run
+    orbit_classification(band, an.centres[0], "R1", not allow_usual)  # before the GPAW run
     n = default_divisions(band.space_group) if mesh is None else mesh
     fine = _announce(out, material, number, an, mc, band.space_group, n, limit, mu)
     with rich_progress("GPAW (Bloch states on the mesh)", console=out) as progress:
         source = orbit_material_band(an.crystal, an.parameters, an.zone, cand, n, progress=progress)
     res = run_orbit_kspace(
-        band, an.centres[0], site or cand.site_representations[0][0], fine, source,
+        band, an.centres[0], _spin_site(site, cand), fine, source,
         require_superconducting=not allow_usual, energies=source.energies(), fermi_level=an.fermi_level,
     )
     data = orbit_result_json(res)

@@ -1,7 +1,7 @@
 """A material's superconducting-band candidate as a band of Bloch states on a k mesh (the DFT path).
 
-The candidate of :mod:`nhm.wannier.connected` fixes the band's energy-ordered index along the lines of
-symmetry; at a mesh point the band takes the index of the nearest line sample (the rule the width and
+The candidate band of :mod:`nhm.wannier.verdict`, in its best variant, fixes the band's energy-ordered index
+along the lines of symmetry; at a mesh point the band takes the index of the nearest line sample (the rule the width and
 filling use, :mod:`nhm.wannier.verdict`). GPAW computes the Bloch states at the primary star
 representatives of the mesh (:func:`nhm.bands.dft_mesh.bloch_states_on_mesh`, cached);
 :class:`nhm.kspace.states.PlaneWaveBand` unfolds them and :func:`nhm.kspace.states.band_on_mesh` gives

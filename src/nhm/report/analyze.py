@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import json
 import os
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 from nhm.atomic import write_atomically
 from nhm.bands.bloch import BlochLevel
 from nhm.bands.dft import DftParameters, bloch_states_at_points, run_scf
-from nhm.bands.zone import ZoneBands
+from nhm.bands.zone import BandMeasures, SearchRange, ZoneBands
 from nhm.crystal import Crystal, read_crystal
 from nhm.errors import InputError
 from nhm.groups.kpoints import points_of_symmetry
-from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position
-from nhm.wannier.connected import ConnectedSearch, LevelChoice, connected_search
+from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
+from nhm.wannier.connected import ConnectedCandidate, ConnectedSearch, LevelChoice, connected_search
 from nhm.wannier.search import Level, SearchResult, search
-from nhm.wannier.verdict import Criteria, MeasuredCandidate, Verdict, judge
+from nhm.wannier.verdict import WIDTH_REFERENCES, CandidateBand, Criteria, Verdict, WidthReferences, judge
 
 if TYPE_CHECKING:
     from nhm.bands.external import ExternalBands
@@ -53,13 +55,15 @@ class Analysis:
     fermi_level: float
     levels: dict[str, list[BlochLevel]]  # per point of symmetry, ascending
     centres: tuple[WyckoffPosition, ...]
-    window: tuple[float, float]
+    window: tuple[float, float]  # the levels searched, eV relative to E_F (the search range, narrowed by --window)
     zone: ZoneBands | None
     search: ConnectedSearch | None
     verdict: Verdict | None
     points_only: SearchResult | None
     from_cache: bool
     notes: tuple[str, ...] = field(default=())
+    search_range: SearchRange | None = None  # what the bands asked for, before any --window
+    excluded_levels: tuple[BlochLevel, ...] = field(default=())  # levels in the search range that --window cut
 
     @property
     def formula(self) -> str:
@@ -67,10 +71,12 @@ class Analysis:
 
 
 def wannier_centres(crystal: Crystal, selection: Sequence[str] | None = None) -> tuple[WyckoffPosition, ...]:
-    """The Wyckoff positions of the atoms (one orbit each): the WF centres of the NHM.
+    """The Wyckoff positions that carry the Wannier functions (one orbit each).
 
-    ``selection``: Wyckoff labels or letters (``2a``, ``a``) or element symbols (``B``) naming which of
-    the atom orbits carry Wannier functions (default: all). Unknown names raise InputError.
+    Default: the atoms' positions (the NHM's centres). ``selection``: Wyckoff labels or letters of the space
+    group (``2a``, ``a``, ``4b``), occupied or empty — bond centres and interstitial sites are legitimate
+    centres of single-band Wannier functions — or element symbols (``B``) naming the atom orbits of that
+    element. Unknown names raise InputError.
     """
     seen: dict[str, WyckoffPosition] = {}
     by_element: dict[str, list[str]] = {}
@@ -83,13 +89,19 @@ def wannier_centres(crystal: Crystal, selection: Sequence[str] | None = None) ->
     chosen: dict[str, WyckoffPosition] = {}
     for item in selection:
         name = item.strip()
-        labels = [lbl for lbl in seen if lbl == name or lbl.lstrip("0123456789") == name]
-        labels = labels or by_element.get(name, [])
-        if not labels:
-            known = ", ".join([*seen, *by_element])
-            raise InputError(f"--centres {name!r} names no atom orbit of this crystal (it has {known})")
-        for lbl in labels:
-            chosen.setdefault(lbl, seen[lbl])
+        if name in by_element:
+            for lbl in by_element[name]:
+                chosen.setdefault(lbl, seen[lbl])
+            continue
+        try:
+            w = wyckoff_position(crystal.space_group, name)
+        except InputError:
+            raise InputError(
+                f"--centres {name!r} is neither a Wyckoff position of space group {crystal.space_group} "
+                f"({', '.join(p.label for p in wyckoff_positions(crystal.space_group))}) nor an element of the crystal "
+                f"({', '.join(by_element)})"
+            ) from None
+        chosen.setdefault(w.label, w)
     return tuple(chosen.values())
 
 
@@ -99,7 +111,7 @@ def analyze(
     a: float | None = None,
     symprec: float | None = None,
     parameters: DftParameters = DftParameters(),
-    window_eV: tuple[float, float] = (-6.0, 6.0),
+    window_eV: float | tuple[float, float] | None = None,
     readings: Sequence[str] = ("R1", "R2"),
     kramers: bool = False,
     centres: Sequence[str] | None = None,
@@ -113,36 +125,59 @@ def analyze(
 ) -> Analysis:
     """Run the whole analysis of ``material`` (element symbol, structure file or ase.Atoms).
 
-    ``window_eV``: levels (relative to E_F) the search may use, widened until every point has one.
-    ``centres``: which atom orbits carry the Wannier functions (Wyckoff labels or elements; default
-    all). ``with_zone=False`` skips the lines and the mesh (levels at the points only, no search).
-    ``spacing``: distance of the samples on the lines (1/Å, 2π convention); ``mesh``: n of the zone
-    mesh (default: the SCF's ``kmesh``). ``symprec``: spglib's tolerance in Å (default
-    :data:`nhm.crystal.DEFAULT_SYMPREC`). The notes include the caveats of
-    :func:`nhm.crystal.caveats.structure_notes` (higher symmetry at a looser tolerance, magnetic and heavy
-    elements in a non-magnetic, scalar-relativistic calculation).
+    The levels searched are those of every energy-ordered band that crosses E_F (and, for μ > 1, of the
+    μ − 1 bands on either side), over their whole range on mesh and lines, at least ±6 eV
+    (:meth:`nhm.bands.zone.ZoneBands.search_range`); GPAW is rerun with more bands until every state up to
+    the top of that range is labelled on every line. ``window_eV`` (eV around E_F: W for ±W, or (lo, hi))
+    can only narrow that range; the levels it cuts are listed in ``excluded_levels`` and the notes.
+    ``centres``: the Wyckoff positions of the Wannier centres, occupied or empty (``2a``, ``a``, ``4b``), or
+    elements naming atom orbits (``B``); default: every atom orbit. ``with_zone=False`` skips the lines and
+    the mesh (levels at the points only, no search). ``spacing``: distance of the samples on the lines
+    (1/Å, 2π convention); ``mesh``: n of the zone mesh (default: the SCF's ``kmesh``). ``symprec``:
+    spglib's tolerance in Å (default :data:`nhm.crystal.DEFAULT_SYMPREC`). The notes include the caveats of
+    :func:`nhm.crystal.caveats.structure_notes`.
     """
-    from nhm.bands.dft_zone import DEFAULT_SPACING, zone_bands
+    from nhm.bands.dft_zone import DEFAULT_SPACING
     from nhm.crystal.caveats import structure_notes
 
     crystal = read_crystal(material, a=a, **({} if symprec is None else {"symprec": symprec}))
     wcentres = wannier_centres(crystal, centres)
+    window = _window(window_eV)
     scf = run_scf(crystal, parameters, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
     ef = scf.fermi_level_eV
     name = material if isinstance(material, str) else crystal.atoms.get_chemical_formula()
-    zone = found = verdict = None
+    zone = found = verdict = rng = None
+    excluded: tuple[BlochLevel, ...] = ()
     notes: list[str] = []
     if with_zone:
-        zone = zone_bands(
-            crystal, parameters, spacing=DEFAULT_SPACING if spacing is None else spacing, mesh=mesh, scf=scf,
-            progress=progress, use_cache=use_cache, cache_dir=cache_dir,
+        zone, rng, notes = _zone_covering_the_range(
+            crystal, parameters, scf, branches(crystal.space_group, wcentres), window,
+            spacing=DEFAULT_SPACING if spacing is None else spacing, mesh=mesh, progress=progress,
+            use_cache=use_cache, cache_dir=cache_dir,
         )
         levels = zone.levels
-        window, notes = _window_with_every_point(levels, ef, window_eV)
+        searched = rng.narrowed(window)
+        excluded = tuple(
+            lv for lvs in levels.values() for lv in lvs
+            if rng.lo <= lv.energy - ef <= rng.hi and not searched[0] <= lv.energy - ef <= searched[1]
+        )
+        bare = [k for k, lvs in levels.items() if not any(searched[0] <= lv.energy - ef <= searched[1] for lv in lvs)]
+        if bare and window is not None:
+            cut = ", ".join(f"{lv.irrep} {lv.energy - ef:+.2f} eV" for lv in excluded if lv.k in bare)
+            raise InputError(
+                f"--window {_window_text(window)} leaves {', '.join(bare)} without a level of the search range "
+                f"{rng.lo:+.2f}…{rng.hi:+.2f} eV (it cuts {cut}): a band has a level at every point of symmetry; "
+                "widen the window or drop it"
+            )
+        if excluded:
+            notes.append(
+                f"--window cut the search range {rng.lo:+.2f}…{rng.hi:+.2f} eV to {searched[0]:+.2f}…{searched[1]:+.2f} eV; "
+                "levels not searched: " + ", ".join(f"{lv.irrep} {lv.energy - ef:+.2f}" for lv in excluded)
+            )
         flat = [LevelChoice(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in levels.values() for lv in lvs]
         found = connected_search(
             flat, zone.lines, crystal.space_group, wcentres,
-            fermi_level=ef, window=window, readings=tuple(readings), kramers=kramers,  # type: ignore[arg-type]
+            fermi_level=ef, window=searched, readings=tuple(readings), kramers=kramers,  # type: ignore[arg-type]
         )
         verdict = judge(found, zone, criteria)
         notes.extend(found.notes)
@@ -151,11 +186,68 @@ def analyze(
             crystal, parameters, scf=scf, progress=progress, use_cache=use_cache, cache_dir=cache_dir
         )
         levels = {k: st.levels(crystal.space_group) for k, st in states.items()}
-        window, notes = _window_with_every_point(levels, ef, window_eV)
+        searched, notes = _window_with_every_point(levels, ef, (-6.0, 6.0) if window is None else window)
     notes.extend(structure_notes(crystal))
     return Analysis(
-        str(name), crystal, parameters, ef, levels, wcentres, window, zone, found, verdict, None, scf.from_cache, tuple(notes),
+        str(name), crystal, parameters, ef, levels, wcentres, searched, zone, found, verdict, None, scf.from_cache,
+        tuple(notes), rng, excluded,
     )
+
+
+MAX_BAND_RERUNS = 3  # reruns with more bands before giving up on labelling the whole search range
+
+
+def branches(space_group: int, centres: Sequence[WyckoffPosition], wfs_per_atom: int = 1) -> int:
+    """μ: the branches of a band with ``wfs_per_atom`` Wannier functions on each site of the ``centres``' orbits."""
+    from nhm.bandrep.induce import induction
+
+    return sum(len(induction(space_group, w.point()).orbit) * wfs_per_atom for w in centres)
+
+
+def _window(window_eV: float | tuple[float, float] | None) -> tuple[float, float] | None:
+    if window_eV is None:
+        return None
+    lo, hi = (-float(window_eV), float(window_eV)) if isinstance(window_eV, int | float) else map(float, window_eV)
+    if not (lo < hi):
+        raise InputError(f"the window must have lo < hi, got {lo}, {hi}")
+    return (lo, hi)
+
+
+def _window_text(window: tuple[float, float]) -> str:
+    lo, hi = window
+    return f"{hi:g}" if lo == -hi else f"{lo:+g}…{hi:+g} eV"
+
+
+def _zone_covering_the_range(crystal, parameters, scf, mu, window, *, spacing, mesh, progress, use_cache, cache_dir):
+    """The zone run with enough bands that every state up to the top of the search range is labelled on every
+    line and no branch that enters the range is cut (reruns with more bands; NhmError if that fails)."""
+    from nhm.bands.dft import default_nbands
+    from nhm.bands.dft_zone import zone_bands
+    from nhm.errors import NhmError
+
+    notes: list[str] = []
+    nb = default_nbands(crystal, parameters)
+    step = max(4, 2 * len(crystal.primitive_atoms()))
+    for attempt in range(MAX_BAND_RERUNS + 1):
+        zone = zone_bands(
+            crystal, parameters, spacing=spacing, mesh=mesh, nbands=nb, scf=scf, progress=progress,
+            use_cache=use_cache, cache_dir=cache_dir,
+        )
+        rng = zone.search_range(mu)
+        hi = rng.narrowed(window)[1]
+        top = zone.fermi_level + hi
+        problems = zone.coverage_problems(top)
+        if not problems:
+            return zone, rng, notes
+        if attempt == MAX_BAND_RERUNS:
+            raise NhmError(
+                f"{nb} bands still do not label every state up to the top of the search range ({hi:+.2f} eV): "
+                f"{problems[0]}"
+            )
+        new = max(nb + step, zone.states_needed(top))
+        notes.append(f"{nb} bands did not reach the top of the search range ({hi:+.2f} eV; {problems[0]}): recomputed with {new}")
+        nb = new
+    raise AssertionError("unreachable")
 
 
 WINDOW_STEP_EV = 0.5  # widening step when a point of symmetry has no level in the requested window
@@ -223,23 +315,20 @@ def analysis_from_external(
 # --- JSON --------------------------------------------------------------------------------------------
 
 
-def candidate_json(mc: MeasuredCandidate, ef: float, zone: ZoneBands) -> dict:
-    """One measured connected candidate as JSON (energies relative to E_F; branches named LINE-IRREP#copy)."""
-    c, m = mc.candidate, mc.measures
-    lines = {lb.name: lb for lb in zone.lines}
+def _measures_json(m: BandMeasures, ef: float) -> dict:
     return {
-        "verdict": c.verdict,
-        "reading": c.reading,
-        "band": c.band_text(),
-        "levels": [{"k": lv.k, "irrep": lv.irrep, "dimension": lv.dimension, "energy_eV": lv.energy - ef} for lv in c.levels],
-        "site_representations": [list(s) for s in c.site_representations],
         "energy_range_eV": [m.energy_min - ef, m.energy_max - ef],
         "width_eV": m.width,
         "filling": m.filling,
         "dos_at_fermi_per_eV_spin_cell": m.dos_at_fermi,
-        "half_filled": mc.half_filled,
-        "narrow": mc.narrow,
-        "passes": mc.passes,
+    }
+
+
+def _variant_json(c: ConnectedCandidate, zone: ZoneBands, ef: float) -> dict:
+    lines = {lb.name: lb for lb in zone.lines}
+    return {
+        "reading": c.reading,
+        "switches": c.switches,
         "branch_switches": [
             {"line": p.line, "s": sw.s, "energy_eV": sw.energy - ef, "from": sw.from_branch, "to": sw.to_branch}
             for p in c.paths for sw in p.switches
@@ -251,6 +340,46 @@ def candidate_json(mc: MeasuredCandidate, ef: float, zone: ZoneBands) -> dict:
                 "branches": [[lines[p.line].branches[b].key for b in st] for st in _distinct(p.states)],
             }
             for p in c.paths
+        ],
+    }
+
+
+def candidate_json(band: CandidateBand, ef: float, zone: ZoneBands, references: WidthReferences) -> dict:
+    """One candidate band as JSON (energies relative to E_F; branches named LINE-IRREP#copy).
+
+    The headline values are the best assignment's (``best_variant``, docs/theory.md §4); ``*_interval``
+    span every admissible assignment; ``variants`` keeps every path variant with the measures of its
+    lower and upper choice at degenerate samples."""
+    c, m = band.candidate, band.best
+    per_variant: dict[int, dict] = {}
+    degenerate: dict[int, int] = {}
+    for a in band.assignments:
+        per_variant.setdefault(a.variant, {})[a.choice] = _measures_json(a.measures, ef)
+        degenerate[a.variant] = a.degenerate_samples
+    return {
+        "verdict": band.verdict,
+        "reading": band.reading,
+        "band": band.band_text(),
+        "levels": [{"k": lv.k, "irrep": lv.irrep, "dimension": lv.dimension, "energy_eV": lv.energy - ef} for lv in c.levels],
+        "site_representations": [list(s) for s in band.site_representations],
+        "usual_site_representations": [list(s) for s in band.usual_sites],
+        **_measures_json(m, ef),
+        "width_interval_eV": list(band.width),
+        "filling_interval": list(band.filling),
+        "dos_interval_per_eV_spin_cell": list(band.dos),
+        "width_ratios": {
+            name: (m.width / references.value(name) if np.isfinite(references.value(name)) and references.value(name) > 0 else None)
+            for name in WIDTH_REFERENCES
+        },
+        "half_filled": band.half_filled,
+        "narrow": band.narrow,
+        "passes": band.passes,
+        "marginal": band.marginal,
+        "best_variant": band.best_variant,
+        "branch_switches": _variant_json(c, zone, ef)["branch_switches"],
+        "variants": [
+            {**_variant_json(v, zone, ef), "degenerate_samples": degenerate.get(i, 0), "assignments": per_variant.get(i, {})}
+            for i, v in enumerate(band.variants)
         ],
     }
 
@@ -285,11 +414,21 @@ def analysis_json(an: Analysis) -> dict:
     }
     if an.verdict is not None and an.zone is not None and an.search is not None:
         v = an.verdict
+        rng = an.search_range
+        doc["search_range_eV"] = None if rng is None else {
+            "range": [rng.lo, rng.hi], "bands": [n + 1 for n in rng.bands], "floor": rng.floor, "margin": rng.margin,
+            "excluded_levels": [
+                {"k": lv.k, "irrep": lv.irrep, "dimension": lv.dimension, "energy_eV": lv.energy - ef} for lv in an.excluded_levels
+            ],
+        }
+        doc["bands_analysed"] = an.zone.nbands
         doc["verdict"] = {
             "verdict": v.verdict,
             "reason": v.reason,
+            "marginal": v.marginal,
             "criteria": v.criteria.as_dict(),
             "reference_width_eV": v.reference_width,
+            "width_references": v.references.as_dict(),
             "bands_at_fermi_level": [
                 {"index": n, "energy_range_eV": [lo - ef, hi - ef], "width_eV": w} for n, lo, hi, w in v.fermi_bands
             ],
@@ -299,8 +438,8 @@ def analysis_json(an: Analysis) -> dict:
         ]
         doc["mesh"] = an.zone.mesh.n
         doc["unconnected_level_choices"] = an.search.unconnected
-        doc["superconducting_bands"] = [candidate_json(mc, ef, an.zone) for mc in v.superconducting]
-        doc["usual_bands"] = [candidate_json(mc, ef, an.zone) for mc in v.usual]
+        doc["superconducting_bands"] = [candidate_json(b, ef, an.zone, v.references) for b in v.superconducting]
+        doc["usual_bands"] = [candidate_json(b, ef, an.zone, v.references) for b in v.usual]
     elif an.points_only is not None:
         doc["superconducting_bands"] = [{**c.as_dict(ef), "connected": None} for c in an.points_only.superconducting]
         doc["usual_bands"] = [{**c.as_dict(ef), "connected": None} for c in an.points_only.usual]

@@ -99,8 +99,9 @@ def band_figure(
             band_hi.append(float(p.energies.max()) - ef)
         m = mc.measures
         ax.plot([], [], color=colour, lw=lw, label=(
-            f"{rank + 1}: {_pretty(mc.candidate.band_text())} ({mc.candidate.reading}); width {m.width:.2f} eV, "
-            f"filling {m.filling:.2f}{' ✓' if mc.passes else ''}"
+            f"{rank + 1}: {_pretty(mc.candidate.band_text())} ({mc.reading}); width {m.width:.2f} eV{_span(mc.width)}, "
+            f"filling {m.filling:.2f}{_span(mc.filling)}{' ✓' if mc.passes else ''}{' (marginal)' if mc.marginal else ''}; "
+            f"best of {len(mc.variants)} path variant{'s' if len(mc.variants) > 1 else ''}"
         ))
     if shown:
         ax.plot([], [], "o", mfc="white", mec="0.3", mew=1.5, label="branch switch (allowed crossing)")
@@ -114,7 +115,8 @@ def band_figure(
     ax.set_xlabel("k along the lines of symmetry (1/Å)")
     c = an.crystal
     ax.set_title(
-        f"{an.formula}: {c.international} (No. {c.space_group}), GPAW {an.parameters.xc} — {an.verdict.verdict}",
+        f"{an.formula}: {c.international} (No. {c.space_group}), GPAW {an.parameters.xc} — {an.verdict.verdict}"
+        + (" (marginal)" if an.verdict.marginal else ""),
         fontsize=11,
     )
     entries = len(shown) + (1 if shown else 0)
@@ -122,6 +124,11 @@ def band_figure(
     if shown:  # below the axes, so that it never hides a band
         fig.legend(loc="lower left", bbox_to_anchor=(0.07, 0.0), fontsize=7.5, frameon=False, ncol=1)
     return fig
+
+
+def _span(interval: tuple[float, float]) -> str:
+    lo, hi = interval
+    return "" if hi - lo < 5e-3 else f" [{lo:.2f}–{hi:.2f}]"
 
 
 def _label_levels(ax, an: Analysis, ticks, lo: float, hi: float) -> None:

@@ -39,12 +39,13 @@ def screen(
     smearing: Annotated[float, typer.Option(help="Fermi–Dirac smearing kT (eV).")] = 0.1,
     spacing: Annotated[float, typer.Option(help="Distance between samples on the lines of symmetry (1/Å).")] = 0.08,
     mesh: Annotated[int | None, typer.Option(help="n of the zone mesh for width, filling and DOS (default: --kmesh).")] = None,
-    window: Annotated[float, typer.Option(help="Search window: levels within ±window eV of E_F.")] = 6.0,
+    window: Annotated[float | None, typer.Option(help="Narrow the search range to ±window eV around E_F (default: the bands that cross E_F decide, as in nhm analyze).")] = None,
     reading: Annotated[str, typer.Option(help="R1, R2 or both (docs/theory.md).")] = "both",
     kramers: Annotated[bool, typer.Option("--kramers", help="Pair 1-dim double site irreps by time reversal.")] = False,
-    filling_min: Annotated[float, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band.")] = 0.25,
-    filling_max: Annotated[float, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band.")] = 0.75,
-    width_factor: Annotated[float, typer.Option(help="Verdict: a narrow band is at most this times the median width of the bands crossing E_F.")] = 1.0,
+    filling_min: Annotated[float | None, typer.Option(help="Verdict: lowest filling of a 'roughly half-filled' band (default 0.25). With --report: judge the stored rows again.")] = None,
+    filling_max: Annotated[float | None, typer.Option(help="Verdict: highest filling of a 'roughly half-filled' band (default 0.75). With --report: judge again.")] = None,
+    width_factor: Annotated[float | None, typer.Option(help="Verdict: a narrow band is at most this times the reference width (default 1). With --report: judge again.")] = None,
+    width_reference: Annotated[str | None, typer.Option("--width-reference", help="Verdict: free-electron (default: W_FE(μ) of the lattice), median or widest (of the bands at E_F). With --report: judge again.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute the DFT even if a cached result exists.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be computed, skipped and left out.")] = False,
     report: Annotated[bool, typer.Option("--report", help="No computation: the table, confusion matrix against measured superconductivity, precision/recall of the database.")] = False,
@@ -60,10 +61,15 @@ def screen(
     if out:
         check_writable_dir(out)
     human = _console(stderr=json_file == "-")
+    from nhm.wannier.verdict import Criteria
+
+    given = {k: v for k, v in (("filling_min", filling_min), ("filling_max", filling_max), ("width_factor", width_factor),
+                               ("width_reference", width_reference)) if v is not None}
+    criteria = Criteria(**given)
     if report:
         if crystals or elements:
             raise InputError("--report reads the database only: give no crystals and no --elements")
-        _report(db, params_hash, out, json_file, human)
+        _report(db, params_hash, out, json_file, human, criteria if given else None)
         return
     if params_hash is not None:
         raise InputError("--params-hash applies to --report only")
@@ -78,12 +84,11 @@ def screen(
     from nhm.bands.dft import DftParameters
     from nhm.screen.params import ScreenParameters
     from nhm.screen.run import plan, screen as run_screen
-    from nhm.wannier.verdict import Criteria
 
     params = ScreenParameters(
         dft=DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing),
         spacing=spacing, mesh=mesh, window=window, readings=("R1", "R2") if reading == "both" else (reading,),
-        kramers=kramers, criteria=Criteria(filling_min, filling_max, width_factor),
+        kramers=kramers, criteria=criteria,
     )
     if dry_run:
         pl = plan(crystals or [], elements=elements, include_flagged=include_flagged, db=db, parameters=params,
@@ -145,11 +150,11 @@ def _print_summary(summary, console: Console) -> None:
     console.print(f"query: ase db {describe(s.db)} verdict=superconducting; report: nhm screen --report --db {describe(s.db)}")
 
 
-def _report(db: str, params_hash: str | None, out: str | None, json_file: str | None, console: Console) -> None:
+def _report(db: str, params_hash: str | None, out: str | None, json_file: str | None, console: Console, criteria=None) -> None:
     from nhm.atomic import write_atomically
     from nhm.screen.report import build_report, print_report, report_json, write_exports
 
-    rep = build_report(db, params_hash)
+    rep = build_report(db, params_hash, criteria)
     print_report(rep, console)
     if json_file:
         write_atomically(json_file, (json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n").encode())

@@ -12,7 +12,7 @@ from typing import Any
 
 from nhm.screen.report import ReportRow, ScreenReport, format_tc
 
-__all__ = ["CATEGORIES", "category", "position", "render_html", "render_periodic_table"]
+__all__ = ["CATEGORIES", "category", "position", "render_html", "render_periodic_table", "render_sweep"]
 
 # fill colour, text colour, legend label
 CATEGORIES = {
@@ -79,7 +79,8 @@ def _parameters_lines(rep: ScreenReport) -> list[str]:
                      f"{p.get('mesh') or d.get('kmesh', '?')}³; params {rep.params_hash}")
     for crit in rep.criteria:
         lines.append(f"criteria: a connected band passing test S, failing test U, filling {crit['filling_min']:g}–"
-                     f"{crit['filling_max']:g}, width ≤ {crit['width_factor']:g} × median width of the bands at E_F")
+                     f"{crit['filling_max']:g}, width ≤ {crit['width_factor']:g} × the "
+                     f"{crit.get('width_reference') or 'free-electron'} width" + (" (re-judged)" if rep.rejudged else ""))
     return lines
 
 
@@ -158,6 +159,44 @@ def render_periodic_table(rep: ScreenReport, formats: tuple[str, ...] = ("png", 
     for fmt in formats:
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
+        out[fmt] = buf.getvalue()
+    plt.close(fig)
+    return out
+
+
+REFERENCE_COLOURS = {"free-electron": "#c2185b", "median": "#1565c0", "widest": "#2e7d32"}
+
+
+def render_sweep(rep: ScreenReport, formats: tuple[str, ...] = ("png", "svg")) -> dict[str, bytes]:
+    """Precision (solid) and recall (dashed) against the width factor, one colour per width reference."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for ref, pts in rep.sweep.items():
+        colour = REFERENCE_COLOURS.get(ref, "0.3")
+        f = [p.factor for p in pts]
+        ax.plot(f, [float("nan") if p.precision is None else p.precision for p in pts], color=colour, lw=2,
+                label=f"precision, × {ref} width")
+        ax.plot(f, [float("nan") if p.recall is None else p.recall for p in pts], color=colour, lw=2, ls="--",
+                label=f"recall, × {ref} width")
+    crit = rep.criteria[0] if rep.criteria else {}
+    ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("width factor: narrow means width ≤ factor × reference width")
+    ax.set_ylabel("precision / recall")
+    ax.set_ylim(-0.03, 1.03)
+    n = next((sum(p.matrix.values()) for pts in rep.sweep.values() for p in pts[:1]), 0)
+    ax.set_title(f"The width criterion over the screen ({n} elements; filling "
+                 f"{crit.get('filling_min', 0.25):g}–{crit.get('filling_max', 0.75):g})", fontsize=11)
+    ax.legend(fontsize=8, ncol=2, loc="lower right", frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = {}
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=150)
         out[fmt] = buf.getvalue()
     plt.close(fig)
     return out

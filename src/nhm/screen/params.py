@@ -15,7 +15,6 @@ __all__ = ["ScreenParameters"]
 
 # the defaults of `nhm analyze` on the command line
 DEFAULT_SPACING = 0.08
-DEFAULT_WINDOW = 6.0
 
 
 @dataclass(frozen=True)
@@ -23,14 +22,15 @@ class ScreenParameters:
     """What every crystal of a screen is analysed with: ``nhm analyze``'s options.
 
     ``dft``: the GPAW parameters; ``spacing``: samples on the lines of symmetry (1/Å); ``mesh``: n of the
-    zone mesh (None: ``dft.kmesh``); ``window``: ±eV around E_F for the search; ``readings``: R1, R2 or
+    zone mesh (None: ``dft.kmesh``); ``window``: ±eV around E_F that narrows the search range (None: the
+    bands that cross E_F decide, as in ``nhm analyze``); ``readings``: R1, R2 or
     both; ``kramers``; ``criteria``: the verdict's thresholds.
     """
 
     dft: DftParameters = field(default_factory=DftParameters)
     spacing: float = DEFAULT_SPACING
     mesh: int | None = None
-    window: float = DEFAULT_WINDOW
+    window: float | None = None
     readings: tuple[str, ...] = ("R1", "R2")
     kramers: bool = False
     criteria: Criteria = field(default_factory=Criteria)
@@ -40,6 +40,8 @@ class ScreenParameters:
 
         for name in ("spacing", "window"):
             v = getattr(self, name)
+            if v is None and name == "window":
+                continue
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
                 raise InputError(f"{name} must be a positive number, got {v!r}")
             object.__setattr__(self, name, float(v))
@@ -67,7 +69,7 @@ class ScreenParameters:
             dft=DftParameters(**d["dft"]),
             spacing=d["spacing"],
             mesh=d["mesh"],
-            window=d["window"],
+            window=d.get("window"),
             readings=tuple(d["readings"]),
             kramers=bool(d["kramers"]),
             criteria=Criteria(**d["criteria"]),

@@ -76,18 +76,26 @@ def _number(v: Any) -> float | None:
 def summarize(doc: dict[str, Any]) -> dict[str, Any]:
     """The database columns of one analysis (``analysis_json`` document): verdict, best candidate, criteria.
 
-    ``verdict`` is "superconducting" or "none"; ``best_*`` describe the first superconducting-band
-    candidate in nhm's ranking (meets the criteria, then closest to half filling, then narrowest), absent
-    if there is none. Keys whose value is unknown are left out (ASE's database takes no None).
+    ``verdict`` is "superconducting" or "none" (``verdict_marginal`` when a criterion's interval straddles
+    its bound for the best candidate); ``best_*`` describe the first candidate band in nhm's ranking (meets
+    the criteria, then closest to half filling, then narrowest) with the intervals over its admissible
+    assignments (``*_min``/``*_max``), absent if there is none. ``width_fe``, ``width_median``,
+    ``width_widest`` are the width references (eV). Keys whose value is unknown are left out (ASE's
+    database takes no None).
     """
     v = doc.get("verdict") or {}
+    refs = v.get("width_references") or {}
     out: dict[str, Any] = {
         "space_group": doc.get("space_group"),
         "international": doc.get("international"),
         "fermi_level": _number(doc.get("fermi_level_eV")),
         "verdict": "superconducting" if v.get("verdict") == "superconducting band" else "none",
+        "verdict_marginal": bool(v.get("marginal")) if v else None,
         "verdict_reason": v.get("reason") or ("no verdict (points only)" if not v else None),
         "reference_width": _number(v.get("reference_width_eV")),
+        "width_fe": _number(refs.get("free_electron_eV")),
+        "width_median": _number(refs.get("median_eV")),
+        "width_widest": _number(refs.get("widest_eV")),
         "bands_at_fermi_level": len(v.get("bands_at_fermi_level") or []),
         "n_candidates": len(doc.get("superconducting_bands") or []),
         "n_usual": len(doc.get("usual_bands") or []),
@@ -95,17 +103,26 @@ def summarize(doc: dict[str, Any]) -> dict[str, Any]:
     crit = v.get("criteria") or {}
     for key in ("filling_min", "filling_max", "width_factor"):
         out[key] = _number(crit.get(key))
+    out["width_reference"] = crit.get("width_reference")
     sc = doc.get("superconducting_bands") or []
     if sc:
         best = sc[0]
+        w_lo, w_hi = best.get("width_interval_eV") or (None, None)
+        f_lo, f_hi = best.get("filling_interval") or (None, None)
         out.update(
             best_band=best.get("band"),
             best_reading=best.get("reading"),
             best_site="; ".join(" ⊕ ".join(s) for s in best.get("site_representations") or []) or None,
             best_width=_number(best.get("width_eV")),
+            best_width_min=_number(w_lo),
+            best_width_max=_number(w_hi),
             best_filling=_number(best.get("filling")),
+            best_filling_min=_number(f_lo),
+            best_filling_max=_number(f_hi),
             best_dos=_number(best.get("dos_at_fermi_per_eV_spin_cell")),
+            best_variants=len(best.get("variants") or []) or None,
             best_passes=bool(best.get("passes")) if best.get("passes") is not None else None,
+            best_marginal=bool(best.get("marginal")) if best.get("marginal") is not None else None,
         )
     return {k: val for k, val in out.items() if val is not None}
 
@@ -124,7 +141,7 @@ def analyze_crystal(request: dict[str, Any]) -> dict[str, Any]:
     an = analyze(
         atoms_from_dict(request["atoms"]),
         parameters=p.dft,
-        window_eV=(-p.window, p.window),
+        window_eV=p.window,
         readings=p.readings,
         kramers=p.kramers,
         criteria=p.criteria,

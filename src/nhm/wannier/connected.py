@@ -18,6 +18,12 @@ valid, i.e. where the double-group representation carried by the band is common 
 For test U no switch is ever valid (branches of equal single-valued irreps do not cross), so a usual
 band follows its branches. Identical bands found under several readings are reported once, under
 the strictest reading (U before R1 before R2).
+
+A band whose *level set* passes test U at the points for some single-valued site representation of the
+centres is a usual band, whatever path it takes between them (science.md §3: a superconducting band
+fails test U at the points for every such representation): a path with a detour through a crossing does
+not make it superconducting. Such candidates are reported as usual, with the site representations under
+which their levels pass U (``usual_sites``).
 """
 
 from __future__ import annotations
@@ -99,6 +105,7 @@ class ConnectedCandidate:
     levels: tuple[LevelChoice, ...]
     site_representations: tuple[tuple[str, ...], ...]
     paths: tuple[LinePath, ...]
+    usual_sites: tuple[tuple[str, ...], ...] = ()  # single-valued site reps under which the level set passes test U
 
     def band_text(self) -> str:
         per_k: dict[str, list[str]] = {}
@@ -175,30 +182,49 @@ class _LineStates:
         return [st for st in self.valid if set(st) <= allowed and all(set(st) & p for p in per_level)]
 
 
+def _next_absent(lb: LineBands) -> np.ndarray:
+    """(branches, n + 1): the first sample at or after i where the branch is unknown (n if none)."""
+    n = len(lb.s)
+    out = np.full((len(lb.branches), n + 1), n, dtype=int)
+    for b, br in enumerate(lb.branches):
+        present = br.present
+        for i in range(n - 1, -1, -1):
+            out[b, i] = i if not present[i] else out[b, i + 1]
+    return out
+
+
 def _paths(ls: _LineStates, starts: list[tuple[int, ...]], ends: set[tuple[int, ...]]) -> tuple[list[tuple], bool]:
-    """All switch sequences from a start state to an end state: [(start, ((event, new_state), ...))]."""
+    """All switch sequences from a start state to an end state: [(start, ((event, new_state), ...))].
+
+    A state may be held only over samples where all its branches are known (a partial branch is unknown
+    above the labelled states: a path may use it only where it is known)."""
     events = ls.lb.crossings
+    n = len(ls.lb.s)
+    absent = _next_absent(ls.lb)
     out: list[tuple] = []
     truncated = False
 
-    def walk(state: tuple[int, ...], i: int, switches: tuple) -> None:
+    def walk(state: tuple[int, ...], i: int, since: int, switches: tuple) -> None:
         nonlocal truncated
         if len(out) >= MAX_PATHS_PER_LINE:
             truncated = True
             return
+        stop = min(int(absent[b, since]) for b in state)  # the state is known on samples since … stop − 1
         for j in range(i, len(events)):
             e = events[j]
+            if e.interval >= stop:
+                break  # events are ordered along the line: the state is unknown before this one
             if (e.a in state) == (e.b in state):
                 continue
             old, new = (e.a, e.b) if e.a in state else (e.b, e.a)
             nxt = tuple(sorted(new if b == old else b for b in state))
             if nxt in ls.valid:
-                walk(nxt, j + 1, (*switches, (j, nxt)))
-        if state in ends:
+                walk(nxt, j + 1, e.interval + 1, (*switches, (j, nxt)))
+        if state in ends and stop == n:
             out.append((start_state, switches))
 
     for start_state in starts:
-        walk(start_state, 0, ())
+        walk(start_state, 0, 0, ())
     return out, truncated
 
 
@@ -233,6 +259,19 @@ def _line_path(ls: _LineStates, start: tuple[int, ...], switches: tuple) -> Line
 
 
 # --- the search ------------------------------------------------------------------------------------
+
+
+def _level_set_key(per_k: dict[str, Counter]) -> tuple:
+    return tuple(sorted((k, tuple(sorted(c.elements()))) for k, c in per_k.items()))
+
+
+def _usual_level_sets(number: int, centres, dims, names) -> dict[tuple, set[tuple[str, ...]]]:
+    """Level sets (single-valued irreps per point) that pass test U, with the site representations that induce them."""
+    out: dict[tuple, set[tuple[str, ...]]] = {}
+    for site_names, induced in site_representation_choices(number, centres, dims, False, False):
+        key = _level_set_key({k: induced.get(k, Counter()) for k in names})
+        out.setdefault(key, set()).add(site_names)
+    return out
 
 
 def _level_sets(levels: list[LevelChoice], mu: int, reading: str) -> list[tuple[LevelChoice, ...]]:
@@ -371,14 +410,20 @@ def connected_search(
         )
     if len(found) >= MAX_CANDIDATES:
         notes.append(f"stopped after {MAX_CANDIDATES} connected bands: narrow the window")
+    usual_sets = _usual_level_sets(number, centres, dims, names)
     sc, us = [], []
     for entry in found.values():
+        per_k: dict[str, Counter] = {k: Counter() for k in names}
+        for lv in entry["levels"]:
+            per_k[lv.k][lv.irrep] += 1
+        usual_sites = tuple(sorted(usual_sets.get(_level_set_key(per_k), ())))
         cand = ConnectedCandidate(
-            "usual" if entry["reading"] == "U" else "superconducting",
+            "usual" if entry["reading"] == "U" or usual_sites else "superconducting",
             entry["reading"],
             entry["levels"],
             tuple(sorted(entry["sites"])),
             tuple(entry["paths"]),
+            usual_sites,
         )
         (us if cand.verdict == "usual" else sc).append(cand)
     return ConnectedSearch(

@@ -1,0 +1,140 @@
+"""The verdict on real band structures (GPAW, slow): the search range comes from the bands, not from a
+window (Ta, Al), every level in the range has its branches (Zr), usual level sets stay usual, any Wyckoff
+position as centres (fcc 4b, MgB2 3g), and the measures are physical for every candidate of every crystal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nhm.report.analyze import analyze
+from nhm.wannier.connected import ATTACH_TOL_EV
+
+pytestmark = pytest.mark.slow
+
+
+def _summary(an):
+    """What a user reads of a verdict: the candidate bands with their measures, and the verdict."""
+    v = an.verdict
+    return (
+        v.verdict,
+        v.marginal,
+        [(b.band_text(), b.reading, len(b.variants), round(b.best.width, 9), round(b.best.filling, 12), b.width, b.filling)
+         for b in (*v.superconducting, *v.usual)],
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(dft_cache):
+    """Ta and Al at the defaults and with a window that cuts nothing of their search range (Ta: 10 eV; Al,
+    whose band reaches +12.7 eV at Γ: 14 eV)."""
+    out = {}
+    for name, wide in (("Ta", 10.0), ("Al", 14.0)):
+        out[name] = analyze(name, cache_dir=dft_cache)
+        out[name, "wide"] = analyze(name, cache_dir=dft_cache, window_eV=wide)
+    return out
+
+
+def test_ta_has_nbs_band_by_default(runs):
+    """Ta's H5+ lies 6.8 eV above E_F: the band search must reach it without being told."""
+    an = runs["Ta"]
+    h5 = [lv for lv in an.levels["H"] if lv.irrep == "H5+"]
+    assert h5 and h5[0].energy - an.fermi_level > 6.0
+    assert an.window[1] >= h5[0].energy - an.fermi_level
+    assert [b.band_text() for b in an.verdict.superconducting][:1] == ["GM:GM5+ H:H5+ N:N3+ P:P4"]
+
+
+@pytest.mark.parametrize("name", ["Ta", "Al"])
+def test_a_window_wider_than_the_range_changes_nothing(runs, name):
+    assert _summary(runs[name]) == _summary(runs[name, "wide"])
+    assert runs[name, "wide"].excluded_levels == ()
+
+
+def test_a_window_that_leaves_a_point_without_levels_is_refused(runs, dft_cache):
+    """--window can only narrow: cutting Al's Γ5+ (+12.7 eV) leaves Γ without a level of its bands, one line."""
+    from nhm.errors import InputError
+
+    with pytest.raises(InputError, match=r"--window 10 leaves GM without a level .* GM5\+ \+12\.\d\d eV"):
+        analyze("Al", cache_dir=dft_cache, window_eV=10.0)
+
+
+def test_al_band_that_crosses_ef_is_searched_to_its_top(runs):
+    """Al's band #2 crosses E_F and reaches Γ5+ at +12.7 eV: it is a candidate (too wide: an sp band)."""
+    an = runs["Al"]
+    top = max(hi for _, _, hi, _ in an.verdict.fermi_bands)
+    assert an.window[1] >= top - an.fermi_level
+    assert an.zone.coverage_problems(an.fermi_level + an.window[1]) == []
+    best = an.verdict.superconducting[0]
+    assert "GM5+" in best.band_text() and best.narrow == "no" and best.best.width > an.verdict.references.free_electron
+
+
+def test_a_narrow_window_lists_what_it_cut(dft_cache):
+    an = analyze("Ta", cache_dir=dft_cache, window_eV=6.0)
+    assert any(lv.irrep == "H5+" for lv in an.excluded_levels)
+    assert any("levels not searched" in n and "H5+" in n for n in an.notes)
+
+
+@pytest.fixture(scope="module")
+def zr(dft_cache):
+    return analyze("Zr", cache_dir=dft_cache)
+
+
+def test_zr_every_level_in_the_range_has_its_branches_on_every_line(zr):
+    """No branch is dropped: every level inside the search range is the end of branches carrying its whole
+    subduction on every line that reaches its point."""
+    ef = zr.fermi_level
+    lo, hi = zr.window
+    for lb in zr.zone.lines:
+        for end, i in (("start", 0), ("end", -1)):
+            point = lb.line.start if end == "start" else lb.line.end
+            for lv in zr.levels[point]:
+                if not lo <= lv.energy - ef <= hi:
+                    continue
+                sub = lb.line.subduce(end, lv.irrep)
+                attached = [br for br in lb.branches if abs(br.energies[i] - lv.energy) < ATTACH_TOL_EV]
+                have: dict[str, int] = {}
+                for br in attached:
+                    have[br.irrep] = have.get(br.irrep, 0) + 1
+                assert all(have.get(x, 0) >= m for x, m in sub.items()), (lb.name, point, lv.irrep, sub, have)
+        # every state up to the top of the range is labelled: a partial branch is unknown only above it
+        assert np.all(lb.first_unlabelled() > ef + hi), lb.name
+        for br in lb.branches:
+            assert np.all(br.energies[br.present] == br.energies[br.present]) and not np.any(br.states[~br.present] >= 0)
+
+
+def test_zr_no_usual_level_set_is_superconducting(zr):
+    from nhm.bands.symmetry import BandSymmetry
+    from nhm.wannier.krueger import classify
+
+    for b in zr.verdict.superconducting:
+        per_k: dict[str, list[str]] = {}
+        for lv in b.levels:
+            per_k.setdefault(lv.k, []).append(lv.irrep)
+        dims = {k: sum(lv.dimension for lv in b.levels if lv.k == k) for k in per_k}
+        if set(dims.values()) == {zr.search.mu}:
+            assert not classify(BandSymmetry(194, {k: tuple(v) for k, v in per_k.items()}), list(zr.centres)).usual
+    # the band with A1'@2c's levels and a detour through a crossing is reported, as usual
+    assert any(b.reading != "U" and b.usual_sites for b in zr.verdict.usual) or any(b.reading == "U" for b in zr.verdict.usual)
+
+
+@pytest.mark.parametrize(("material", "centres"), [("Al", "4b"), ("MgB2", "3g")])
+def test_any_wyckoff_position_as_centres(dft_cache, material, centres, tmp_path):
+    from ase import Atoms
+
+    source = material
+    if material == "MgB2":
+        a, c = 3.086, 3.524
+        source = Atoms("MgB2", scaled_positions=[(0, 0, 0), (1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)],
+                       cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]], pbc=True)
+    an = analyze(source, cache_dir=dft_cache, centres=[centres])
+    assert [w.label for w in an.centres] == [centres]
+    assert an.search.mu == {"4b": 1, "3g": 3}[centres]
+    assert an.verdict is not None
+
+
+def test_every_candidate_of_every_crystal_is_physical(runs, zr):
+    for an in (runs["Ta"], runs["Al"], zr):
+        for b in (*an.verdict.superconducting, *an.verdict.usual):
+            for a in b.assignments:
+                m = a.measures
+                assert 0.0 <= m.filling <= 1.0 and m.dos_at_fermi >= 0.0 and m.width > 0.0
