@@ -24,8 +24,9 @@ def _console(stderr: bool = False) -> Console:
 
 
 def screen(
-    crystals: Annotated[list[str] | None, typer.Argument(help="Element symbols (ASE's reference crystal), structure files (CIF, POSCAR, ...) or directories of them.", show_default=False)] = None,
+    crystals: Annotated[list[str] | None, typer.Argument(help="Element symbols (ASE's reference crystal), compounds of the shipped table (NbC, MgB2: at the measured lattice constants), structure files (CIF, POSCAR, ...) or directories of them.", show_default=False)] = None,
     elements: Annotated[str | None, typer.Option("--elements", help="'all': every element with an ASE reference crystal and a GPAW PAW setup that the model covers (the others are listed with the reason).")] = None,
+    compounds: Annotated[str | None, typer.Option("--compounds", help="A family of the shipped compound table, built at the measured lattice constants: rocksalt-carbides, rocksalt-nitrides, diborides, or 'all'.")] = None,
     include_flagged: Annotated[bool, typer.Option("--include-flagged", help="With --elements all: also magnetic elements and those whose reference crystal is not the measured phase.")] = False,
     db: Annotated[str, typer.Option("--db", help="ASE database: an SQLite file or a server URL such as postgresql://user@host:5432/db.")] = "nhm-screen.db",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.1:8786, or cluster.scheduler_address of a dask-jobqueue cluster); default: a local cluster started and closed by nhm.")] = None,
@@ -67,8 +68,8 @@ def screen(
                                ("width_reference", width_reference)) if v is not None}
     criteria = Criteria(**given)
     if report:
-        if crystals or elements:
-            raise InputError("--report reads the database only: give no crystals and no --elements")
+        if crystals or elements or compounds:
+            raise InputError("--report reads the database only: give no crystals, no --elements and no --compounds")
         _report(db, params_hash, out, json_file, human, criteria if given else None)
         return
     if params_hash is not None:
@@ -91,8 +92,8 @@ def screen(
         kramers=kramers, criteria=criteria,
     )
     if dry_run:
-        pl = plan(crystals or [], elements=elements, include_flagged=include_flagged, db=db, parameters=params,
-                  force=force, retry_failed=retry_failed)
+        pl = plan(crystals or [], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
+                  parameters=params, force=force, retry_failed=retry_failed)
         doc = {
             "params_hash": pl.params_hash,
             "compute": [p.input.name for p, _ in pl.todo],
@@ -104,6 +105,8 @@ def screen(
                     f"{len(pl.skipped)} finished in {db}, {len(pl.unreadable)} unreadable")
         from rich.markup import escape
 
+        for line in _compound_lines(pl.crystals):
+            human.print(escape(line), highlight=False)
         for name, err in doc["unreadable"].items():
             human.print(escape(f"  unreadable: {name}: {err}"), highlight=False)
         for name, reason in doc["excluded"].items():
@@ -112,17 +115,43 @@ def screen(
             write_atomically(json_file, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
         return
     summary = run_screen(
-        crystals or [], elements=elements, include_flagged=include_flagged, db=db, scheduler=scheduler, workers=workers,
+        crystals or [], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
+        scheduler=scheduler, workers=workers,
         force=force, retry_failed=retry_failed, parameters=params, timeout=timeout, use_cache=not no_cache,
     )
     _print_summary(summary, human)
     if json_file:
         write_atomically(json_file, (json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
     if out:
-        from nhm.screen.report import build_report, write_exports
+        from nhm.screen.exports import write_exports
+        from nhm.screen.report import build_report
 
         files = write_exports(build_report(db, summary.params_hash), out)
         human.print("Report: " + ", ".join(files))
+
+
+def _compound_lines(names: list[str]) -> list[str]:
+    """One line per compound of the shipped table among ``names``: structure, lattice, VEC, what was measured."""
+    from nhm.screen.compounds import measured_compounds
+    from nhm.screen.report import format_tc
+
+    table = measured_compounds()
+    lines = []
+    for name in names:
+        e = table.get(name)
+        if e is None:
+            continue
+        s, lat = e["structure"], e["lattice"]
+        cell = f"a = {lat['a_A']:g} Å" + (f", c = {lat['c_A']:g} Å" if lat.get("c_A") else "")
+        if e["superconducting"]:
+            measured = f"Tc {format_tc(e['tc_K'])}"
+        else:
+            down = e.get("not_superconducting_down_to_K")
+            measured = "not superconducting" + (f" down to {format_tc(down)}" if down else "")
+        flag = "" if e["confidence"] in ("standard", "approximate") else f" ({e['confidence']})"
+        lines.append(f"  {name}: {e['family']}, {s['international']} ({s['pearson']}), {cell}, VEC {e['vec']}, "
+                     f"measured: {measured}{flag}")
+    return lines
 
 
 def _print_summary(summary, console: Console) -> None:
@@ -152,7 +181,9 @@ def _print_summary(summary, console: Console) -> None:
 
 def _report(db: str, params_hash: str | None, out: str | None, json_file: str | None, console: Console, criteria=None) -> None:
     from nhm.atomic import write_atomically
-    from nhm.screen.report import build_report, print_report, report_json, write_exports
+    from nhm.screen.console import print_report
+    from nhm.screen.exports import report_json, write_exports
+    from nhm.screen.report import build_report
 
     rep = build_report(db, params_hash, criteria)
     print_report(rep, console)

@@ -1,4 +1,5 @@
-"""What a screen computes: element symbols, structure files, directories of them, or all feasible elements.
+"""What a screen computes: element symbols, compounds of the shipped table, structure files, directories of
+them, all feasible elements, or a family of compounds.
 
 :func:`resolve` turns the command line into :class:`CrystalInput` items (and the elements that
 ``--elements all`` leaves out, each with its reason: nothing is dropped silently). :func:`prepare`
@@ -24,9 +25,9 @@ STRUCTURE_PREFIXES = ("POSCAR", "CONTCAR")
 
 @dataclass(frozen=True)
 class CrystalInput:
-    name: str  # the row's identity: element symbol, or the path as given
-    kind: str  # "element" or "file"
-    source: str  # the symbol, or the absolute path
+    name: str  # the row's identity: element symbol, compound formula, or the path as given
+    kind: str  # "element", "compound" (built from nhm.screen.compounds at its measured lattice) or "file"
+    source: str  # the symbol, the formula, or the absolute path
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,22 @@ def resolve(
     items: list[str] | tuple[str, ...] = (),
     elements: str | None = None,
     *,
+    compounds: str | None = None,
     include_flagged: bool = False,
     xc: str = "PBE",
 ) -> tuple[list[CrystalInput], list[Excluded]]:
     """The crystals of a screen, in order, without duplicates, and what ``--elements all`` left out.
 
-    ``items``: element symbols (ASE's reference crystal), structure files, or directories (their CIF,
+    ``items``: element symbols (ASE's reference crystal), formulas of the shipped compound table (``NbC``,
+    ``MgB2``: built at the measured lattice constants), structure files, or directories (their CIF,
     POSCAR/CONTCAR and .vasp files, not recursive). ``elements``: "all" adds every element nhm can compute
     (ASE reference crystal that nhm builds, GPAW PAW setup for ``xc``) except those the model does not
     cover (magnetic ground states, a reference crystal that is not the measured phase) unless
-    ``include_flagged``. An element named explicitly is always computed.
+    ``include_flagged``. An element named explicitly is always computed. ``compounds``: a family of the
+    compound table (``rocksalt-carbides``, ``rocksalt-nitrides``, ``diborides``) or ``all``.
     """
+    from nhm.screen.compounds import compound_names, measured_compounds
+
     out: list[CrystalInput] = []
     excluded: list[Excluded] = []
     seen: set[str] = set()
@@ -81,8 +87,11 @@ def resolve(
             add(CrystalInput(os.path.normpath(item), "file", str(path.resolve())))
         elif _element(item):
             add(CrystalInput(item, "element", item))
+        elif item in measured_compounds():
+            add(CrystalInput(item, "compound", item))
         else:
-            raise InputError(f"{item!r} is neither an element symbol nor an existing structure file or directory")
+            raise InputError(f"{item!r} is neither an element symbol, a compound of the shipped table "
+                             f"({', '.join(measured_compounds())}), nor an existing structure file or directory")
     if elements is not None:
         if elements.strip().lower() != "all":
             raise InputError(f"--elements takes 'all' (name single elements as arguments), got {elements!r}")
@@ -100,8 +109,12 @@ def resolve(
                 excluded.append(Excluded(symbol, "not covered by the model: " + "; ".join(flags) + " (--include-flagged computes it)"))
                 continue
             add(CrystalInput(symbol, "element", symbol))
+    if compounds is not None:
+        for name in compound_names(compounds):
+            add(CrystalInput(name, "compound", name))
     if not out:
-        raise InputError("nothing to screen: give element symbols, structure files or directories, or --elements all")
+        raise InputError("nothing to screen: give element symbols, compounds, structure files or directories, "
+                         "--elements all or --compounds FAMILY")
     return out, excluded
 
 
@@ -135,12 +148,13 @@ def structure_hash(atoms) -> str:
 def prepare(ci: CrystalInput) -> Prepared:
     """Read the crystal (BCS setting); a failure is returned, not raised."""
     from nhm.crystal import read_crystal
+    from nhm.screen.compounds import compound_atoms
     from nhm.screen.elements import coverage_flags, pearson_symbol
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            crystal = read_crystal(ci.source)
+            crystal = read_crystal(compound_atoms(ci.source) if ci.kind == "compound" else ci.source)
             primitive = crystal.primitive_atoms()
     except Exception as exc:  # noqa: BLE001 - any unreadable input is a failed row
         return Prepared(ci, error=" ".join(str(exc).split()) or type(exc).__name__, error_type=type(exc).__name__)

@@ -1,35 +1,43 @@
 """``nhm screen --report``: the screen's rows against measured superconductivity (no computation).
 
 For one parameter set (``--params-hash``; default: that of the newest row) the newest row of each
-crystal is taken. Crystals made of one element are compared with the shipped literature table
-(:mod:`nhm.screen.elements`): "superconducting band found" (the verdict) against "superconductor at
-ambient pressure" (measured). Left out of the confusion matrix, and listed with the reason: crystals
-the model as nhm computes it does not cover (magnetic ground states, a computed structure that is not
-the phase in which Tc was measured), elements whose measured answer is uncertain or unknown, and failed
-rows. Precision = TP / (TP + FP), recall = TP / (TP + FN).
+crystal is taken. Crystals made of one element are compared with the shipped table of the elements
+(:mod:`nhm.screen.elements`), compounds with the shipped table of compounds (:mod:`nhm.screen.compounds`:
+a compound of ``--compounds`` by its name, a structure file by formula and space group): "superconducting
+band found" (the verdict) against "superconductor at ambient pressure" (measured), one confusion matrix for
+the elements and one for the compounds. Left out of a matrix, and listed with the reason: crystals the model as
+nhm computes it does not cover (magnetic ground states, a computed structure that is not the phase in which Tc
+was measured), measurements that are uncertain, disputed or unknown, and failed rows. Precision =
+TP / (TP + FP), recall = TP / (TP + FN).
 
-Other criteria, no DFT: with ``criteria`` every row is judged again from its stored analysis
-(:func:`nhm.report.rejudge.rejudge`). The *sweep* shows what the width criterion does to the screen:
-precision and recall over a range of width factors, for each width reference (free-electron W_FE(μ),
-median, widest band at E_F), at the report's filling bounds.
+The headline verdict of a crystal of several atom orbits is that of all atoms as Wannier centres (``nhm
+analyze``'s default); the verdict of each orbit alone is kept beside it (:mod:`nhm.screen.centres`), and
+for the compounds a second matrix counts a compound as "found" when any choice of centres gives a
+superconducting band.
+
+Other criteria, no DFT: with ``criteria`` every row (and every choice of centres) is judged again from its
+stored analysis (:func:`nhm.report.rejudge.rejudge`). The *sweep* shows what the width criterion does:
+precision and recall over a range of width factors, for each width reference (free-electron W_FE(μ), median,
+widest band at E_F), at the report's filling bounds, for the elements and for the compounds.
+
+Output lives elsewhere: :mod:`nhm.screen.console` prints the report, :mod:`nhm.screen.exports` writes its
+files.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from nhm.errors import InputError
 
 __all__ = [
-    "SWEEP_FACTORS", "ReportRow", "ScreenReport", "SweepPoint", "build_report", "format_tc", "print_report", "report_csv",
-    "report_json", "sweep",
+    "SWEEP_FACTORS", "CentreResult", "ReportRow", "Scores", "ScreenReport", "SweepPoint", "build_report", "format_tc",
+    "sweep",
 ]
 
 SWEEP_FACTORS = tuple(round(0.25 + 0.05 * i, 2) for i in range(56))  # width factors 0.25 … 3.0 of the sweep
+IN_MATRIX_CONFIDENCE = ("standard", "approximate")  # compound answers the matrix counts
 
 
 def format_tc(tc: float | None) -> str:
@@ -39,6 +47,24 @@ def format_tc(tc: float | None) -> str:
     if tc >= 0.1:
         return f"{tc:.3g} K"
     return f"{tc * 1000:.2g} mK"
+
+
+@dataclass
+class CentreResult:
+    """The verdict of one choice of Wannier centres (:mod:`nhm.screen.centres`)."""
+
+    key: str  # "4b", "4a+4b"
+    name: str  # "Nb 4b", "all atoms (C 4a + Nb 4b)"
+    default: bool  # the headline choice (all atoms)
+    verdict: str | None  # "superconducting" / "none"; None if this choice failed
+    reason: str = ""
+    marginal: bool = False
+    best: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    stored: Any = None  # judge_measured's inputs (None: not re-judgeable)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "stored"}
 
 
 @dataclass
@@ -69,11 +95,57 @@ class ReportRow:
     key_value_pairs: dict[str, Any] = field(default_factory=dict)
     marginal: bool = False  # a criterion's interval straddles its bound for the best candidate band
     stored: Any = None  # the stored analysis as judge_measured's inputs (None: not re-judgeable)
+    compound: str | None = None  # the entry of the compound table this row is compared with
+    family: str = ""
+    vec: int | None = None  # valence electrons per formula unit (compounds)
+    measured_down_to_K: float | None = None  # not superconducting down to this temperature
+    centres: list[CentreResult] = field(default_factory=list)  # every choice of centres (several orbits)
+
+    @property
+    def group(self) -> str:
+        """Which matrix the row belongs to: "element", "compound" or "" (compared with nothing)."""
+        return "element" if self.element else ("compound" if self.compound else "")
+
+    @property
+    def any_centres_superconducting(self) -> bool:
+        return self.verdict == "superconducting" or any(c.verdict == "superconducting" for c in self.centres)
 
     def as_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("key_value_pairs", "stored")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("key_value_pairs", "stored", "centres")}
         d["measured_tc"] = format_tc(self.measured_tc_K)
+        d["centres"] = [c.as_dict() for c in self.centres]
         return d
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A confusion matrix and its precision, recall and accuracy (None where undefined)."""
+
+    matrix: dict[str, int]
+    precision: float | None
+    recall: float | None
+    accuracy: float | None
+
+    @classmethod
+    def of(cls, outcomes: list[str]) -> Scores:
+        m = {k: outcomes.count(k) for k in ("TP", "FP", "FN", "TN")}
+        precision = m["TP"] / (m["TP"] + m["FP"]) if m["TP"] + m["FP"] else None
+        recall = m["TP"] / (m["TP"] + m["FN"]) if m["TP"] + m["FN"] else None
+        total = sum(m.values())
+        accuracy = (m["TP"] + m["TN"]) / total if total else None
+        return cls(m, precision, recall, accuracy)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"confusion_matrix": dict(self.matrix), "precision": self.precision, "recall": self.recall,
+                "accuracy": self.accuracy}
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    factor: float
+    matrix: dict[str, int]
+    precision: float | None
+    recall: float | None
 
 
 @dataclass
@@ -82,7 +154,7 @@ class ScreenReport:
     params_hash: str
     other_params_hashes: dict[str, int]
     rows: list[ReportRow]
-    matrix: dict[str, int]  # TP, FP, FN, TN
+    matrix: dict[str, int]  # TP, FP, FN, TN of the elements
     precision: float | None
     recall: float | None
     accuracy: float | None
@@ -92,17 +164,19 @@ class ScreenReport:
     not_computed: list[dict[str, Any]]  # elements of the literature table without a row
     sources: dict[str, str]
     rejudged: bool = False  # the verdicts are those of ``criteria[0]``, recomputed from the stored analyses
-    sweep: dict[str, list[SweepPoint]] = field(default_factory=dict)
+    sweep: dict[str, list[SweepPoint]] = field(default_factory=dict)  # the elements
+    compounds: Scores | None = None  # the compounds' matrix (None: no compound rows)
+    compounds_any_centres: Scores | None = None  # "found" when any choice of centres gives a superconducting band
+    compound_sweep: dict[str, list[SweepPoint]] = field(default_factory=dict)
+    compounds_not_computed: list[str] = field(default_factory=list)
+    compound_sources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def excluded(self) -> list[ReportRow]:
-        return [r for r in self.rows if r.element and not r.in_matrix]
+        return [r for r in self.rows if r.group and not r.in_matrix]
 
-
-def _measure(name: str) -> dict[str, Any] | None:
-    from nhm.screen.elements import measured
-
-    return measured().get(name)
+    def group_rows(self, group: str) -> list[ReportRow]:
+        return [r for r in self.rows if r.group == group]
 
 
 def _select_params(con, params_hash: str | None) -> tuple[str, dict[str, int]]:
@@ -125,8 +199,68 @@ def _select_params(con, params_hash: str | None) -> tuple[str, dict[str, int]]:
     return params_hash, {h: n for h, n in counts.items() if h != params_hash}
 
 
-def _row(row) -> ReportRow:
-    from nhm.screen.elements import coverage_flags
+def _element_measure(element: str, status: str, pearson: str | None) -> dict[str, Any]:
+    from nhm.screen.elements import coverage_flags, measured
+
+    m = measured().get(element)
+    coverage = coverage_flags(element, pearson)
+    sc = m.get("superconducting") if m else None
+    conf = m.get("confidence", "unknown") if m else "unknown"
+    excluded = ""
+    if status != "ok":
+        excluded = "failed"
+    elif coverage:
+        excluded = "not covered by the model: " + "; ".join(coverage)
+    elif sc is None:
+        excluded = "measured superconductivity not known"
+    elif conf == "uncertain":
+        excluded = "measurement uncertain: " + (m.get("note") or "")
+    return dict(measured_superconducting=sc, measured_tc_K=m.get("tc_K") if m else None,
+                measured_phase=(m.get("phase") or {}).get("name", "") if m else "", measured_confidence=conf,
+                measured_down_to_K=m.get("not_superconducting_down_to_K") if m else None, coverage=coverage,
+                excluded_reason=excluded)
+
+
+def _compound_measure(entry: dict[str, Any], status: str) -> dict[str, Any]:
+    conf = entry["confidence"]
+    excluded = ""
+    if status != "ok":
+        excluded = "failed"
+    elif conf not in IN_MATRIX_CONFIDENCE:
+        reports = "; ".join(
+            (f"{format_tc(r['tc_K'])}" if r["superconducting"] else "no") + f" ({r['phase']}; {', '.join(r['sources'])})"
+            for r in entry["reports"] if r.get("computed_phase", True))
+        excluded = f"measurement {conf}: {reports}"
+    return dict(measured_superconducting=entry["superconducting"], measured_tc_K=entry["tc_K"],
+                measured_phase=entry["phase"], measured_confidence=conf,
+                measured_down_to_K=entry.get("not_superconducting_down_to_K"), coverage=[], excluded_reason=excluded,
+                compound=entry["formula"], family=entry["family"], vec=entry["vec"])
+
+
+def _best(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k[5:]: v for k, v in summary.items() if k.startswith("best_")}
+
+
+def _centres(data: dict[str, Any]) -> list[CentreResult]:
+    from nhm.report.rejudge import stored_measures
+
+    out = []
+    for e in data.get("centre_choices") or []:
+        s = e.get("summary") or {}
+        c = CentreResult(e["key"], e["name"], bool(e["default"]), None if e.get("error") else s.get("verdict", "none"),
+                         s.get("verdict_reason", ""), bool(s.get("verdict_marginal", False)), _best(s), e.get("error", ""))
+        doc = data.get("analysis") if c.default else e.get("analysis")
+        if doc and not c.error:
+            try:
+                c.stored = stored_measures(doc)
+            except (InputError, KeyError, TypeError, ValueError):
+                c.stored = None
+        out.append(c)
+    return out
+
+
+def _row(row, data: dict[str, Any]) -> ReportRow:
+    from nhm.screen.compounds import match_compound
 
     kvp = dict(row.key_value_pairs)
     symbols = set(row.toatoms().get_chemical_symbols()) if row.natoms else set()
@@ -134,40 +268,42 @@ def _row(row) -> ReportRow:
     if element is None and kvp.get("kind") == "element":
         element = str(kvp["name"])
     status = str(kvp.get("status", ""))
-    m = _measure(element) if element else None
-    coverage = coverage_flags(element, kvp.get("pearson")) if element else []
-    sc = m.get("superconducting") if m else None
-    conf = m.get("confidence", "unknown") if m else "unknown"
-    phase = (m.get("phase") or {}).get("name", "") if m else ""
-    excluded = ""
+    extra: dict[str, Any] = dict(measured_superconducting=None, measured_tc_K=None, measured_phase="",
+                                 measured_confidence="unknown", coverage=[], excluded_reason="")
     if element:
-        if status != "ok":
-            excluded = "failed"
-        elif coverage:
-            excluded = "not covered by the model: " + "; ".join(coverage)
-        elif sc is None:
-            excluded = "measured superconductivity not known"
-        elif conf == "uncertain":
-            excluded = "measurement uncertain: " + (m.get("note") or "")
-    in_matrix = bool(element) and not excluded
-    outcome = ""
+        extra = _element_measure(element, status, kvp.get("pearson"))
+    else:
+        entry = match_compound(str(kvp["name"]), str(kvp.get("kind", "")), kvp.get("crystal_formula"), kvp.get("space_group"))
+        if entry is not None:
+            extra = _compound_measure(entry, status)
     verdict = kvp.get("verdict") if status == "ok" else None
-    if in_matrix:
-        outcome = _outcome(verdict == "superconducting", sc)
-    best = {k[5:]: v for k, v in kvp.items() if k.startswith("best_")}
-    return ReportRow(
+    r = ReportRow(
         id=row.id, name=str(kvp["name"]), kind=str(kvp.get("kind", "")), formula=str(kvp.get("crystal_formula", "")),
         element=element, space_group=kvp.get("space_group"), international=str(kvp.get("international", "")),
         pearson=str(kvp.get("pearson", "")), status=status, verdict=verdict, reason=str(kvp.get("verdict_reason", "")),
-        best=best, fermi_level=kvp.get("fermi_level"), runtime_s=kvp.get("runtime_s"), error=str(kvp.get("error", "")),
-        measured_superconducting=sc, measured_tc_K=m.get("tc_K") if m else None, measured_phase=phase,
-        measured_confidence=conf, coverage=coverage, in_matrix=in_matrix, excluded_reason=excluded, outcome=outcome,
-        key_value_pairs=kvp, marginal=bool(kvp.get("verdict_marginal", False)),
+        best=_best(kvp), fermi_level=kvp.get("fermi_level"), runtime_s=kvp.get("runtime_s"),
+        error=str(kvp.get("error", "")), in_matrix=False, outcome="", key_value_pairs=kvp,
+        marginal=bool(kvp.get("verdict_marginal", False)), centres=_centres(data) if status == "ok" else [], **extra,
     )
+    r.in_matrix = bool(r.group) and not r.excluded_reason
+    if r.in_matrix:
+        r.outcome = _outcome(verdict == "superconducting", r.measured_superconducting)
+    return r
 
 
 def _outcome(found: bool, measured_sc: bool | None) -> str:
     return {(True, True): "TP", (True, False): "FP", (False, True): "FN", (False, False): "TN"}[(found, bool(measured_sc))]
+
+
+def _best_of_verdict(v) -> dict[str, Any]:
+    if not v.superconducting:
+        return {}
+    b = v.superconducting[0]
+    return {
+        "band": b.band_text(), "reading": b.reading, "width": b.best.width, "width_min": b.width[0],
+        "width_max": b.width[1], "filling": b.best.filling, "filling_min": b.filling[0], "filling_max": b.filling[1],
+        "dos": b.best.dos_at_fermi, "variants": len(b.variants), "passes": b.passes, "marginal": b.marginal,
+    }
 
 
 def _apply(r: ReportRow, v) -> None:
@@ -175,31 +311,27 @@ def _apply(r: ReportRow, v) -> None:
     r.verdict = "superconducting" if v.verdict == "superconducting band" else "none"
     r.reason = v.reason
     r.marginal = v.marginal
-    r.best = {}
-    if v.superconducting:
-        b = v.superconducting[0]
-        r.best = {
-            "band": b.band_text(), "reading": b.reading, "width": b.best.width, "width_min": b.width[0],
-            "width_max": b.width[1], "filling": b.best.filling, "filling_min": b.filling[0], "filling_max": b.filling[1],
-            "dos": b.best.dos_at_fermi, "variants": len(b.variants), "passes": b.passes, "marginal": b.marginal,
-        }
+    r.best = _best_of_verdict(v)
     if r.in_matrix:
         r.outcome = _outcome(r.verdict == "superconducting", r.measured_superconducting)
 
 
-@dataclass(frozen=True)
-class SweepPoint:
-    factor: float
-    matrix: dict[str, int]
-    precision: float | None
-    recall: float | None
+def _rejudge(rows: list[ReportRow], criteria) -> None:
+    from nhm.wannier.verdict import judge_measured
+
+    for r in rows:
+        if r.stored is not None:
+            _apply(r, judge_measured(*r.stored, criteria))
+        for c in r.centres:
+            if c.stored is not None:
+                v = judge_measured(*c.stored, criteria)
+                c.verdict = "superconducting" if v.verdict == "superconducting band" else "none"
+                c.reason, c.marginal, c.best = v.reason, v.marginal, _best_of_verdict(v)
 
 
 def _scores(outcomes: list[str]) -> tuple[dict[str, int], float | None, float | None]:
-    m = {k: outcomes.count(k) for k in ("TP", "FP", "FN", "TN")}
-    precision = m["TP"] / (m["TP"] + m["FP"]) if m["TP"] + m["FP"] else None
-    recall = m["TP"] / (m["TP"] + m["FN"]) if m["TP"] + m["FN"] else None
-    return m, precision, recall
+    s = Scores.of(outcomes)
+    return s.matrix, s.precision, s.recall
 
 
 def sweep(rows: list[ReportRow], base, factors=SWEEP_FACTORS) -> dict[str, list[SweepPoint]]:
@@ -210,6 +342,8 @@ def sweep(rows: list[ReportRow], base, factors=SWEEP_FACTORS) -> dict[str, list[
     from nhm.wannier.verdict import WIDTH_REFERENCES, judge_measured
 
     judged = [r for r in rows if r.in_matrix and r.stored is not None]
+    if not judged:
+        return {}
     out: dict[str, list[SweepPoint]] = {}
     for ref in WIDTH_REFERENCES:
         points = []
@@ -221,12 +355,26 @@ def sweep(rows: list[ReportRow], base, factors=SWEEP_FACTORS) -> dict[str, list[
     return out
 
 
+def _sort_key(r: ReportRow) -> tuple:
+    from ase.data import atomic_numbers
+
+    from nhm.screen.compounds import measured_compounds
+
+    if r.element:
+        return (0, atomic_numbers.get(r.element, 999), r.name)
+    if r.compound:
+        order = list(measured_compounds())
+        return (1, order.index(r.compound) if r.compound in order else 999, r.name)
+    return (2, 0, r.name)
+
+
 def build_report(db: str, params_hash: str | None = None, criteria=None) -> ScreenReport:
-    """Read the screen database and compare with the measured superconductivity of the elements.
+    """Read the screen database and compare with the measured superconductivity of the elements and compounds.
 
     ``criteria`` (:class:`nhm.wannier.verdict.Criteria`): judge every row again under these, from its stored
     analysis (no DFT). The width sweep is computed at the filling bounds of ``criteria`` (default: nhm's)."""
     from nhm.report.rejudge import stored_measures
+    from nhm.screen.compounds import compound_data
     from nhm.screen.database import connect, describe
     from nhm.screen.elements import data_document, measured
     from nhm.wannier.verdict import Criteria
@@ -245,7 +393,7 @@ def build_report(db: str, params_hash: str | None = None, criteria=None) -> Scre
         data = con.get(id=row.id).data or {}
         if parameters is None:
             parameters = data.get("parameters")
-        r = _row(row)
+        r = _row(row, data)
         if r.status == "ok" and data.get("analysis"):
             try:
                 r.stored = stored_measures(data["analysis"])
@@ -253,16 +401,10 @@ def build_report(db: str, params_hash: str | None = None, criteria=None) -> Scre
                 r.stored = None  # a row of an older nhm: reported as stored, not re-judged
         rows.append(r)
     if criteria is not None:
-        from nhm.wannier.verdict import judge_measured
-
-        for r in rows:
-            if r.stored is not None:
-                _apply(r, judge_measured(*r.stored, criteria))
-    rows.sort(key=lambda r: (_z(r.element), r.name))
-    matrix, precision, recall = _scores([r.outcome for r in rows])
-    tp, fp, fn, tn = (matrix[k] for k in ("TP", "FP", "FN", "TN"))
-    total = tp + fp + fn + tn
-    accuracy = (tp + tn) / total if total else None
+        _rejudge(rows, criteria)
+    rows.sort(key=_sort_key)
+    elements = Scores.of([r.outcome for r in rows if r.group == "element"])
+    compound_rows = [r for r in rows if r.group == "compound"]
     crit_keys = ("filling_min", "filling_max", "width_factor", "width_reference")
     if criteria is not None:
         crit_list = [{k: getattr(criteria, k) for k in crit_keys}]
@@ -278,189 +420,20 @@ def build_report(db: str, params_hash: str | None = None, criteria=None) -> Scre
          "feasible": e.get("feasible"), "model_flags": [f["reason"] for f in e.get("model_flags", [])]}
         for s, e in measured().items() if s not in computed
     ]
-    return ScreenReport(
-        db=describe(db), params_hash=h, other_params_hashes=others, rows=rows, matrix=matrix, precision=precision,
-        recall=recall, accuracy=accuracy, criteria=crit_list, parameters=parameters,
-        versions=versions, not_computed=not_computed, sources=data_document().get("sources", {}),
-        rejudged=criteria is not None, sweep=sweep(rows, criteria or Criteria()),
+    base = criteria or Criteria()
+    rep = ScreenReport(
+        db=describe(db), params_hash=h, other_params_hashes=others, rows=rows, matrix=elements.matrix,
+        precision=elements.precision, recall=elements.recall, accuracy=elements.accuracy, criteria=crit_list,
+        parameters=parameters, versions=versions, not_computed=not_computed, sources=data_document().get("sources", {}),
+        rejudged=criteria is not None, sweep=sweep([r for r in rows if r.group == "element"], base),
     )
-
-
-def _z(element: str | None) -> int:
-    if element is None:
-        return 1000
-    from ase.data import atomic_numbers
-
-    return atomic_numbers.get(element, 999)
-
-
-# --- exports --------------------------------------------------------------------------------------
-
-
-def report_json(rep: ScreenReport) -> dict[str, Any]:
-    return {
-        "db": rep.db,
-        "params_hash": rep.params_hash,
-        "other_params_hashes": rep.other_params_hashes,
-        "parameters": rep.parameters,
-        "criteria": rep.criteria,
-        "versions": rep.versions,
-        "confusion_matrix": {
-            "rows": "superconducting band found (nhm verdict)",
-            "columns": "superconductor at ambient pressure (measured)",
-            **rep.matrix,
-        },
-        "precision": rep.precision,
-        "recall": rep.recall,
-        "accuracy": rep.accuracy,
-        "rejudged": rep.rejudged,
-        "width_sweep": {
-            ref: [{"width_factor": p.factor, **p.matrix, "precision": p.precision, "recall": p.recall} for p in pts]
-            for ref, pts in rep.sweep.items()
-        },
-        "crystals": [r.as_dict() for r in rep.rows],
-        "excluded_from_matrix": [{"name": r.name, "reason": r.excluded_reason} for r in rep.excluded],
-        "not_computed": rep.not_computed,
-        "literature": "nhm/data/elements_superconductivity.json (shipped with nhm; a citation for every value)",
-        "sources": rep.sources,
-    }
-
-
-CSV_COLUMNS = (
-    "id", "name", "formula", "element", "space_group", "international", "pearson", "status", "verdict", "marginal",
-    "best_band", "best_reading", "best_site", "best_width", "best_width_min", "best_width_max", "best_filling",
-    "best_filling_min", "best_filling_max", "best_dos", "best_variants", "fermi_level", "runtime_s",
-    "measured_superconducting", "measured_tc_K", "measured_phase", "measured_confidence", "in_matrix", "outcome",
-    "excluded_reason", "reason", "error",
-)
-
-
-def report_csv(rep: ScreenReport) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rep.rows:
-        d = r.as_dict()
-        vals = []
-        for c in CSV_COLUMNS:
-            v = r.best.get(c[5:]) if c.startswith("best_") else d.get(c)
-            vals.append("" if v is None else v)
-        w.writerow(vals)
-    return buf.getvalue()
-
-
-def _fmt(v: Any, spec: str = ".2f") -> str:
-    return "" if v is None else format(v, spec)
-
-
-def _span(best: dict[str, Any], key: str) -> str:
-    lo, hi = best.get(f"{key}_min"), best.get(f"{key}_max")
-    if lo is None or hi is None or hi - lo < 5e-3:
-        return ""
-    return f" \\[{lo:.2f}–{hi:.2f}]"
-
-
-def print_sweep(rep: ScreenReport, console, shown=(0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)) -> None:
-    """Precision / recall for a few width factors and each reference (all of them in the JSON and the figure)."""
-    from rich.table import Table
-
-    t = Table(title="What the width criterion does: precision / recall over the elements in the matrix")
-    t.add_column("width factor")
-    for ref in rep.sweep:
-        t.add_column(f"× {ref} width")
-    pr = lambda x: "–" if x is None else f"{x:.2f}"  # noqa: E731
-    for f in shown:
-        cells = []
-        for pts in rep.sweep.values():
-            p = next((p for p in pts if abs(p.factor - f) < 1e-9), None)
-            cells.append("" if p is None else f"{pr(p.precision)} / {pr(p.recall)}  (TP {p.matrix['TP']}, FP {p.matrix['FP']})")
-        t.add_row(f"{f:g}", *cells)
-    console.print(t)
-
-
-def print_report(rep: ScreenReport, console) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    t = Table(title=f"nhm screen {escape(rep.db)} (params {rep.params_hash}): {len(rep.rows)} crystals")
-    for col in ("crystal", "SG", "status", "verdict", "best candidate", "R", "width", "filling", "DOS", "measured Tc", "matrix"):
-        t.add_column(col, no_wrap=col not in ("best candidate",))
-    for r in rep.rows:
-        verdict = {"superconducting": "[bold magenta]SC band[/bold magenta]", "none": "none"}.get(r.verdict or "", "")
-        status = r.status if r.status == "ok" else f"[red]{r.status}[/red]"
-        measured = format_tc(r.measured_tc_K) if r.measured_superconducting else (
-            "no" if r.measured_superconducting is False else ("?" if r.element else ""))
-        if r.marginal and verdict:
-            verdict += " (marginal)"
-        t.add_row(
-            escape(r.name), f"{r.space_group or ''} {r.pearson}", status, verdict, escape(str(r.best.get("band", ""))),
-            str(r.best.get("reading", "")), _fmt(r.best.get("width")) + _span(r.best, "width"),
-            _fmt(r.best.get("filling")) + _span(r.best, "filling"),
-            _fmt(r.best.get("dos"), ".3f"), measured, r.outcome or ("excl." if r.element else ""),
-        )
-    t.caption = escape("width in eV over the zone, filling, DOS at E_F per eV, spin and cell, of the best candidate "
-                       "superconducting band (best assignment [interval over its admissible assignments]); "
-                       "matrix: TP/FP/FN/TN or excluded (below)")
-    console.print(t)
-    m = rep.matrix
-    cm = Table(title="Confusion matrix (elements the model covers, measured answer known)")
-    cm.add_column("")
-    cm.add_column("measured superconductor")
-    cm.add_column("not a superconductor")
-    cm.add_row("superconducting band found", str(m["TP"]), str(m["FP"]))
-    cm.add_row("no superconducting band", str(m["FN"]), str(m["TN"]))
-    console.print(cm)
-    pr = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
-    console.print(f"precision {pr(rep.precision)}, recall {pr(rep.recall)}, accuracy {pr(rep.accuracy)} "
-                  f"over {sum(m.values())} elements")
-    for c in rep.criteria:
-        console.print(escape(
-            f"criteria{' (re-judged from the stored analyses)' if rep.rejudged else ''}: filling in [{c['filling_min']}, "
-            f"{c['filling_max']}], width ≤ {c['width_factor']} × the {c.get('width_reference') or 'free-electron'} width; "
-            "superconducting band = connected, passes test S, fails test U as a level set (docs/theory.md §4)"
-        ), highlight=False)
-    if rep.sweep:
-        print_sweep(rep, console)
-    if rep.parameters:
-        p = rep.parameters
-        d = p.get("dft", {})
-        console.print(f"parameters: {d.get('xc')}, {d.get('mode_ecut_eV')} eV, k mesh {d.get('kmesh')}³, smearing "
-                      f"{d.get('smearing_eV')} eV, line spacing {p.get('spacing')} 1/Å, zone mesh {p.get('mesh') or d.get('kmesh')}³, "
-                      f"readings {', '.join(p.get('readings', []))}; nhm {', '.join(rep.versions.get('nhm_version', []))}, "
-                      f"GPAW {', '.join(rep.versions.get('gpaw_version', []))}")
-    if rep.excluded:
-        console.print("left out of the matrix:")
-        for r in rep.excluded:
-            text = f"  {r.name}: {r.excluded_reason}" + (f" ({r.error})" if r.status != "ok" and r.error else "")
-            console.print(escape(text), highlight=False)
-    failed = [r for r in rep.rows if r.status != "ok" and not r.element]
-    for r in failed:
-        console.print(escape(f"  {r.name}: failed ({r.error})"), highlight=False)
-    if rep.other_params_hashes:
-        console.print("note: the database also has rows of other parameter sets: "
-                      + ", ".join(f"{h} ({n} rows)" for h, n in rep.other_params_hashes.items()) + " (--params-hash)")
-
-
-def write_exports(rep: ScreenReport, out_dir: str) -> list[str]:
-    """CSV, JSON, the periodic-table figure (PNG, SVG) and the HTML page into ``out_dir``."""
-    from pathlib import Path
-
-    from nhm.atomic import write_atomically
-    from nhm.screen.figure import render_html, render_periodic_table, render_sweep
-
-    out = Path(out_dir)
-    files = {
-        "screen-results.csv": report_csv(rep).encode(),
-        "screen-report.json": (json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n").encode(),
-        "periodic-table.html": render_html(rep).encode(),
-    }
-    for fmt, data in render_periodic_table(rep).items():
-        files[f"periodic-table.{fmt}"] = data
-    if rep.sweep:
-        for fmt, data in render_sweep(rep).items():
-            files[f"width-sweep.{fmt}"] = data
-    written = []
-    for name, data in files.items():
-        write_atomically(out / name, data)
-        written.append(str(out / name))
-    return written
+    if compound_rows:
+        table = compound_data()
+        rep.compounds = Scores.of([r.outcome for r in compound_rows])
+        rep.compounds_any_centres = Scores.of(
+            [_outcome(r.any_centres_superconducting, r.measured_superconducting) for r in compound_rows if r.in_matrix])
+        rep.compound_sweep = sweep(compound_rows, base)
+        done = {r.compound for r in compound_rows}
+        rep.compounds_not_computed = [n for n in table["compounds"] if n not in done]
+        rep.compound_sources = table["sources"]
+    return rep

@@ -198,6 +198,8 @@ def _row(prep: Prepared, result: dict[str, Any], params: ScreenParameters, param
     if result["status"] == "ok":
         for key, value in result.get("summary", {}).items():
             base.setdefault(key, value)  # the client's reading of the structure names it
+        for key, value in result.get("centre_key_values", {}).items():
+            base.setdefault(key, value)
         base["dft_cached"] = bool(result.get("dft_cached", False))
     else:
         base.update(error=result.get("error") or "unknown error", error_type=result.get("error_type"))
@@ -205,6 +207,8 @@ def _row(prep: Prepared, result: dict[str, Any], params: ScreenParameters, param
     data = {"parameters": params.as_dict(), "nhm_version": result.get("nhm_version")}
     if result["status"] == "ok":
         data["analysis"] = result["analysis"]
+        if result.get("centre_choices"):
+            data["centre_choices"] = result["centre_choices"]
     elif result.get("detail"):
         data["error_detail"] = result["detail"]
     atoms = prep.primitive if prep.primitive is not None else ase.Atoms()
@@ -238,6 +242,7 @@ def plan(
     crystals: Iterable[str] = (),
     *,
     elements: str | None = None,
+    compounds: str | None = None,
     include_flagged: bool = False,
     db: str = "nhm-screen.db",
     parameters: ScreenParameters | None = None,
@@ -248,7 +253,8 @@ def plan(
     from nhm.screen.database import is_url
 
     params = parameters if parameters is not None else ScreenParameters()
-    inputs, excluded = resolve(list(crystals), elements, include_flagged=include_flagged, xc=params.dft.xc)
+    inputs, excluded = resolve(list(crystals), elements, compounds=compounds, include_flagged=include_flagged,
+                               xc=params.dft.xc)
     h = params.hash()
     existing = latest_rows(connect(db), h) if is_url(db) or os.path.isfile(db) else {}
     out = Plan(h, [ci.name for ci in inputs], [], [], [], [], excluded)
@@ -271,6 +277,7 @@ def screen(
     crystals: Iterable[str] = (),
     *,
     elements: str | None = None,
+    compounds: str | None = None,
     include_flagged: bool = False,
     db: str = "nhm-screen.db",
     scheduler: Any = None,
@@ -287,9 +294,10 @@ def screen(
 ) -> ScreenSummary:
     """Analyse every crystal with the same parameters and write one database row per crystal.
 
-    ``crystals``: element symbols, structure files, directories; ``elements="all"``: every feasible
-    element the model covers (``include_flagged``: also magnetic ones and those whose reference crystal is
-    not the measured phase). ``db``: SQLite file or a server URL (``postgresql://user@host:port/db``).
+    ``crystals``: element symbols, compounds of the shipped table, structure files, directories;
+    ``elements="all"``: every feasible element the model covers (``include_flagged``: also magnetic ones and
+    those whose reference crystal is not the measured phase); ``compounds``: a family of the compound table
+    or "all" (:mod:`nhm.screen.compounds`). ``db``: SQLite file or a server URL (``postgresql://user@host:port/db``).
     ``scheduler``: None (a LocalCluster of ``workers`` single-threaded processes, default one per core,
     started and closed here), a scheduler address, or a ``distributed.Client``. Crystals with a finished
     row for the same parameters and structure are skipped (failed ones too, unless ``retry_failed``);
@@ -304,8 +312,8 @@ def screen(
     if timeout is not None and not isolate:
         raise InputError("a timeout needs each crystal in its own process (isolate=True)")
     check_target(db)
-    pl = plan(crystals, elements=elements, include_flagged=include_flagged, db=db, parameters=params, force=force,
-              retry_failed=retry_failed)
+    pl = plan(crystals, elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
+              parameters=params, force=force, retry_failed=retry_failed)
     con = connect(db)
     h = pl.params_hash
     summary = ScreenSummary(db, h, params, crystals=pl.crystals, excluded=pl.excluded,

@@ -131,28 +131,53 @@ def analyze_crystal(request: dict[str, Any]) -> dict[str, Any]:
     """Run ``nhm analyze`` on one crystal of a screen (in the current process).
 
     ``request``: ``name``, ``atoms`` (:func:`atoms_to_dict`), ``parameters`` (ScreenParameters.as_dict()),
-    ``use_cache``, ``cache_dir``. Returns ``{"analysis": ..., "summary": ..., "dft_cached": bool}``;
-    raises on failure (NhmError for the user's kind of failure: no convergence, no setup, ...).
+    ``use_cache``, ``cache_dir``. Returns ``{"analysis": ..., "summary": ..., "dft_cached": bool,
+    "centre_choices": [...], "centre_key_values": {...}}``; raises on failure (NhmError for the user's kind of
+    failure: no convergence, no setup, ...). A crystal of several atom orbits is judged again for each orbit
+    alone as the Wannier centres (:mod:`nhm.screen.centres`) from the same DFT run: without ``use_cache`` the
+    run is cached in a temporary directory for the length of this call, so that ``--no-cache`` still computes
+    the DFT once.
     """
-    from nhm.report.analyze import analysis_json, analyze
+    import tempfile
+
+    from nhm.report.analyze import analyze
+    from nhm.screen.centres import centre_choices, centre_key_values
     from nhm.screen.params import ScreenParameters
 
     p = ScreenParameters.from_dict(request["parameters"])
-    an = analyze(
-        atoms_from_dict(request["atoms"]),
-        parameters=p.dft,
-        window_eV=p.window,
-        readings=p.readings,
-        kramers=p.kramers,
-        criteria=p.criteria,
-        spacing=p.spacing,
-        mesh=p.mesh,
-        use_cache=bool(request.get("use_cache", True)),
-        cache_dir=request.get("cache_dir"),
-    )
+    atoms = atoms_from_dict(request["atoms"])
+    use_cache = bool(request.get("use_cache", True))
+    with tempfile.TemporaryDirectory(prefix="nhm-screen-dft-") as private:
+        options = dict(
+            parameters=p.dft, window_eV=p.window, readings=p.readings, kramers=p.kramers, criteria=p.criteria,
+            spacing=p.spacing, mesh=p.mesh, use_cache=True, cache_dir=request.get("cache_dir") if use_cache else private,
+        )
+        an = analyze(atoms, **options)
+        doc = _document(an, request["name"])
+        choices = centre_choices(an.crystal)
+        entries = []
+        for choice in choices if len(choices) > 1 else ():
+            entry = {"key": choice.key, "name": choice.name, "labels": list(choice.labels),
+                     "elements": list(choice.elements), "default": choice.default}
+            if choice.default:  # the headline: its analysis is the row's own
+                entries.append({**entry, "summary": summarize(doc)})
+                continue
+            try:
+                alt = _document(analyze(atoms, centres=list(choice.labels), **options), request["name"])
+            except Exception as exc:  # noqa: BLE001 - one choice failing leaves the headline and the others standing
+                entries.append({**entry, "error": " ".join(str(exc).split()) or type(exc).__name__})
+                continue
+            entries.append({**entry, "summary": summarize(alt), "analysis": alt})
+    return {"analysis": doc, "summary": summarize(doc), "dft_cached": bool(an.from_cache),
+            "centre_choices": entries, "centre_key_values": centre_key_values(entries)}
+
+
+def _document(an, name: str) -> dict[str, Any]:
+    from nhm.report.analyze import analysis_json
+
     doc = clean_json(analysis_json(an))
-    doc["material"] = request["name"]
-    return {"analysis": doc, "summary": summarize(doc), "dft_cached": bool(an.from_cache)}
+    doc["material"] = name
+    return doc
 
 
 def _versions() -> dict[str, str]:
