@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CentreChoice", "centre_choices", "centre_key_values", "describe_choice"]
+__all__ = ["CentreChoice", "centre_choices", "centre_key_values"]
 
 
 @dataclass(frozen=True)
@@ -59,16 +59,6 @@ def centre_choices(crystal) -> list[CentreChoice]:
     if len(labels) == 1:
         return [everything]
     return [CentreChoice((lbl,), (el,), False) for lbl, el in zip(labels, elements)] + [everything]
-
-
-def describe_choice(entry: dict[str, Any]) -> str:
-    """One line for a stored choice: ``Nb 4b: superconducting band (filling 0.48)`` or its failure."""
-    if entry.get("error"):
-        return f"{entry['name']}: failed ({entry['error']})"
-    s = entry.get("summary") or {}
-    verdict = "superconducting band" if s.get("verdict") == "superconducting" else "none"
-    filling = s.get("best_filling")
-    return f"{entry['name']}: {verdict}" + ("" if filling is None else f" (filling {filling:.2f})")
 
 
 def centre_key_values(entries: list[dict[str, Any]]) -> dict[str, Any]:
