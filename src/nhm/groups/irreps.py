@@ -6,10 +6,8 @@ coset representatives of :mod:`nhm.groups.spacegroup` (BCS translations and BCS 
 BCS characters are the complex conjugates of ours; labels are assigned by comparing ``conj(chi)``
 with the irreptables table (science.md §2.1).
 
-Irreps come from spgrep's projective-irrep kernel fed with our exact factor system
-``omega(a, b) = sign(a, b) * exp(-2 pi i k.delta(a, b))``; every result is validated (projective
-representation property, sum of squared dimensions, orthonormal characters) and recomputed with
-spgrep's randomized method if the default method fails (science.md §2.4 lists its known failures).
+Irreps come from :func:`nhm.groups.projective.projective_irreps` (spgrep's kernel, validated, with
+fallbacks) fed with our exact factor system ``omega(a, b) = sign(a, b) * exp(-2 pi i k.delta(a, b))``.
 
 Time reversal: irreps are paired by the Herring test in the double group,
 ``W = (1/|G_k|) sum_{a k = -k} chi((a T)^2)`` with ``T^2 = +1`` (spinless) or ``-1`` (spinor):
@@ -20,7 +18,6 @@ W = +1 the irrep is its own co-representation, -1 it is doubled, 0 it pairs with
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Literal
@@ -29,11 +26,11 @@ import numpy as np
 
 from nhm.errors import GroupTheoryError, InputError
 from nhm.groups.bcs import BcsKPoint, bcs_table
+from nhm.groups.projective import projective_irreps
 from nhm.groups.seitz import Vec3, as_fraction_vector
 from nhm.groups.spacegroup import SpaceGroup, space_group
 
 CHARACTER_TOL = 1e-3  # BCS tables print 5 significant digits (0.70711)
-NUMERIC_TOL = 1e-8  # for our own floating-point checks
 
 Reality = Literal["alone", "doubled", "paired", "none"]
 
@@ -121,89 +118,6 @@ def factor_system(g: SpaceGroup, indices: tuple[int, ...], k: Vec3, double: bool
     if double:
         phase = phase * sign[np.ix_(idx, idx)]
     return phase
-
-
-def _validate(mats: list[np.ndarray], omega: np.ndarray, prod: np.ndarray) -> bool:
-    n = omega.shape[0]
-    if sum(m.shape[1] ** 2 for m in mats) != n:
-        return False
-    chars = np.array([np.trace(m, axis1=1, axis2=2) for m in mats])
-    gram = chars.conj() @ chars.T / n
-    if np.max(np.abs(gram - np.eye(len(mats)))) > 1e-6:
-        return False
-    for m in mats:
-        lhs = np.einsum("iab,jbc->ijac", m, m)
-        rhs = omega[:, :, None, None] * m[prod]
-        if np.max(np.abs(lhs - rhs)) > 1e-6:
-            return False
-    return True
-
-
-def _regular_split_irreps(omega: np.ndarray, prod: np.ndarray, seed: int = 0) -> list[np.ndarray]:
-    """All irreps with factor system omega, by splitting the projective regular representation.
-
-    ``L(g) e_h = omega(g, h) e_{gh}``. A group average ``X = sum_g L(g) M L(g)^+`` of a random
-    Hermitian M commutes with L, so its eigenspaces are L-invariant and, for generic M, irreducible.
-    """
-    n = omega.shape[0]
-    reg = np.zeros((n, n, n), dtype=complex)
-    for g in range(n):
-        reg[g, prod[g], np.arange(n)] = omega[g]
-    rng = np.random.default_rng(seed)
-    found: list[np.ndarray] = []
-    chars_found: list[np.ndarray] = []
-    for _ in range(8):
-        m = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
-        m = m + m.conj().T
-        x = np.einsum("gab,bc,gdc->ad", reg, m, reg.conj())
-        w, v = np.linalg.eigh(x)
-        start = 0
-        while start < n:
-            stop = start + 1
-            while stop < n and abs(w[stop] - w[start]) < 1e-6 * max(1.0, abs(w[start])):
-                stop += 1
-            basis = v[:, start:stop]
-            start = stop
-            d = np.einsum("ia,gij,jb->gab", basis.conj(), reg, basis)
-            chi = np.trace(d, axis1=1, axis2=2)
-            if abs(np.vdot(chi, chi).real / n - 1) > 1e-6:
-                continue  # reducible: an accidental degeneracy; another random M will split it
-            if not any(np.max(np.abs(chi - c)) < 1e-6 for c in chars_found):
-                found.append(d)
-                chars_found.append(chi)
-        if sum(f.shape[1] ** 2 for f in found) == n:
-            break
-    return found
-
-
-_IRREP_CACHE: dict[bytes, list[np.ndarray]] = {}
-
-
-def _enumerate_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
-    """Irreps with factor system omega, memoized: many little groups share rotations and factor system."""
-    key = rotations.astype(np.int8).tobytes() + (np.round(omega, 9) + 0.0).astype(np.complex128).tobytes()
-    if key not in _IRREP_CACHE:
-        _IRREP_CACHE[key] = _compute_irreps(rotations, omega, prod)
-    return _IRREP_CACHE[key]
-
-
-def _compute_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
-    """spgrep's irreps, validated; our regular-representation split where spgrep fails."""
-    from spgrep.symmetry.enumerate import enumerate_unitary_irreps
-
-    for method in ("Neto", "random"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mats, _ = enumerate_unitary_irreps(rotations, factor_system=omega, method=method)
-        except Exception:  # noqa: BLE001 - spgrep raises assorted errors on its failures
-            continue
-        if _validate(mats, omega, prod):
-            return mats
-    mats = _regular_split_irreps(omega, prod)
-    if _validate(mats, omega, prod):
-        return mats
-    raise GroupTheoryError("no valid set of irreps found (spgrep and the regular-representation split failed)")
 
 
 def _label_sort_key(label: str):
@@ -298,7 +212,7 @@ def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -
     table, _, _ = g.multiplication
     pos = {i: n for n, i in enumerate(indices)}
     prod = np.array([[pos[table[i, j]] for j in indices] for i in indices])
-    mats = _enumerate_irreps(g.rotations[list(indices)], omega, prod)
+    mats = projective_irreps(g.rotations[list(indices)], omega, prod)
 
     bcs_k = None
     if name is not None:

@@ -14,7 +14,8 @@ from functools import cached_property
 import numpy as np
 
 from nhm.errors import GroupTheoryError
-from nhm.groups.irreps import Reality, _enumerate_irreps, _validate
+from nhm.groups.irreps import Reality
+from nhm.groups.projective import projective_irreps
 from nhm.groups.seitz import SeitzOp, Vec3, vec_sub
 from nhm.groups.spacegroup import SpaceGroup
 
@@ -73,9 +74,7 @@ class SiteGroup:
         rots = self.space_group.rotations[list(self.coset_indices)]
         for double in (False, True):
             omega = sign.astype(complex) if double else np.ones(sign.shape, dtype=complex)
-            mats = _enumerate_irreps(rots, omega, prod)
-            if not _validate(mats, omega, prod):
-                raise GroupTheoryError("site irreps failed validation")
+            mats = projective_irreps(rots, omega, prod)  # validated there
             chars = [np.trace(m, axis1=1, axis2=2) for m in mats]
             # deterministic order: by dimension, then by the characters themselves
             chars.sort(key=lambda c: (round(c[0].real), *np.round(-c.real, 6), *np.round(-c.imag, 6)))
