@@ -23,7 +23,7 @@ from nhm.errors import GroupTheoryError
 from nhm.groups.irreps import LittleGroup, little_group
 from nhm.groups.seitz import Vec3
 from nhm.groups.site import SiteGroup, SiteIrrep, orbit, site_group
-from nhm.groups.spacegroup import SpaceGroup, space_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,9 +53,13 @@ class Induction:
         return np.sum(vals * phase, axis=-2)
 
 
+def induction(group: SpaceGroup | int, point: Vec3) -> Induction:
+    """What inducing from the site ``point`` (exact, conventional) of ``group`` needs, cached per group and point."""
+    return _induction(as_space_group(group), point)
+
+
 @cache
-def induction(space_group_number: int, point: Vec3) -> Induction:
-    g = space_group(space_group_number)
+def _induction(g: SpaceGroup, point: Vec3) -> Induction:
     site = site_group(g, point)
     points, gops = orbit(g, point)
     n_alpha, n_ops = len(points), g.order
@@ -117,7 +121,7 @@ class BandRepresentation:
 
 
 def induce(
-    space_group_number: int,
+    group: SpaceGroup | int,
     point: Vec3,
     site_irrep: SiteIrrep,
     kpoints: tuple[str, ...],
@@ -128,18 +132,19 @@ def induce(
     site_symmetry: str = "",
 ) -> BandRepresentation:
     """Induce ``site_irrep`` of the site group of ``point`` and decompose at the named k-vectors."""
-    ind = induction(space_group_number, point)
+    g = as_space_group(group)
+    ind = _induction(g, point)
     mult: dict[str, dict[str, int]] = {}
     chars: dict[str, np.ndarray] = {}
     for name in kpoints:
-        lg = little_group(space_group_number, name, double=double)
+        lg = little_group(g, name, double=double)
         chi = ind.characters(lg, site_irrep.characters)
         m = lg.decompose(chi, time_reversal=time_reversal)
         basis = lg.coreps if time_reversal else lg.irreps
         mult[name] = {r.label: int(x) for r, x in zip(basis, m) if x}
         chars[name] = chi
     return BandRepresentation(
-        space_group_number,
+        g.number,
         wyckoff or ",".join(str(x) for x in point),
         site_symmetry,
         site_irrep.name,

@@ -161,27 +161,28 @@ def ebr(
     json_out: JsonFlag = False,
 ) -> None:
     """Elementary band representations (or band representations from chosen positions)."""
-    from nhm.bandrep.ebr import band_representations, elementary_band_representations, kpoint_names
+    from nhm.bandrep.ebr import band_representations, elementary_band_representations
     from nhm.crystal.setting import check_space_group_number
-    from nhm.groups.wyckoff import wyckoff_position, wyckoff_positions
+    from nhm.groups.spacegroup import space_group as resolve
 
     n = check_space_group_number(space_group)
     if wyckoff is not None and all_positions:
         from nhm.errors import InputError
 
         raise InputError("--wyckoff (one position) and --all-positions (every position) exclude each other: give one of them")
+    g = resolve(n)
     if wyckoff is not None or all_positions:
-        positions = (wyckoff_position(n, wyckoff),) if wyckoff is not None else wyckoff_positions(n)
-        brs = band_representations(n, double=double, time_reversal=tr, positions=positions)
-        ebrs = elementary_band_representations(n, double=double, time_reversal=tr)
+        positions = (g.wyckoff_position(wyckoff),) if wyckoff is not None else g.wyckoff_positions
+        brs = band_representations(g, double=double, time_reversal=tr, positions=positions)
+        ebrs = elementary_band_representations(g, double=double, time_reversal=tr)
         elementary = {(b.wyckoff, b.site_irrep) for b in ebrs.band_representations}
         rows = [(br, (br.wyckoff, br.site_irrep) in elementary) for br in brs]
         title = "Band representations"
     else:
-        ebrs = elementary_band_representations(n, double=double, time_reversal=tr)
+        ebrs = elementary_band_representations(g, double=double, time_reversal=tr)
         rows = [(br, True) for br in ebrs.band_representations]
         title = "Elementary band representations"
-    kpoints = kpoint_names(n, double, tr)
+    kpoints = g.kpoint_names(double, tr)
     if json_out:
         emit_json(
             {

@@ -25,10 +25,10 @@ from typing import Literal
 import numpy as np
 
 from nhm.errors import GroupTheoryError, InputError
-from nhm.groups.bcs import BcsKPoint, bcs_table
+from nhm.groups.bcs import BcsKPoint
 from nhm.groups.projective import projective_irreps
 from nhm.groups.seitz import Vec3, as_fraction_vector
-from nhm.groups.spacegroup import SpaceGroup, space_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
 
 CHARACTER_TOL = 1e-3  # BCS tables print 5 significant digits (0.70711)
 
@@ -183,7 +183,7 @@ def _partner_characters(trd: _TimeReversalData, chars: np.ndarray) -> np.ndarray
 
 
 def _resolve_k(g: SpaceGroup, k: str | Vec3 | tuple, double: bool) -> tuple[Vec3, str | None, BcsKPoint | None]:
-    table = bcs_table(g.number, double, False)
+    table = g.bcs_table(double, False)
     if isinstance(k, str):
         name = normalize_k_name(k)
         kp = table.kpoint(name)
@@ -205,8 +205,14 @@ def normalize_k_name(name: str) -> str:
 
 
 @cache
-def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -> LittleGroup:
-    g = space_group(number)
+def little_group_at(g: SpaceGroup, k: Vec3, name: str | None, double: bool) -> LittleGroup:
+    """The little group of the exact k-vector ``k`` of ``g`` (conventional reciprocal basis), cached.
+
+    ``name`` is the BCS name of ``k`` if it is one of BCS's maximal k-vectors: the irreps and co-reps
+    then carry BCS's labels (checked against BCS's characters); ``None`` leaves them ``k1``, ``k2``, ...
+    in the order the irreps were found. :func:`little_group` finds the name (or coordinates) for you.
+    """
+    number = g.number
     indices = g.little_cogroup(k)
     omega = factor_system(g, indices, k, double)
     table, _, _ = g.multiplication
@@ -216,7 +222,7 @@ def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -
 
     bcs_k = None
     if name is not None:
-        bcs_k = bcs_table(number, double, False).kpoint(name)
+        bcs_k = g.bcs_table(double, False).kpoint(name)
         bpos = {i: n for n, i in enumerate(bcs_k.operations)}
         if set(bpos) != set(indices):
             raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
@@ -243,7 +249,7 @@ def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -
 def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> tuple[CoRep, ...]:
     out: list[CoRep] = []
     used: set[int] = set()
-    bcs_k = bcs_table(g.number, double, True).kpoint(name) if name is not None else None
+    bcs_k = g.bcs_table(double, True).kpoint(name) if name is not None else None
     if bcs_k is not None:
         bpos = {i: n for n, i in enumerate(bcs_k.operations)}
         positions = [bpos[i] for i in indices]
@@ -273,22 +279,23 @@ def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> t
     return tuple(out)
 
 
-def little_group(space_group_number: int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:
+def little_group(group: SpaceGroup | int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:
     """The little group of k with its labelled irreps and time-reversal co-reps.
 
-    ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``, ``"H"``, ...) or coordinates in the conventional
-    reciprocal basis (exact Fractions preferred; floats are snapped to 1/48).
+    ``group`` is a :class:`SpaceGroup` or its number; ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``,
+    ``"H"``, ...) or coordinates in the conventional reciprocal basis (exact Fractions preferred; floats
+    are snapped to 1/48).
     """
     if isinstance(k, str):
-        key = (space_group_number, k, double)
+        key = (group.number if isinstance(group, SpaceGroup) else group, k, double)
         if key not in _BY_NAME:
-            g = space_group(space_group_number)
+            g = as_space_group(group)
             kv, name, _ = _resolve_k(g, k, double)
-            _BY_NAME[key] = _little_group_cached(g.number, kv, name, double)
+            _BY_NAME[key] = little_group_at(g, kv, name, double)
         return _BY_NAME[key]
-    g = space_group(space_group_number)
+    g = as_space_group(group)
     kv, name, _ = _resolve_k(g, k, double)
-    return _little_group_cached(g.number, kv, name, double)
+    return little_group_at(g, kv, name, double)
 
 
 _BY_NAME: dict[tuple, LittleGroup] = {}  # fast path for the common call with a BCS name

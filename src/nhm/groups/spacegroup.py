@@ -4,20 +4,27 @@ The coset representatives (one per rotation, modulo the centred lattice) and the
 read from irreptables; the tests check that they are exactly spglib's operations for
 ``bcs_hall_number(n)`` (same rotation, translation equal modulo the lattice). Using BCS's translations
 and lifts means our characters and BCS's refer to the very same group elements.
+
+A :class:`SpaceGroup` is resolved once from its number (:func:`space_group`, cached: one object per
+group) and then passed down: it carries its tables (BCS character tables, Wyckoff positions, the
+primitive cell), so that the functions below it need not look the number up again. Entry points that
+other layers call with a number accept either (:func:`as_space_group`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache, cached_property
 from math import lcm
 
 import numpy as np
 
-from nhm.crystal.setting import centering_vectors, check_space_group_number
+from nhm.crystal.setting import centering_vectors, check_space_group_number, primitive_transform
 from nhm.errors import GroupTheoryError
-from nhm.groups.bcs import bcs_table
+from nhm.groups.bcs import BcsEbrData, BcsTable, bcs_ebrs, bcs_table
 from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, vec_add, vec_sub
+from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
 
 
 DENOMINATOR = 24  # every BCS translation is a multiple of 1/24 (checked)
@@ -51,6 +58,39 @@ class SpaceGroup:
     def order(self) -> int:
         """Order of the point group |G/T|."""
         return len(self.operations)
+
+    # --- the group's tables (each read once and cached by the module that reads it) ---
+
+    def bcs_table(self, spinor: bool, time_reversal: bool) -> BcsTable:
+        """BCS's character tables at the maximal k-vectors (of the grey group if ``time_reversal``)."""
+        return bcs_table(self.number, spinor, time_reversal)
+
+    def bcs_ebrs(self, spinor: bool, time_reversal: bool) -> BcsEbrData:
+        """BCS's elementary band representations (of the grey group if ``time_reversal``)."""
+        return bcs_ebrs(self.number, spinor, time_reversal)
+
+    def kpoint_names(self, double: bool, time_reversal: bool) -> tuple[str, ...]:
+        """BCS names of the maximal k-vectors, in the order of BCS's table (the grey group's if ``time_reversal``)."""
+        return tuple(kp.name for kp in bcs_table(self.number, double, time_reversal).kpoints)
+
+    @cached_property
+    def wyckoff_positions(self) -> tuple[WyckoffPosition, ...]:
+        """All Wyckoff positions, in letter order (the general position last)."""
+        return wyckoff_positions(self.number)
+
+    @cached_property
+    def maximal_positions(self) -> tuple[WyckoffPosition, ...]:
+        """The Wyckoff positions whose site-symmetry group is maximal (EBRs are induced from these)."""
+        return tuple(w for w in self.wyckoff_positions if w.maximal)
+
+    def wyckoff_position(self, letter: str) -> WyckoffPosition:
+        """The position with this letter; ``"a"`` and ``"2a"`` are both accepted."""
+        return wyckoff_position(self.number, letter)
+
+    @property
+    def primitive_transform(self) -> tuple[tuple[Fraction, ...], ...]:
+        """P (exact) with ``a_p = a_c P`` for the BCS primitive cell."""
+        return primitive_transform(self.number)
 
     def index_of_rotation(self, rotation) -> int:
         key = tuple(tuple(int(x) for x in row) for row in rotation)
@@ -172,10 +212,13 @@ class SpaceGroup:
         return tuple(out)
 
 
-@cache
 def space_group(number: int) -> SpaceGroup:
-    """Space group ``number`` in the BCS setting (cached)."""
-    n = check_space_group_number(number)
+    """Space group ``number`` in the BCS setting: one object per group (cached), whatever form the number takes."""
+    return _space_group(check_space_group_number(number))
+
+
+@cache
+def _space_group(n: int) -> SpaceGroup:
     scalar = bcs_table(n, False, False)
     spin = bcs_table(n, True, False)
     lifts = {op.rotation: op.su2 for op in spin.operations}
@@ -184,3 +227,8 @@ def space_group(number: int) -> SpaceGroup:
         for op in scalar.operations
     )
     return SpaceGroup(n, scalar.name, ops, centering_vectors(n))
+
+
+def as_space_group(group: SpaceGroup | int) -> SpaceGroup:
+    """``group`` itself, or the space group of that number: where a number from another layer is resolved."""
+    return group if isinstance(group, SpaceGroup) else space_group(group)
