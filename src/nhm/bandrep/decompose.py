@@ -15,37 +15,12 @@ from functools import cache
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from nhm.bandrep.basis import symmetry_basis
 from nhm.bandrep.ebr import EbrSet, elementary_band_representations
 from nhm.bandrep.induce import BandRepresentation
 from nhm.bandrep.smith import smith_normal_form
 from nhm.errors import InputError
-from nhm.groups.irreps import little_group
 from nhm.groups.spacegroup import SpaceGroup, as_space_group
-
-
-def symmetry_basis(group: SpaceGroup | int, double: bool, time_reversal: bool) -> tuple[tuple[str, str], ...]:
-    """The (k name, label) pairs that index symmetry vectors: every maximal k, every irrep (co-rep)."""
-    return _symmetry_basis(as_space_group(group), double, time_reversal)
-
-
-@cache
-def _symmetry_basis(g: SpaceGroup, double: bool, time_reversal: bool) -> tuple[tuple[str, str], ...]:
-    out = []
-    for k in g.kpoint_names(double, time_reversal):
-        lg = little_group(g, k, double=double)
-        out.extend((k, r.label) for r in (lg.coreps if time_reversal else lg.irreps))
-    return tuple(out)
-
-
-def as_vector(multiplicities: dict[str, dict[str, int]], basis: tuple[tuple[str, str], ...]) -> np.ndarray:
-    index = {kl: i for i, kl in enumerate(basis)}
-    v = np.zeros(len(basis), dtype=int)
-    for k, labels in multiplicities.items():
-        for label, m in labels.items():
-            if (k, label) not in index:
-                raise InputError(f"{label!r} at {k!r} is not in the symmetry basis of this group")
-            v[index[(k, label)]] += m
-    return v
 
 
 def ebr_matrix(group: SpaceGroup | int, double: bool, time_reversal: bool) -> np.ndarray:
@@ -56,8 +31,8 @@ def ebr_matrix(group: SpaceGroup | int, double: bool, time_reversal: bool) -> np
 @cache
 def _ebr_matrix(g: SpaceGroup, double: bool, time_reversal: bool) -> np.ndarray:
     ebrs = elementary_band_representations(g, double=double, time_reversal=time_reversal)
-    basis = _symmetry_basis(g, double, time_reversal)
-    return np.array([as_vector(br.multiplicities, basis) for br in ebrs.band_representations], dtype=int).T
+    basis = symmetry_basis(g, double, time_reversal)
+    return np.array([basis.vector(br.multiplicities) for br in ebrs.band_representations], dtype=int).T
 
 
 @dataclass(frozen=True)
@@ -76,7 +51,7 @@ def decompose(
     """A non-negative integer combination of EBRs equal to the symmetry vector (fewest EBRs), or None."""
     g = as_space_group(group)
     ebrs: EbrSet = elementary_band_representations(g, double=double, time_reversal=time_reversal)
-    b = as_vector(multiplicities, _symmetry_basis(g, double, time_reversal))
+    b = symmetry_basis(g, double, time_reversal).vector(multiplicities)
     a = _ebr_matrix(g, double, time_reversal)
     n = a.shape[1]
     res = milp(
@@ -112,7 +87,7 @@ def symmetry_indicators(
     """
     g = as_space_group(group)
     u, d, _ = _smith(g, double, time_reversal)
-    b = as_vector(multiplicities, _symmetry_basis(g, double, time_reversal)).astype(object)
+    b = symmetry_basis(g, double, time_reversal).vector(multiplicities).astype(object)
     y = u.dot(b)
     rank = sum(1 for i in range(min(d.shape)) if d[i, i] != 0)
     if any(y[i] != 0 for i in range(rank, len(y))):

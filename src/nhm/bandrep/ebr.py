@@ -23,6 +23,7 @@ from itertools import product
 
 import numpy as np
 
+from nhm.bandrep.basis import symmetry_basis
 from nhm.bandrep.induce import BandRepresentation, induction
 from nhm.bandrep.smith import smith_normal_form
 from nhm.groups.exact import inverse, nullspace
@@ -279,17 +280,24 @@ def _bilbao_site_irrep_names(g: SpaceGroup, letter: str, double: bool, time_reve
 
 def _bilbao_name(g: SpaceGroup, br: BandRepresentation) -> str | None:
     """Bilbao's site-irrep name of a BR, if Bilbao lists an EBR with this symmetry vector at this position."""
-    ref = g.bcs_ebrs(br.double, br.time_reversal)
-    index = {lbl: i for i, lbl in enumerate(ref.labels)}
-    v = [0] * len(ref.labels)
+    index, names = _bilbao_ebrs(g, br.double, br.time_reversal)
+    v = [0] * len(index)
     for labels in br.multiplicities.values():
         for lbl, m in labels.items():
             if lbl in index:
                 v[index[lbl]] += m
+    return names.get((br.wyckoff, tuple(v)))
+
+
+@cache
+def _bilbao_ebrs(g: SpaceGroup, double: bool, time_reversal: bool) -> tuple[dict[str, int], dict[tuple, str]]:
+    """Bilbao's EBR table of one setting as ``(position of each label, {(position, vector): site-irrep name})``
+    (the first EBR Bilbao lists wins)."""
+    ref = g.bcs_ebrs(double, time_reversal)
+    names: dict[tuple, str] = {}
     for e in ref.ebrs:
-        if e.wyckoff == br.wyckoff and e.vector == tuple(v):
-            return e.name.split("↑")[0]
-    return None
+        names.setdefault((e.wyckoff, e.vector), e.name.split("↑")[0])
+    return {lbl: i for i, lbl in enumerate(ref.labels)}, names
 
 
 def site_irrep_label(group: SpaceGroup | int, letter: str, rho_name: str, double: bool, time_reversal: bool) -> str:
@@ -316,30 +324,21 @@ def band_representations(
 def _band_representations(
     g: SpaceGroup, double: bool, time_reversal: bool, positions: tuple[WyckoffPosition, ...], named: bool
 ) -> tuple[BandRepresentation, ...]:
-    kpoints = g.kpoint_names(double, time_reversal)
+    basis = symmetry_basis(g, double, time_reversal)
     out = []
     for w in positions:
         reps = _site_representations(g, w, double, time_reversal)
         ind = induction(g, w.point())
-        site_chars = np.array([rho.characters for rho in reps])
-        mult: list[dict[str, dict[str, int]]] = [{} for _ in reps]
-        chars: list[dict[str, np.ndarray]] = [{} for _ in reps]
-        for k in kpoints:
-            lg = little_group(g, k, double=double)
-            chi = ind.characters(lg, site_chars)
-            m = lg.decompose(chi, time_reversal=time_reversal)
-            basis = lg.coreps if time_reversal else lg.irreps
-            for i in range(len(reps)):
-                mult[i][k] = {r.label: int(x) for r, x in zip(basis, m[i]) if x}
-                chars[i][k] = chi[i]
+        chi = ind.symmetry_characters(basis, np.array([rho.characters for rho in reps]))
+        vectors = basis.multiplicities(chi)
         for i, rho in enumerate(reps):
             name = rho.name
             if w.maximal and named:
                 name = _bilbao_site_irrep_names(g, w.letter, double, time_reversal).get(rho.name, rho.name)
             out.append(
                 BandRepresentation(
-                    g.number, w.label, w.site_symmetry, name, rho.dimension * len(ind.orbit),
-                    double, time_reversal, mult[i], chars[i],
+                    g.number, w.label, w.site_symmetry, name, rho.dimension * len(ind.orbit), double, time_reversal,
+                    basis.as_dict(vectors[i]), {k: chi[i, c] for k, c in zip(basis.kpoints, basis.columns)},
                 )
             )
     return tuple(out)

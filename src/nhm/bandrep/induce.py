@@ -8,7 +8,7 @@ rho of G_{q_1}, in the physics convention (science.md §2):
 
 Everything except k and rho (which alpha are fixed by h, t_alpha, the site element and the sign of its
 SU(2) lift) is computed once per site with exact integer arithmetic; each k and rho is then a numpy
-contraction.
+contraction, and all maximal k-vectors at once one contraction (:meth:`Induction.symmetry_characters`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from math import lcm
 
 import numpy as np
 
+from nhm.bandrep.basis import SymmetryBasis
 from nhm.errors import GroupTheoryError
 from nhm.groups.irreps import LittleGroup, little_group
 from nhm.groups.seitz import Vec3
 from nhm.groups.site import SiteGroup, SiteIrrep, orbit, site_group
-from nhm.groups.spacegroup import SpaceGroup, as_space_group
+from nhm.groups.spacegroup import DENOMINATOR, SpaceGroup, as_space_group
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +53,19 @@ class Induction:
         vals = np.asarray(site_characters)[..., self.site_element[:, idx]]
         return np.sum(vals * phase, axis=-2)
 
+    def symmetry_characters(self, basis: SymmetryBasis, site_characters: np.ndarray) -> np.ndarray:
+        """Characters of the induced representation on all columns of ``basis`` (every maximal k at once).
+
+        ``site_characters``: one character vector or a stack of them; ``basis.multiplicities`` of the
+        result is the symmetry vector.
+        """
+        ops = basis.operations
+        phase = np.where(self.fixed[:, ops], np.exp(-2j * np.pi * np.einsum("ahx,hx->ah", self.shift[:, ops], basis.kvectors)), 0)
+        if basis.double:
+            phase = phase * self.sign[:, ops]
+        vals = np.asarray(site_characters)[..., self.site_element[:, ops]]
+        return np.sum(vals * phase, axis=-2)
+
 
 def induction(group: SpaceGroup | int, point: Vec3) -> Induction:
     """What inducing from the site ``point`` (exact, conventional) of ``group`` needs, cached per group and point."""
@@ -65,32 +79,31 @@ def _induction(g: SpaceGroup, point: Vec3) -> Induction:
     n_alpha, n_ops = len(points), g.order
     if n_alpha * site.order != n_ops:
         raise GroupTheoryError(f"orbit of {point} in SG {g.number}: {n_alpha} points x {site.order} != {n_ops}")
-    den = lcm(24, *(x.denominator for p in points for x in p))
-    scale = den // 24
+    den = lcm(DENOMINATOR, *(x.denominator for p in points for x in p))
     q = np.array([[int(x * den) for x in p] for p in points], dtype=np.int64)
-    rots = g.rotations.astype(np.int64)
-    trans = g.translations_int.astype(np.int64) * scale
-    cent = g.centering_int.astype(np.int64) * scale
-    diff = np.einsum("hij,aj->ahi", rots, q) + trans[None] - q[:, None, :]
-    fixed = np.zeros((n_alpha, n_ops), dtype=bool)
-    for c in cent:
-        fixed |= np.all((diff - c) % den == 0, axis=-1)
+    diff = np.einsum("hij,aj->ahi", g.rotations, q) + g.translations_int[None] * (den // DENOMINATOR) - q[:, None, :]
+    fixed = g.lattice_mask(diff, den)
     shift = diff / den
 
+    # for each fixed (alpha, h): the site element g_alpha^-1 {E|-t_alpha} h g_alpha, told by its rotation,
+    # and the sign of its lift against the site group's canonical lift
     ra = np.array([op.rotation for op in gops], dtype=np.int64)
     ra_inv = np.rint(np.linalg.inv(ra)).astype(np.int64)
-    elem_rot = np.einsum("aij,hjk,akl->ahil", ra_inv, rots, ra)
+    fa, fh = np.nonzero(fixed)
+    elem_rot = np.einsum("pij,pjk,pkl->pil", ra_inv[fa], g.rotations[fh], ra[fa]).reshape(-1, 9)
+    site_rot = np.array([op.rotation for op in site.operations], dtype=np.int64).reshape(-1, 9)
+    match = np.all(elem_rot[:, None, :] == site_rot[None, :, :], axis=-1)
+    if not match.any(axis=1).all():
+        raise GroupTheoryError(f"orbit of {point} in SG {g.number}: a conjugated element is not in the site group")
+    n = np.argmax(match, axis=1)
     ua = np.array([op.su2 for op in gops])
-    elem_u = np.einsum("aji,hjk,akl->ahil", ua.conj(), g.lifts, ua)
-    site_pos = {op.rotation: n for n, op in enumerate(site.operations)}
+    elem_u = np.einsum("pji,pjk,pkl->pil", ua[fa].conj(), g.lifts[fh], ua[fa])
+    site_u = np.array([op.su2 for op in site.operations])
+    s = np.einsum("pij,pij->p", elem_u, site_u[n].conj()).real / 2  # tr(U V^+) / 2 = ±1
     site_elem = np.zeros((n_alpha, n_ops), dtype=int)
     sign = np.ones((n_alpha, n_ops), dtype=int)
-    for a, h in zip(*np.nonzero(fixed)):
-        key = tuple(tuple(int(x) for x in row) for row in elem_rot[a, h])
-        n = site_pos[key]
-        site_elem[a, h] = n
-        s = np.real(np.trace(elem_u[a, h] @ site.operations[n].su2.conj().T)) / 2
-        sign[a, h] = 1 if s > 0 else -1
+    site_elem[fa, fh] = n
+    sign[fa, fh] = np.where(s > 0, 1, -1)
     return Induction(g, point, site, points, fixed, shift, site_elem, sign)
 
 

@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,9 @@ def _data_dir() -> Path:
     return Path(irreptables.__file__).parent / "data"
 
 
+@cache
 def _frac(x: str, denominator: int = 48) -> Fraction:
-    return Fraction(x).limit_denominator(denominator)
+    return Fraction(x).limit_denominator(denominator)  # the same few strings recur: parsed once
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class BcsKPoint:
     operations: tuple[int, ...]  # 0-based indices into BcsTable.operations (unitary ones)
     irreps: tuple[BcsIrrep, ...]
 
+    @cached_property
+    def character_table(self) -> np.ndarray:
+        """(irreps, operations) BCS's characters, one row per irrep."""
+        return np.array([r.characters for r in self.irreps])
+
 
 @dataclass(frozen=True)
 class BcsTable:
@@ -84,16 +90,24 @@ class BcsTable:
         raise InputError(f"space group {self.bns} has no maximal k-vector {name!r} (it has {known})")
 
 
-@cache
 def bns_numbers(space_group: int) -> tuple[str, str]:
     """BNS numbers ``(type I, grey)`` of the magnetic groups built on ``space_group``."""
     n = check_space_group_number(space_group)
-    minors = sorted(  # os.listdir: a glob over the ~1900 files costs ten times more at start-up
-        int(name.split("_")[0].split(".")[1])
-        for name in os.listdir(_data_dir() / "ebrs")
-        if name.startswith(f"{n}.") and name.endswith("_ebrs.json")
-    )
-    return f"{n}.{minors[0]}", f"{n}.{minors[0] + 1}"
+    minor = _first_minors()[n]
+    return f"{n}.{minor}", f"{n}.{minor + 1}"
+
+
+@cache
+def _first_minors() -> dict[int, int]:
+    """The lowest BNS minor number ``m`` of ``n.m`` for every space group ``n``, from one directory listing
+    (os.listdir: a glob over the ~1900 files costs ten times more at start-up)."""
+    out: dict[int, int] = {}
+    for name in os.listdir(_data_dir() / "ebrs"):
+        stem, _, rest = name.partition("_")
+        if rest == "ebrs.json" and "." in stem:  # n.m_ebrs.json (n_ebrs.json are not magnetic groups)
+            major, minor = (int(x) for x in stem.split("."))
+            out[major] = min(minor, out.get(major, minor))
+    return out
 
 
 def _parse_operation(line: str, spinor: bool) -> BcsOperation:
@@ -131,11 +145,11 @@ def bcs_table(space_group: int, spinor: bool, time_reversal: bool) -> BcsTable:
     i += 1 + nsym
     kpoints: list[BcsKPoint] = []
     current: tuple[str, tuple, tuple[int, ...]] | None = None
-    irreps: list[BcsIrrep] = []
+    rows: list[list[str]] = []
 
     def flush() -> None:
         if current is not None:
-            kpoints.append(BcsKPoint(current[0], current[1], current[2], tuple(irreps)))
+            kpoints.append(BcsKPoint(current[0], current[1], current[2], _irreps(rows, len(current[2]))))
 
     for line in lines[i:]:
         if not line.strip():
@@ -143,18 +157,24 @@ def bcs_table(space_group: int, spinor: bool, time_reversal: bool) -> BcsTable:
         m = _KPOINT.match(line)
         if m:
             flush()
-            irreps = []
+            rows = []
             k = tuple(_frac(x, 12) for x in m.group(2).split())
             current = (m.group(1), k, tuple(int(x) - 1 for x in m.group(3).split()))
             continue
         assert current is not None
-        v = line.split()
-        n = len(current[2])
-        mod = np.array(v[2 : 2 + n], dtype=float)
-        phase = np.array(v[2 + n : 2 + 2 * n], dtype=float) if len(v) >= 2 + 2 * n else np.zeros(n)
-        irreps.append(BcsIrrep(v[0], int(v[1]), mod * np.exp(1j * np.pi * phase)))
+        rows.append(line.split())
     flush()
     return BcsTable(bns, header.get("name", "").strip(), spinor, tuple(ops), tuple(kpoints))
+
+
+def _irreps(rows: list[list[str]], n: int) -> tuple[BcsIrrep, ...]:
+    """The irreps of one k-point: ``label dim |chi_1| ... |chi_n| [phase_1 ... phase_n]`` (chi = |chi| e^{i pi phase})."""
+    if not rows:
+        return ()
+    mod = np.array([v[2 : 2 + n] for v in rows], dtype=float)
+    phase = np.array([v[2 + n : 2 + 2 * n] if len(v) >= 2 + 2 * n else ["0"] * n for v in rows], dtype=float)
+    chars = mod * np.exp(1j * np.pi * phase)
+    return tuple(BcsIrrep(v[0], int(v[1]), c) for v, c in zip(rows, chars))
 
 
 @dataclass(frozen=True)
@@ -173,18 +193,24 @@ class BcsEbrData:
     smith_diagonal: tuple[int, ...]
 
 
-@cache
 def bcs_ebrs(space_group: int, spinor: bool, time_reversal: bool) -> BcsEbrData:
     """Bilbao's elementary band representations (as shipped by irreptables)."""
+    return _bcs_ebrs(space_group, time_reversal)[1 if spinor else 0]
+
+
+@cache
+def _bcs_ebrs(space_group: int, time_reversal: bool) -> tuple[BcsEbrData, BcsEbrData]:
+    """Spinless and spinful EBRs of one magnetic group: its file is read once for both."""
     bns = bns_numbers(space_group)[1 if time_reversal else 0]
     raw = json.loads((_data_dir() / "ebrs" / f"{bns}_ebrs.json").read_text())
-    raw = raw["double" if spinor else "single"]
+    return _ebr_data(raw["single"]), _ebr_data(raw["double"])
+
+
+def _ebr_data(raw: dict) -> BcsEbrData:
     ebrs = []
     for e in raw["ebrs"]:
         wyck, _, site = e["wyckoff_position"].partition("(")
-        ebrs.append(
-            BcsEbr(wyck, site.rstrip(")"), e["ebr_name"], tuple(int(round(x)) for x in e["vector"]))
-        )
+        ebrs.append(BcsEbr(wyck, site.rstrip(")"), e["ebr_name"], tuple(np.rint(e["vector"]).astype(int).tolist())))
     smith = np.atleast_2d(np.array(raw.get("smith_form", {}).get("r", []), dtype=int))  # u A v = r, diagonal
     diag = tuple(int(x) for x in np.diag(smith)) if smith.size else ()
     return BcsEbrData(

@@ -78,10 +78,7 @@ class LittleGroup:
         ``characters`` may be one vector or a stack (one representation per row). Raises
         GroupTheoryError if the multiplicities are not non-negative integers (not a representation).
         """
-        basis = self._corep_chars if time_reversal else self._irrep_chars
-        m = np.asarray(characters) @ basis.conj().T / self.order
-        if time_reversal:
-            m = m / self._corep_norms  # <chi_corep, chi_corep> = number of irreps in it
+        m = np.asarray(characters) @ self.projector(time_reversal)
         mi = np.rint(m.real)
         if np.max(np.abs(m - mi), initial=0) > 1e-6 or np.any(mi < 0):
             raise GroupTheoryError(
@@ -89,18 +86,18 @@ class LittleGroup:
             )
         return mi.astype(int)
 
-    @cached_property
-    def _irrep_chars(self) -> np.ndarray:
-        return np.array([r.characters for r in self.irreps])
+    def projector(self, time_reversal: bool = False) -> np.ndarray:
+        """The ``(|G_k|, n)`` matrix that turns characters (on ``indices``) into multiplicities of the
+        n irreps (co-reps): ``conj(chi_r) / |G_k|``, divided by ``<chi_r, chi_r>`` for co-reps (the
+        number of irreps in one)."""
+        return self._projectors[time_reversal]
 
     @cached_property
-    def _corep_chars(self) -> np.ndarray:
-        return np.array([r.characters for r in self.coreps])
-
-    @cached_property
-    def _corep_norms(self) -> np.ndarray:
-        c = self._corep_chars
-        return np.einsum("ij,ij->i", c.conj(), c).real / self.order
+    def _projectors(self) -> dict[bool, np.ndarray]:
+        irreps = np.array([r.characters for r in self.irreps])
+        coreps = np.array([r.characters for r in self.coreps])
+        norms = np.einsum("ij,ij->i", coreps.conj(), coreps).real / self.order
+        return {False: irreps.conj().T / self.order, True: coreps.conj().T / self.order / norms}
 
     def irrep(self, label: str) -> Irrep | CoRep:
         for r in (*self.irreps, *self.coreps):
@@ -110,76 +107,79 @@ class LittleGroup:
         raise InputError(f"{self.name or self.k} of space group {self.space_group.number} has no irrep {label!r} (it has {known})")
 
 
-def factor_system(g: SpaceGroup, indices: tuple[int, ...], k: Vec3, double: bool) -> np.ndarray:
-    table, delta, sign = g.multiplication
-    idx = np.array(indices)
-    kf = np.array([float(x) for x in k])
-    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[np.ix_(idx, idx)], kf))
-    if double:
-        phase = phase * sign[np.ix_(idx, idx)]
-    return phase
-
-
 def _label_sort_key(label: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", label)]
 
 
-def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> str | None:
-    for r in table.irreps:
-        ref = r.characters[positions]
-        if np.max(np.abs(np.conj(chars) - ref)) < CHARACTER_TOL:
-            return r.label
-    return None
+def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> list[str | None]:
+    """BCS labels of the representations with these characters (one per row; None where none matches):
+    the first of BCS's irreps whose characters equal ``conj(chi)`` on the little co-group."""
+    ref = table.character_table[:, positions]
+    close = np.max(np.abs(np.conj(chars)[:, None, :] - ref[None, :, :]), axis=-1) < CHARACTER_TOL
+    first = np.argmax(close, axis=1)
+    return [table.irreps[j].label if ok else None for j, ok in zip(first, close.any(axis=1))]
 
 
-@dataclass(frozen=True)
-class _TimeReversalData:
-    """What the Herring test and the partner search need, computed once per little group."""
+@dataclass(frozen=True, eq=False)
+class _AtK:
+    """What the single- and double-valued little groups at one k-vector share (computed once per k).
 
-    a: int | None  # one operation with a k = -k (None: T relates k to another star)
-    count: int  # how many coset representatives map k to -k
-    square_pos: np.ndarray  # for each such a: position of a^2's coset rep in G_k
-    square_factor: np.ndarray  # exp(-ik.delta) * lift sign * T^2 for each a^2
-    conj_pos: np.ndarray  # position of a^-1 h a for h in G_k
-    conj_factor: np.ndarray  # its phase and lift sign
+    The factor system is ``phase`` (times ``sign`` when double-valued). Time reversal: the coset
+    representatives a with a k = -k (``minus``); for each, the position of a^2 in G_k and its phase and
+    lift sign (the Herring sum); for the first, a^-1 h a = {E|delta} sign ops[conj] for h in G_k.
+    """
+
+    indices: tuple[int, ...]  # coset representatives of G_k / T
+    prod: np.ndarray  # g_i g_j = g_prod[i, j] (positions in ``indices``)
+    phase: np.ndarray  # exp(-2 pi i k.delta(a, b)) on G_k x G_k
+    sign: np.ndarray  # lift signs on G_k x G_k
+    minus: tuple[int, ...]
+    square_pos: np.ndarray
+    square_phase: np.ndarray
+    square_sign: np.ndarray
+    conj_pos: np.ndarray
+    conj_phase: np.ndarray
+    conj_sign: np.ndarray
+
+    def herring(self, chars: np.ndarray, double: bool) -> np.ndarray:
+        """Herring indicators (+1, -1, 0; 2 if no operation maps k to -k) of irreps with these characters (rows)."""
+        if not self.minus:
+            return np.full(len(chars), 2)
+        factor = self.square_phase * (-self.square_sign if double else 1)  # T^2 = -1 on spinors
+        w = np.sum(factor * chars[:, self.square_pos], axis=1) / len(self.indices)
+        wi = np.rint(w.real)
+        bad = (np.abs(w - wi) > 1e-6) | (np.abs(wi) > 1)
+        if bad.any():
+            raise GroupTheoryError(f"Herring sum {w[np.argmax(bad)]:.4f} is not -1, 0 or 1")
+        return wi.astype(int)
+
+    def partner(self, chars: np.ndarray, double: bool) -> np.ndarray:
+        """chi'(h) = conj(chi(a^-1 h a)) for h in G_k: the characters of the time-reversal partner."""
+        factor = self.conj_phase * (self.conj_sign if double else 1)
+        return np.conj(factor * chars[self.conj_pos])
 
 
-def _time_reversal_data(g: SpaceGroup, k: Vec3, indices: tuple[int, ...], double: bool) -> _TimeReversalData:
-    minus = g.minus_k_operations(k)
-    if not minus:
-        empty = np.zeros(0)
-        return _TimeReversalData(None, 0, empty.astype(int), empty, empty.astype(int), empty)
+@cache
+def _at_k(g: SpaceGroup, k: Vec3) -> _AtK:
+    indices = g.little_cogroup(k)
     table, delta, sign = g.multiplication
-    pos = {i: n for n, i in enumerate(indices)}
+    idx = np.array(indices)
     kf = np.array([float(x) for x in k])
+    pos = np.full(g.order, -1)
+    pos[idx] = np.arange(len(idx))
+    prod = pos[table[np.ix_(idx, idx)]]
+    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[np.ix_(idx, idx)], kf))
+    minus = g.minus_k_operations(k)
+    empty = np.zeros(0, dtype=int)
+    if not minus:
+        return _AtK(indices, prod, phase, sign[np.ix_(idx, idx)], (), empty, empty, empty, empty, empty, empty)
     m = np.array(minus)
-    sq = table[m, m]
-    factor = np.exp(-2j * np.pi * delta[m, m] @ kf)
-    if double:
-        factor = factor * (-sign[m, m])  # T^2 = -1 on spinors
-    a = minus[0]
-    cidx, cdelta, csign = g.conjugates(a, indices)
-    conj_pos = [pos[j] for j in cidx]
-    conj_factor = np.exp(-2j * np.pi * cdelta @ kf) * (csign if double else 1)
-    return _TimeReversalData(
-        a, len(minus), np.array([pos[i] for i in sq]), factor, np.array(conj_pos), np.array(conj_factor)
+    cidx, cdelta, csign = g.conjugates(minus[0], indices)
+    return _AtK(
+        indices, prod, phase, sign[np.ix_(idx, idx)], minus,
+        pos[table[m, m]], np.exp(-2j * np.pi * delta[m, m] @ kf), sign[m, m],
+        pos[cidx], np.exp(-2j * np.pi * cdelta @ kf), csign,
     )
-
-
-def _herring(trd: _TimeReversalData, chars: np.ndarray, order: int) -> int:
-    """Herring indicator: +1, -1, 0; 2 if no operation maps k to -k."""
-    if trd.a is None:
-        return 2
-    w = np.sum(trd.square_factor * chars[trd.square_pos]) / order
-    wi = round(w.real)
-    if abs(w - wi) > 1e-6 or wi not in (-1, 0, 1):
-        raise GroupTheoryError(f"Herring sum {w:.4f} is not -1, 0 or 1")
-    return wi
-
-
-def _partner_characters(trd: _TimeReversalData, chars: np.ndarray) -> np.ndarray:
-    """chi'(h) = conj(chi(a^-1 h a)) for h in G_k."""
-    return np.conj(trd.conj_factor * chars[trd.conj_pos])
 
 
 def _resolve_k(g: SpaceGroup, k: str | Vec3 | tuple, double: bool) -> tuple[Vec3, str | None, BcsKPoint | None]:
@@ -212,47 +212,41 @@ def little_group_at(g: SpaceGroup, k: Vec3, name: str | None, double: bool) -> L
     then carry BCS's labels (checked against BCS's characters); ``None`` leaves them ``k1``, ``k2``, ...
     in the order the irreps were found. :func:`little_group` finds the name (or coordinates) for you.
     """
-    number = g.number
-    indices = g.little_cogroup(k)
-    omega = factor_system(g, indices, k, double)
-    table, _, _ = g.multiplication
-    pos = {i: n for n, i in enumerate(indices)}
-    prod = np.array([[pos[table[i, j]] for j in indices] for i in indices])
-    mats = projective_irreps(g.rotations[list(indices)], omega, prod)
-
-    bcs_k = None
-    if name is not None:
+    at = _at_k(g, k)
+    indices = at.indices
+    omega = at.phase * at.sign if double else at.phase
+    mats = projective_irreps(g.rotations[list(indices)], omega, at.prod)
+    chars = np.array([np.trace(m, axis1=1, axis2=2) for m in mats])
+    if name is None:
+        labels = [f"k{n + 1}" for n in range(len(mats))]
+        order = list(range(len(mats)))
+    else:
         bcs_k = g.bcs_table(double, False).kpoint(name)
-        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
-        if set(bpos) != set(indices):
-            raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
-        positions = [bpos[i] for i in indices]
-
-    raw = []
-    for m in mats:
-        chars = np.trace(m, axis1=1, axis2=2)
-        label = _match(chars, bcs_k, positions) if bcs_k is not None else None
-        raw.append((label, m, chars))
-    if bcs_k is not None and any(lbl is None for lbl, _, _ in raw):
-        raise GroupTheoryError(f"an irrep at {name} of SG {number} matches no BCS irrep")
-    if bcs_k is not None:
-        raw.sort(key=lambda x: _label_sort_key(x[0]))
-    prefix = name or "k"
-    trd = _time_reversal_data(g, k, indices, double)
-    irreps = []
-    for n, (label, m, chars) in enumerate(raw):
-        irreps.append(Irrep(label or f"{prefix}{n + 1}", m.shape[1], chars, m, _herring(trd, chars, len(indices))))
-    coreps = _build_coreps(g, name, double, indices, irreps, trd)
-    return LittleGroup(g, k, name, double, indices, omega, tuple(irreps), coreps)
+        positions = _positions(bcs_k, indices, name, g.number)
+        labels = _match(chars, bcs_k, positions)
+        if any(lbl is None for lbl in labels):
+            raise GroupTheoryError(f"an irrep at {name} of SG {g.number} matches no BCS irrep")
+        order = sorted(range(len(mats)), key=lambda n: _label_sort_key(labels[n]))  # type: ignore[arg-type]
+    herring = at.herring(chars[order], double)
+    irreps = tuple(
+        Irrep(labels[n], mats[n].shape[1], chars[n], mats[n], int(w)) for n, w in zip(order, herring)  # type: ignore[arg-type]
+    )
+    coreps = _build_coreps(g, at, name, double, irreps)
+    return LittleGroup(g, k, name, double, indices, omega, irreps, coreps)
 
 
-def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> tuple[CoRep, ...]:
-    out: list[CoRep] = []
+def _positions(bcs_k: BcsKPoint, indices: tuple[int, ...], name: str, number: int) -> list[int]:
+    """Where each of our little co-group's operations stands in BCS's list for this k-vector."""
+    bpos = {i: n for n, i in enumerate(bcs_k.operations)}
+    if set(bpos) != set(indices):
+        raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
+    return [bpos[i] for i in indices]
+
+
+def _build_coreps(g: SpaceGroup, at: _AtK, name: str | None, double: bool, irreps: tuple[Irrep, ...]) -> tuple[CoRep, ...]:
+    chars_all = np.array([ir.characters for ir in irreps])
+    found: list[tuple[tuple[int, ...], str, np.ndarray]] = []
     used: set[int] = set()
-    bcs_k = g.bcs_table(double, True).kpoint(name) if name is not None else None
-    if bcs_k is not None:
-        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
-        positions = [bpos[i] for i in indices]
     for n, ir in enumerate(irreps):
         if n in used:
             continue
@@ -262,21 +256,26 @@ def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> t
         elif w == -1:
             comps, kind, chars = (n, n), "doubled", 2 * ir.characters
         else:
-            partner = _partner_characters(trd, ir.characters)
-            match = [m for m, other in enumerate(irreps) if np.max(np.abs(other.characters - partner)) < 1e-6]
+            partner = at.partner(ir.characters, double)
+            match = np.nonzero(np.max(np.abs(chars_all - partner), axis=1) < 1e-6)[0]
             if len(match) != 1 or match[0] == n:
                 raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name}")
-            comps, kind, chars = (n, match[0]), "paired", ir.characters + irreps[match[0]].characters
+            m = int(match[0])
+            comps, kind, chars = (n, m), "paired", ir.characters + irreps[m].characters
         used.update(comps)
-        label = None
-        if bcs_k is not None:
-            label = _match(chars, bcs_k, positions)
+        found.append((comps, kind, chars))
+    if name is None:
+        labels = ["".join(irreps[c].label for c in comps) for comps, _, _ in found]
+    else:
+        bcs_k = g.bcs_table(double, True).kpoint(name)
+        labels = _match(np.array([c for _, _, c in found]), bcs_k, _positions(bcs_k, at.indices, name, g.number))
+        for label, (comps, _, _) in zip(labels, found):
             if label is None:
                 raise GroupTheoryError(f"co-rep {'+'.join(irreps[c].label for c in comps)} at {name} of SG {g.number} matches no BCS co-rep")
-        if label is None:
-            label = "".join(irreps[c].label for c in comps)
-        out.append(CoRep(label, int(round(chars[0].real)), chars, comps, kind))  # type: ignore[arg-type]
-    return tuple(out)
+    return tuple(
+        CoRep(label, int(round(chars[0].real)), chars, comps, kind)  # type: ignore[arg-type]
+        for label, (comps, kind, chars) in zip(labels, found)
+    )
 
 
 def little_group(group: SpaceGroup | int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:

@@ -11,6 +11,7 @@ representation (science.md §2.4 lists spgrep's known failures).
 from __future__ import annotations
 
 import warnings
+from functools import cache
 
 import numpy as np
 
@@ -72,6 +73,32 @@ def _regular_split_irreps(omega: np.ndarray, prod: np.ndarray, seed: int = 0) ->
     return found
 
 
+def _neto(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
+    """spgrep's ``enumerate_unitary_irreps(rotations, omega, method="Neto")``, the same matrices and the
+    same failures, without what it recomputes: its Cayley table is ``prod`` (the rotations multiply as
+    the group does) and the chain of subgroups depends on the rotations alone (cached). Its
+    Frobenius-Schur check is kept: where it raises (W of SG 24 and 73) the randomized method is used,
+    as after spgrep's own call."""
+    from spgrep._constants import ATOL
+    from spgrep.rep.irreps import frobenius_schur_indicator
+    from spgrep.symmetry.enumerate import enumerate_unitary_irreps_from_solvable_group_chain, purify_irrep_value
+
+    chain = _chain_generators(np.asarray(rotations, dtype=np.int64).tobytes(), len(rotations))
+    irreps = enumerate_unitary_irreps_from_solvable_group_chain(prod, omega, chain)
+    for irrep in irreps:
+        purify_irrep_value(irrep, atol=ATOL)  # in place
+    for irrep in irreps:
+        frobenius_schur_indicator(irrep)
+    return irreps
+
+
+@cache
+def _chain_generators(rotations: bytes, order: int) -> list[int]:
+    from spgrep.symmetry.pointgroup import get_pointgroup_chain_generators
+
+    return get_pointgroup_chain_generators(np.frombuffer(rotations, dtype=np.int64).reshape(order, 3, 3))
+
+
 _IRREP_CACHE: dict[bytes, list[np.ndarray]] = {}
 
 
@@ -98,7 +125,10 @@ def _compute_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mats, _ = enumerate_unitary_irreps(rotations, factor_system=omega, method=method)
+                if method == "Neto":
+                    mats = _neto(rotations, omega, prod)
+                else:
+                    mats, _ = enumerate_unitary_irreps(rotations, factor_system=omega, method=method)
         except Exception:  # noqa: BLE001 - spgrep raises assorted errors on its failures
             continue
         if _validate(mats, omega, prod):

@@ -202,13 +202,30 @@ class SpaceGroup:
         mk = (-k[0], -k[1], -k[2])
         return tuple(int(i) for i in np.nonzero(self.kvector_images(k, mk))[0])
 
+    def point_images(self, q: Vec3) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(den, x, images)``: the point ``q = x / den`` and its images ``{R|t} q = images[h] / den`` under
+        every coset representative, as exact integers over one denominator (a multiple of 24)."""
+        den = lcm(DENOMINATOR, *(c.denominator for c in q))
+        x = np.array([int(c * den) for c in q], dtype=np.int64)
+        images = self.rotations @ x + self.translations_int * (den // DENOMINATOR)
+        return den, x, images
+
+    def lattice_mask(self, v: np.ndarray, den: int) -> np.ndarray:
+        """Which of the vectors ``v / den`` (integers, last axis of length 3; ``den`` a multiple of 24)
+        are lattice vectors, centring translations included."""
+        ok = np.zeros(v.shape[:-1], dtype=bool)
+        for c in self.centering_int * (den // DENOMINATOR):
+            ok |= np.all((v - c) % den == 0, axis=-1)
+        return ok
+
     def site_stabilizer(self, q: Vec3) -> tuple[SeitzOp, ...]:
         """The site-symmetry group of point q: the ops {R|t+n} (n in the lattice) with R q + t + n = q."""
+        den, x, images = self.point_images(q)
+        d = x - images  # q - {R|t} q, times den
         out = []
-        for op in self.operations:
-            d = vec_sub(q, op.apply(q))
-            if self.is_lattice_vector(d):
-                out.append(SeitzOp(op.rotation, vec_add(op.translation, d), op.su2))
+        for i in np.nonzero(self.lattice_mask(d, den))[0]:
+            op = self.operations[i]
+            out.append(SeitzOp(op.rotation, vec_add(op.translation, tuple(Fraction(int(c), den) for c in d[i])), op.su2))
         return tuple(out)
 
 

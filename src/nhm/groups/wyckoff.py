@@ -71,6 +71,8 @@ class WyckoffPosition:
 
     def point(self, index: int = 0, params: dict[str, Fraction] | None = None) -> Vec3:
         """Exact coordinates of the index-th listed triplet; missing parameters take ``GENERIC`` values."""
+        if not params:
+            return _generic_point(self.coordinates[index])
         return parse_triplet(self.coordinates[index], params)
 
     def orbit(self, params: dict[str, Fraction] | None = None) -> tuple[Vec3, ...]:
@@ -79,6 +81,11 @@ class WyckoffPosition:
             tuple(x - (x.numerator // x.denominator) for x in parse_triplet(t, params))  # type: ignore[misc]
             for t in self.coordinates
         )
+
+
+@cache
+def _generic_point(text: str) -> Vec3:
+    return parse_triplet(text)  # read once: a point is asked for again and again
 
 
 @cache
