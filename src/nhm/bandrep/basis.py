@@ -99,7 +99,7 @@ def _basis(g: SpaceGroup, double: bool, time_reversal: bool) -> SymmetryBasis:
     for c, p, block in zip(columns, components, blocks):
         projector[c, p] = block
     operations = np.array([i for lg in lgs for i in lg.indices], dtype=int)
-    kvectors = np.array([[float(x) for x in lg.k] for lg in lgs for _ in lg.indices]).reshape(-1, 3)
+    kvectors = np.repeat(np.array([[float(x) for x in lg.k] for lg in lgs]).reshape(-1, 3), [lg.order for lg in lgs], axis=0)
     return SymmetryBasis(
         g, double, time_reversal, kpoints, lgs, tuple(labels), tuple(columns), tuple(components),
         operations, kvectors, projector,

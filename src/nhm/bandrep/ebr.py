@@ -382,7 +382,7 @@ def _elementary_band_representations(g: SpaceGroup, double: bool, time_reversal:
         flags = composite_flags(g, nodes, double, time_reversal)
     else:
         known = _composite_table().get((g.number, double, time_reversal), set())
-        flags = [(br.wyckoff, br.irreps_text) in known for br in brs]
+        flags = [bool(known) and (br.wyckoff, br.irreps_text) in known for br in brs]
     elementary = [br for br, f in zip(brs, flags) if not f]
     composite = [br for br, f in zip(brs, flags) if f]
 

@@ -87,16 +87,15 @@ def _induction(g: SpaceGroup, point: Vec3) -> Induction:
 
     # for each fixed (alpha, h): the site element g_alpha^-1 {E|-t_alpha} h g_alpha, told by its rotation,
     # and the sign of its lift against the site group's canonical lift
-    ra = np.array([op.rotation for op in gops], dtype=np.int64)
-    ra_inv = np.rint(np.linalg.inv(ra)).astype(np.int64)
+    alpha = g.rotation_indices(np.array([op.rotation for op in gops]))  # g_alpha among the coset representatives
+    ra, ra_inv = g.rotations[alpha], g.rotations[g.inverse_index[alpha]]
     fa, fh = np.nonzero(fixed)
-    elem_rot = np.einsum("pij,pjk,pkl->pil", ra_inv[fa], g.rotations[fh], ra[fa]).reshape(-1, 9)
-    site_rot = np.array([op.rotation for op in site.operations], dtype=np.int64).reshape(-1, 9)
-    match = np.all(elem_rot[:, None, :] == site_rot[None, :, :], axis=-1)
-    if not match.any(axis=1).all():
+    in_site = np.full(g.order, -1)
+    in_site[list(site.coset_indices)] = np.arange(site.order)
+    n = in_site[g.rotation_indices(np.einsum("pij,pjk,pkl->pil", ra_inv[fa], g.rotations[fh], ra[fa]))]
+    if (n < 0).any():
         raise GroupTheoryError(f"orbit of {point} in SG {g.number}: a conjugated element is not in the site group")
-    n = np.argmax(match, axis=1)
-    ua = np.array([op.su2 for op in gops])
+    ua = g.lifts[alpha]
     elem_u = np.einsum("pji,pjk,pkl->pil", ua[fa].conj(), g.lifts[fh], ua[fa])
     site_u = np.array([op.su2 for op in site.operations])
     s = np.einsum("pij,pij->p", elem_u, site_u[n].conj()).real / 2  # tr(U V^+) / 2 = ±1

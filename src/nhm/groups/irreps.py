@@ -115,9 +115,9 @@ def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> list[st
     """BCS labels of the representations with these characters (one per row; None where none matches):
     the first of BCS's irreps whose characters equal ``conj(chi)`` on the little co-group."""
     ref = table.character_table[:, positions]
-    close = np.max(np.abs(np.conj(chars)[:, None, :] - ref[None, :, :]), axis=-1) < CHARACTER_TOL
-    first = np.argmax(close, axis=1)
-    return [table.irreps[j].label if ok else None for j, ok in zip(first, close.any(axis=1))]
+    close = np.abs(chars.conj()[:, None, :] - ref[None, :, :]).max(axis=-1) < CHARACTER_TOL
+    first = close.argmax(axis=1)
+    return [table.irreps[j].label if ok else None for j, ok in zip(first.tolist(), close.any(axis=1).tolist())]
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +146,7 @@ class _AtK:
         if not self.minus:
             return np.full(len(chars), 2)
         factor = self.square_phase * (-self.square_sign if double else 1)  # T^2 = -1 on spinors
-        w = np.sum(factor * chars[:, self.square_pos], axis=1) / len(self.indices)
+        w = (factor * chars[:, self.square_pos]).sum(axis=1) / len(self.indices)
         wi = np.rint(w.real)
         bad = (np.abs(w - wi) > 1e-6) | (np.abs(wi) > 1)
         if bad.any():
@@ -167,16 +167,16 @@ def _at_k(g: SpaceGroup, k: Vec3) -> _AtK:
     kf = np.array([float(x) for x in k])
     pos = np.full(g.order, -1)
     pos[idx] = np.arange(len(idx))
-    prod = pos[table[np.ix_(idx, idx)]]
-    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[np.ix_(idx, idx)], kf))
+    prod = pos[table[idx][:, idx]]
+    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[idx][:, idx], kf))
     minus = g.minus_k_operations(k)
     empty = np.zeros(0, dtype=int)
     if not minus:
-        return _AtK(indices, prod, phase, sign[np.ix_(idx, idx)], (), empty, empty, empty, empty, empty, empty)
+        return _AtK(indices, prod, phase, sign[idx][:, idx], (), empty, empty, empty, empty, empty, empty)
     m = np.array(minus)
     cidx, cdelta, csign = g.conjugates(minus[0], indices)
     return _AtK(
-        indices, prod, phase, sign[np.ix_(idx, idx)], minus,
+        indices, prod, phase, sign[idx][:, idx], minus,
         pos[table[m, m]], np.exp(-2j * np.pi * delta[m, m] @ kf), sign[m, m],
         pos[cidx], np.exp(-2j * np.pi * cdelta @ kf), csign,
     )
@@ -216,7 +216,7 @@ def little_group_at(g: SpaceGroup, k: Vec3, name: str | None, double: bool) -> L
     indices = at.indices
     omega = at.phase * at.sign if double else at.phase
     mats = projective_irreps(g.rotations[list(indices)], omega, at.prod)
-    chars = np.array([np.trace(m, axis1=1, axis2=2) for m in mats])
+    chars = np.array([m.trace(axis1=1, axis2=2) for m in mats])
     if name is None:
         labels = [f"k{n + 1}" for n in range(len(mats))]
         order = list(range(len(mats)))
@@ -257,7 +257,7 @@ def _build_coreps(g: SpaceGroup, at: _AtK, name: str | None, double: bool, irrep
             comps, kind, chars = (n, n), "doubled", 2 * ir.characters
         else:
             partner = at.partner(ir.characters, double)
-            match = np.nonzero(np.max(np.abs(chars_all - partner), axis=1) < 1e-6)[0]
+            match = np.nonzero(np.abs(chars_all - partner).max(axis=1) < 1e-6)[0]
             if len(match) != 1 or match[0] == n:
                 raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name}")
             m = int(match[0])

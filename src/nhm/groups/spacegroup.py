@@ -28,6 +28,7 @@ from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positi
 
 
 DENOMINATOR = 24  # every BCS translation is a multiple of 1/24 (checked)
+_BASE3 = 3 ** np.arange(9)  # a rotation's entries + 1 as the digits of its code
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +97,26 @@ class SpaceGroup:
         key = tuple(tuple(int(x) for x in row) for row in rotation)
         return self._rotation_index[key]
 
+    def rotation_indices(self, rotations: np.ndarray) -> np.ndarray:
+        """Indices of the coset representatives with these rotations (integer array ``(..., 3, 3)``), at once.
+
+        A rotation is told by its entries (-1, 0 or 1 in the conventional basis) read as base-3 digits;
+        GroupTheoryError if one is not a rotation of the group.
+        """
+        r = np.asarray(rotations).reshape(-1, 9)
+        if r.size and (r.min() < -1 or r.max() > 1):
+            raise GroupTheoryError(f"a rotation with entries outside -1, 0, 1 is not in space group {self.number}")
+        index = self._rotation_lookup[(r + 1) @ _BASE3]
+        if (index < 0).any():
+            raise GroupTheoryError(f"a rotation is not in space group {self.number}")
+        return index.reshape(np.shape(rotations)[:-2])
+
+    @cached_property
+    def _rotation_lookup(self) -> np.ndarray:
+        lookup = np.full(3**9, -1, dtype=int)
+        lookup[(self.rotations.reshape(-1, 9) + 1) @ _BASE3] = np.arange(self.order)
+        return lookup
+
     def is_lattice_vector(self, v: Vec3) -> bool:
         return any(is_integer_vector(vec_sub(v, c)) for c in self.centering)
 
@@ -139,9 +160,7 @@ class SpaceGroup:
         """
         rots, tr = self.rotations, self.translations_int
         n = self.order
-        prod = np.einsum("iab,jbc->ijac", rots, rots).reshape(n * n, 9)
-        keys = {tuple(r.ravel()): i for i, r in enumerate(rots)}
-        table = np.array([keys[tuple(p)] for p in prod], dtype=int).reshape(n, n)
+        table = self.rotation_indices(np.einsum("iab,jbc->ijac", rots, rots))
         delta = np.einsum("iab,jb->ija", rots, tr) + tr[:, None, :] - tr[table]
         # every delta must be a lattice vector: integer after removing some centring vector
         ok = np.zeros((n, n), dtype=bool)
@@ -166,10 +185,8 @@ class SpaceGroup:
         """``ops[a]^-1 ops[h] ops[a] = {E|delta} * sign * ops[index]`` for every h in ``hs`` (vectorized, exact)."""
         hs = np.asarray(hs, dtype=int)
         ra = self.rotations[a]
-        ra_inv = np.rint(np.linalg.inv(ra)).astype(int)
-        rot = np.einsum("ij,hjk,kl->hil", ra_inv, self.rotations[hs], ra)
-        keys = {tuple(r.ravel()): i for i, r in enumerate(self.rotations)}
-        index = np.array([keys[tuple(r.ravel())] for r in rot], dtype=int)
+        ra_inv = self.rotations[self.inverse_index[a]]
+        index = self.rotation_indices(np.einsum("ij,hjk,kl->hil", ra_inv, self.rotations[hs], ra))
         ta, th = self.translations_int[a], self.translations_int[hs]
         t = np.einsum("ij,hj->hi", ra_inv, np.einsum("hij,j->hi", self.rotations[hs], ta) + th - ta)
         delta = t - self.translations_int[index]
