@@ -60,10 +60,10 @@ class SiteGroup:
     def _multiplication(self) -> tuple[np.ndarray, np.ndarray]:
         g = self.space_group
         table, _, sign = g.multiplication
-        pos = {i: n for n, i in enumerate(self.coset_indices)}
-        idx = list(self.coset_indices)
-        prod = np.array([[pos[table[i, j]] for j in idx] for i in idx])
-        return prod, sign[np.ix_(idx, idx)]
+        idx = np.array(self.coset_indices)
+        pos = np.full(g.order, -1)
+        pos[idx] = np.arange(len(idx))
+        return pos[table[idx][:, idx]], sign[idx][:, idx]
 
     def irreps(self, double: bool) -> tuple[SiteIrrep, ...]:
         return self._irreps[double]
