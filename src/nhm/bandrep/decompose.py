@@ -1,7 +1,7 @@
 """Symmetry vectors: decomposition into band representations and symmetry indicators.
 
 A symmetry vector counts the irreps (co-reps with time reversal) of a set of bands at every maximal
-k-vector, in BCS labels. ``decompose`` writes it as a non-negative integer combination of elementary
+k-vector, in BCS labels (its components: :class:`nhm.bandrep.basis.SymmetryBasis`). ``decompose`` writes it as a non-negative integer combination of elementary
 band representations (scipy's MILP, fewest EBRs first); the symmetry-indicator group is the torsion
 of Z^n / span(EBRs), read off the Smith normal form of the EBR matrix, and the indicator of a vector
 is its image in that group (u b mod d_i, with u A v = diag(d)).

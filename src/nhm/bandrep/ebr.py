@@ -344,11 +344,6 @@ def _band_representations(
     return tuple(out)
 
 
-def kpoint_names(group: SpaceGroup | int, double: bool, time_reversal: bool) -> tuple[str, ...]:
-    """BCS names of the maximal k-vectors (the columns of the EBR tables)."""
-    return as_space_group(group).kpoint_names(double, time_reversal)
-
-
 @cache
 def _composite_table() -> dict[tuple[int, bool, bool], set[tuple[str, str]]]:
     """The shipped table of composite BRs from maximal positions (scripts/make_composite_table.py)."""
