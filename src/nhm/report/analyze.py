@@ -157,6 +157,11 @@ def analyze(
         )
         levels = zone.levels
         searched = rng.narrowed(window)
+        if rng.widened:
+            notes.append(
+                f"no band crosses E_F: the search range was widened to {rng.lo:+.2f}…{rng.hi:+.2f} eV so that every "
+                "point of symmetry has a level in it"
+            )
         excluded = tuple(
             lv for lvs in levels.values() for lv in lvs
             if rng.lo <= lv.energy - ef <= rng.hi and not searched[0] <= lv.energy - ef <= searched[1]
