@@ -313,6 +313,10 @@ def print_report(rep: ScreenReport, console) -> None:
                       + ", ".join(f"{h} ({n} rows)" for h, n in rep.other_params_hashes.items()) + " (--params-hash)")
 
 
+EXPORT_FILES = ("screen-results.csv", "screen-report.json", "periodic-table.html", "periodic-table.png", "periodic-table.svg")
+"""The files :func:`write_exports` writes into --out (checked against the other outputs before any work)."""
+
+
 def write_exports(rep: ScreenReport, out_dir: str) -> list[str]:
     """CSV, JSON, the periodic-table figure (PNG, SVG) and the HTML page into ``out_dir``."""
     from pathlib import Path
