@@ -280,6 +280,16 @@ def test_impossible_cif_cells_are_refused(tmp_path, tag, value, needle):
     refused(nhm(tmp_path, "classify", "--structure", "bad.cif", "--wyckoff", "4a", "--band", FCC_BAND), f"{tag} {value}", needle)
 
 
+def test_a_mangled_cif_gives_nhm_lines_only(tmp_path):
+    """The CIF checks parse the file before ASE reads it: ASE's complaints must still come once, as nhm warnings."""
+    write(tmp_path / "short.cif", AL_CIF.replace("1.0\n  Al  Al4", "1.0  Al  Al4"))  # two rows on one line
+    r = nhm(tmp_path, "classify", "--structure", "short.cif", "--wyckoff", "4a", "--band", FCC_BAND)
+    assert "Traceback" not in r.stderr and r.returncode in (0, 2)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert all(line.startswith(("nhm: error:", "nhm: warning:")) for line in lines), r.stderr
+    assert sum("Wrong number 12 of tokens" in line for line in lines) == 1
+
+
 def test_a_real_structure_with_short_bonds_is_read():
     from ase.build import molecule
 

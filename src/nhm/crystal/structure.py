@@ -374,7 +374,8 @@ def _cif_block(path: Path):
     try:
         if filetype(str(path), guess=False) != "cif":
             return None
-        with open(path, "rb") as f:
+        with open(path, "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ASE's complaints about the file come once, from its reader (_read_file)
             blocks = [b for b in parse_cif(f) if b.has_structure()]
     except Exception:  # noqa: BLE001 - not parseable as CIF here: ASE's own reader decides (and says why)
         return None
