@@ -21,8 +21,16 @@ def stdout_console(stderr: bool = False):
     return Console(stderr=stderr, width=None if stream.isatty() else 132)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON text (RFC 8259: a NaN or infinite number becomes null; numpy scalars plain
+    numbers), indented, with a final newline: what every command writes for ``--json``."""
+    from nhm.screen.task import clean_json
+
+    return json.dumps(clean_json(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    typer.echo(json_text(data), nl=False)
 
 
 def warn(message: str) -> None:
