@@ -167,7 +167,7 @@ def test_scf_not_converged_is_one_line_with_the_kept_log(tmp_path):
 
 @pytest.mark.slow
 def test_gpaw_crash_is_one_line_with_a_hint_and_the_log(tmp_path):
-    line = one_error_line(nhm(tmp_path, "analyze", "Al", "--kmesh", "2", "--ecut", "1", "--no-plot"))
+    line = one_error_line(nhm(tmp_path, "analyze", "Al", "--kmesh", "2", "--ecut", "100", "--no-plot"))  # the lowest cutoff allowed
     assert "far too small (--ecut)" in line and "GPAW log: " in line
     assert "Traceback" in Path(line.split("; GPAW log: ")[1]).read_text()
 

@@ -44,8 +44,21 @@ def _click_exceptions() -> ModuleType:
     return exceptions
 
 
+LONG_WORD = 160
+"""Longest word of a message shown whole: a longer one (a 100 000-character material name, a path or
+a band echoed back) keeps its head and tail, so that an error stays one readable line."""
+
+
+def shorten(word: str, limit: int = LONG_WORD) -> str:
+    """``word`` itself, or its head and tail around the number of characters left out."""
+    if len(word) <= limit:
+        return word
+    head, tail = word[: limit * 2 // 3], word[-(limit // 6):]
+    return f"{head}…[{len(word) - len(head) - len(tail):,} characters]…{tail}"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(shorten(word) for word in text.split())
 
 
 def _error(message: str, status: int = 2) -> int:

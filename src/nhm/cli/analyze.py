@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from nhm.cli._common import stdout_console
+from nhm.cli._common import json_text, stdout_console
 from nhm.crystal import DEFAULT_SYMPREC
 
 
@@ -49,7 +49,7 @@ def analyze(
     from nhm.bands.dft import DftParameters, rich_progress
     from nhm.errors import InputError
     from nhm.report.analyze import analyze as run_analyze
-    from nhm.validate import positive_finite, positive_int
+    from nhm.validate import dft_options, energy_axis, kmesh_size, positive_finite, positive_int, symprec as check_symprec
     from nhm.wannier.verdict import Criteria
 
     # every option is checked before anything long starts (the structure, the DFT run)
@@ -80,19 +80,22 @@ def analyze(
         positive_int("--nbands", nbands)
     if fermi is not None and not math.isfinite(fermi):
         raise InputError(f"--fermi must be a finite energy in eV, got {fermi}")
+    for name, value in (("--emin", emin), ("--emax", emax)):  # the figure's axis: finite, within reach of the bands
+        energy_axis(name, value)
     if emin is not None and emax is not None and not emin < emax:
         raise InputError(f"--emin ({emin}) must be below --emax ({emax})")
+    dft_options(ecut=ecut, smearing=smearing, spacing=spacing, kmesh=kmesh, kdensity=kdensity, mesh=mesh, maxiter=maxiter)
+    check_symprec("--symprec", symprec)
     criteria = Criteria(filling_min, filling_max, width_factor, width_reference)
     readings = ("R1", "R2") if reading == "both" else (reading,)
     centre_names = [c.strip() for item in centres or [] for c in item.split(",") if c.strip()]
-    from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_atomically
+    from nhm.atomic import all_or_nothing, check_outputs, write_atomically
 
-    # outputs are checked before the long work, and written only when everything is ready
-    if json_file:
-        check_writable(json_file)
-    drawing = not no_plot and bool(plot) and from_dft is None
-    if drawing:
-        check_writable_dir(plot)
+    # outputs are checked before the long work (never onto an input, nor onto each other), and written only when
+    # everything is ready; the figures' names need the crystal: checked again once it is read
+    drawing = not no_plot and plot is not None and from_dft is None
+    inputs = {"the structure file": material, "the DFT output of --from-dft": (from_dft or "").partition(":")[2] or None}
+    check_outputs(files={"--json": json_file}, directories={"--plot": (plot if drawing else None, ())}, inputs=inputs)
     human = stdout_console(stderr=json_file == "-")  # '--json -': pure JSON on stdout, the tables on stderr
     from nhm.crystal import read_crystal
     from nhm.crystal.caveats import structure_notes
@@ -118,7 +121,12 @@ def analyze(
         from nhm.bands.dft import check_setups, kmesh_from_density
 
         crystal = read_crystal(material, a=a, symprec=symprec)  # read again by analyze: cheap, and named errors early
+        if drawing:
+            from nhm.report.figures import figure_files
+
+            check_outputs(files={"--json": json_file}, directories={"--plot": (plot, figure_files(crystal))}, inputs=inputs)
         kgrid = kmesh_from_density(crystal, kdensity) if kdensity is not None else 12 if kmesh is None else kmesh
+        kmesh_size(kgrid, f"--kdensity {kdensity:g}" if kdensity is not None else "--kmesh")
         params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kgrid, smearing_eV=smearing, maxiter=maxiter)
         check_setups(crystal, params)
         warned = structure_notes(crystal)
@@ -145,7 +153,7 @@ def analyze(
         if json_file:
             from nhm.report.analyze import analysis_json
 
-            write_atomically(json_file, (json.dumps(analysis_json(an), indent=2, ensure_ascii=False) + "\n").encode())
+            write_atomically(json_file, json_text(analysis_json(an)).encode())  # strict JSON: no NaN/Infinity
         for name, data in figures.items():
             write_atomically(Path(plot) / name, data)
     if json_file and json_file != "-":

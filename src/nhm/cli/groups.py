@@ -68,6 +68,12 @@ def _centres_from_options(n: int, wyckoff: list[str] | None, structure_orbits) -
     raise InputError("give the Wannier centres: --wyckoff LETTER (repeatable) or --structure FILE")
 
 
+def _r1_not_applicable(reason: str) -> str:
+    """The note that reading R1 was tried and does not apply (e.g. a 3-dimensional level where the band has one
+    branch): the verdict is then reading R2's, which a user of the default --reading both must be told."""
+    return f"reading R1 does not apply ({reason.split(' (use reading R2)')[0]}); the verdict is reading R2's"
+
+
 def classify(
     band: Annotated[str, typer.Option(help="The band: one 'K:LABEL' per point of symmetry, e.g. 'GM:GM1+ H:H1+ P:P1 N:N2+'.")],
     group: Annotated[str | None, typer.Option(help="Space-group number (or take it from --structure).")] = None,
@@ -113,12 +119,21 @@ def classify(
     b = parse_band(band, n)
     readings = ("R1", "R2") if reading == "both" else (reading,)
     results = []
+    r1_note = None
     for r in readings:
         try:
             results.append(run_classify(b, centres, reading=r, kramers=kramers, wfs_per_atom=wfs_per_atom))  # type: ignore[arg-type]
-        except InputError:
+        except InputError as exc:
             if reading != "both" or r != "R1":
                 raise
+            r1_note = _r1_not_applicable(str(exc))
+    if r1_note is not None:  # said, not swallowed: the verdict that follows is reading R2's alone
+        from dataclasses import replace
+
+        from nhm.cli._common import warn
+
+        warn(r1_note)
+        results = [replace(c, notes=(r1_note, *c.notes)) for c in results]
     if json_out:
         out = [{"space_group": n, "band": b.text(), **c.as_dict()} for c in results]
         emit_json(out[0] if len(out) == 1 else out)

@@ -15,17 +15,16 @@ Registered in :mod:`nhm.cli` as a command function (formerly ``nhm.cli_kspace``)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from nhm.atomic import STDOUT, all_or_nothing, check_writable, check_writable_dir, write_text_atomically
+from nhm.atomic import STDOUT, all_or_nothing, check_outputs, write_text_atomically
 from nhm.crystal import DEFAULT_SYMPREC
 from nhm.errors import InputError
-from nhm.cli._common import stdout_console, warn
-from nhm.validate import positive_finite, positive_int
+from nhm.cli._common import json_text, stdout_console, warn
+from nhm.validate import memory_cap, positive_finite, positive_int, symprec as check_symprec
 
 PLOT_FILES = tuple(
     f"{stem}.{ext}" for stem in ("kspace_plane", "kspace_symmetry_related", "kspace_p3_symmetry_related") for ext in ("png", "svg")
@@ -158,16 +157,13 @@ def kspace(
     positive_int("--candidate", candidate)
     if window is not None:
         window = positive_finite("--window", window)
-    limit = positive_finite("--max-memory", max_memory)
+    limit = memory_cap("--max-memory", max_memory)  # at most what the machine has: more would be killed, not run
     if mode not in MODES:
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
-    if json_file is not None:
-        check_writable(json_file)
-    symprec = positive_finite("--symprec", symprec)
-    if plot:
-        check_writable_dir(plot)
-        for name in PLOT_FILES:  # the figures' own names, before the work
-            check_writable(Path(plot) / name)
+    symprec = check_symprec("--symprec", symprec)
+    # the figures' own names, before the work; no output onto the structure file or onto another output
+    check_outputs(files={"--json": json_file}, directories={"--plot": (plot, PLOT_FILES)},
+                  inputs={"the structure file": material_or_model})
     out = stdout_console(stderr=json_file == STDOUT)  # '--json -': stdout holds nothing but the JSON
     tb = parse_tight_binding(material_or_model)
     parsed = parse_model(material_or_model) if tb is None else None
@@ -263,7 +259,7 @@ def kspace(
         if plot:
             paths = _write_plots(res, plot, dispersion, label=material_or_model)
         if json_file:
-            write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            write_text_atomically(json_file, json_text(data))
     if paths:
         out.print("Figures: " + ", ".join(str(p) for p in paths))
     if json_file and json_file != STDOUT:
@@ -328,7 +324,7 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
                 f"{material}: {data['band']} (μ = {mu}) with {data['site_representation']}, mesh {fine.label}"))
             paths = save_figures({"kspace_plane": fig}, plot)
         if json_file:
-            write_text_atomically(json_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            write_text_atomically(json_file, json_text(data))
     if paths:
         out.print("Figures: " + ", ".join(str(p) for p in paths))
     if json_file and json_file != STDOUT:

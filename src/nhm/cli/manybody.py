@@ -8,19 +8,24 @@ cluster spanned by (2, 2) and (2, −2) is used (see :func:`nhm.manybody.lattice
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_text_atomically
+from nhm.atomic import all_or_nothing, check_outputs, write_text_atomically
 from nhm.errors import InputError
-from nhm.cli._common import stdout_console
+from nhm.cli._common import json_text, stdout_console
 from nhm.validate import finite, nonnegative_finite, positive_finite, positive_int
 
 ALPHA_MIN = 0.05  # 1/a²: the overlap sums of wider Gaussians need gigabytes (fcc: 4 GB at α = 0.01)
+ALPHA_MAX = 1e4
+"""Largest Gaussian exponent α (1/a²): a Gaussian of width a/100 is a point charge already; its on-site integral
+grows as √α and beyond this leaves the energy range of the model (MODEL_RATIO_MAX)."""
+
+SUPERCELL_ENTRY_MAX = 64
+"""Largest |entry| of --supercell: clusters hold at most 16 sites, so larger entries only make nearly parallel
+rows; the bound keeps the integer arithmetic of the cluster exact."""
 
 
 def _floats(text: str | None, name: str) -> tuple[float, ...]:
@@ -37,16 +42,22 @@ def _floats(text: str | None, name: str) -> tuple[float, ...]:
 
 
 def _supercell(text: str | None) -> tuple[tuple[int, ...], ...] | None:
+    """'2,2;2,-2' → ((2, 2), (2, -2)): rows of equal length, integers within ±SUPERCELL_ENTRY_MAX."""
     if text is None:
         return None
     try:
-        return tuple(tuple(int(x) for x in row.split(",")) for row in text.split(";"))
+        rows = tuple(tuple(int(x) for x in row.split(",")) for row in text.split(";"))
     except ValueError as exc:
         raise InputError(f"--supercell must look like '2,2;2,-2' (rows separated by ';'), got {text!r}") from exc
+    if len({len(row) for row in rows}) != 1 or len(rows) != len(rows[0]):
+        raise InputError(f"--supercell must be a square integer matrix, one row per lattice dimension (e.g. '2,2;2,-2'), got {text!r}")
+    if any(abs(x) > SUPERCELL_ENTRY_MAX for row in rows for x in row):
+        raise InputError(f"--supercell entries must lie within ±{SUPERCELL_ENTRY_MAX}: a cluster holds at most 16 sites")
+    return rows
 
 
 def _write_json(data: Any, target: str) -> None:
-    write_text_atomically(target, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n")  # '-': stdout
+    write_text_atomically(target, json_text(data))  # '-': stdout; strict JSON (a non-finite number is null)
 
 
 def _result_table(points: list, parameter: str | None, values: list[float] | None):
@@ -95,14 +106,9 @@ def manybody(
     from nhm.manybody.scan import SCAN_PARAMETERS, scan as run_scan
 
     _check_numbers(t=t, t2=t2, U=U, alpha=alpha, coulomb=coulomb, strength=strength, interaction=interaction)
-    if json_file is not None:
-        check_writable(json_file)
-    if plot is not None:
-        check_writable_dir(plot)
-        stems = [f"manybody_scan_{scan}" if scan is not None else "spin_axes", *(["selection_rule"] if selection else [])]
-        for stem in stems:  # the figures' own names, before the diagonalization
-            for ext in ("png", "svg"):
-                check_writable(Path(plot) / f"{stem}.{ext}")
+    stems = [f"manybody_scan_{scan}" if scan is not None else "spin_axes", *(["selection_rule"] if selection else [])]
+    # the figures' own names, before the diagonalization; the JSON never onto one of them
+    check_outputs(files={"--json": json_file}, directories={"--plot": (plot, [f"{stem}.{ext}" for stem in stems for ext in ("png", "svg")])})
     spec = ModelSpec(
         lattice=lattice, sites=sites, electrons=electrons, t=t, t2=t2, U=U,
         V=_floats(V, "--V"), J=_floats(J, "--J"), P=_floats(P, "--P"),
@@ -123,6 +129,10 @@ def manybody(
             if scan not in SCAN_PARAMETERS:
                 raise InputError(f"--scan must be one of {', '.join(SCAN_PARAMETERS)}, got {scan!r}")
             vals = list(_floats(values, "--values")) or None
+            from nhm.manybody.scan import point_spec
+
+            for v in vals or ():  # every point of the scan, before the first diagonalization
+                point_spec(spec, scan, v).validated()
             res = run_scan(spec, scan, vals, console=stdout_console(stderr=True), show_progress=not quiet)
             out = res.as_dict()
             if not quiet:
@@ -183,7 +193,9 @@ def _check_numbers(*, t: float, t2: float, U: float, alpha: float, coulomb: floa
     finite("--U", U)
     finite("--strength", strength)
     if interaction == "gaussian":
-        if positive_finite("--alpha", alpha) < ALPHA_MIN:
+        if positive_finite("--alpha", alpha) > ALPHA_MAX:
+            raise InputError(f"--alpha {alpha:g} exceeds the limit of {ALPHA_MAX:g} (1/a²): a Gaussian that narrow is a point charge")
+        if alpha < ALPHA_MIN:
             raise InputError(f"--alpha must be at least {ALPHA_MIN:g} (1/a²), got {alpha:g}: the overlap sums of wider Gaussians "
                              f"run over ~{(80 / alpha) ** 0.5:.0f} lattice constants, and on clusters of more than one site "
                              "they are linearly dependent anyway")

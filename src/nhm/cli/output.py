@@ -17,13 +17,21 @@ def stdout_console(stderr: bool = False):
     return Console(stderr=stderr, width=None if stream.isatty() else 132)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON text (RFC 8259: a NaN or infinite number becomes null; numpy scalars plain
+    numbers), indented, with a final newline: what every command writes for ``--json``."""
+    from nhm.screen.task import clean_json
+
+    return json.dumps(clean_json(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def emit_json(data: Any) -> None:
-    """``data`` as indented JSON (non-ASCII kept) and a newline on stdout, flushed.
+    """:func:`json_text` of ``data`` on stdout, flushed.
 
     As click's ``echo`` writes it: a stream whose encoding is ASCII (or unknown) but that has a binary
     buffer gets UTF-8 bytes rather than an encoding error.
     """
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = json_text(data)
     stream = sys.stdout
     binary = getattr(stream, "buffer", None)
     if binary is not None and codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii":

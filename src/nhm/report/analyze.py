@@ -143,6 +143,10 @@ def analyze(
     crystal = read_crystal(material, a=a, **({} if symprec is None else {"symprec": symprec}))
     wcentres = wannier_centres(crystal, centres)
     window = _window(window_eV)
+    from nhm.bands.resources import check_dft_memory
+
+    check_dft_memory(crystal, parameters, spacing=DEFAULT_SPACING if spacing is None else spacing, mesh=mesh,
+                     with_zone=with_zone, name=material if isinstance(material, str) else "")  # before GPAW starts
     scf = run_scf(crystal, parameters, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
     ef = scf.fermi_level_eV
     name = material if isinstance(material, str) else crystal.atoms.get_chemical_formula()
@@ -157,6 +161,11 @@ def analyze(
         )
         levels = zone.levels
         searched = rng.narrowed(window)
+        if rng.widened:
+            notes.append(
+                f"no band crosses E_F: the search range was widened to {rng.lo:+.2f}…{rng.hi:+.2f} eV so that every "
+                "point of symmetry has a level in it"
+            )
         excluded = tuple(
             lv for lvs in levels.values() for lv in lvs
             if rng.lo <= lv.energy - ef <= rng.hi and not searched[0] <= lv.energy - ef <= searched[1]

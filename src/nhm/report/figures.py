@@ -154,10 +154,23 @@ def _label_levels(ax, an: Analysis, ticks, lo: float, hi: float) -> None:
                 last = y
 
 
+FIGURE_FORMATS = ("png", "svg")  # what render_band_figure draws
+
+
+def _stem(formula: str, space_group: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{formula}-{space_group}-bands")
+
+
 def figure_stem(an: Analysis) -> str:
     """File stem of the figures: the formula and space group, sanitized (never the user's path)."""
-    stem = f"{an.formula}-{an.crystal.space_group}-bands"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+    return _stem(an.formula, an.crystal.space_group)
+
+
+def figure_files(crystal) -> list[str]:
+    """The names of the figure files of the analysis of ``crystal`` (known before the analysis runs, so that
+    ``nhm analyze`` can refuse an output that would collide with one of them)."""
+    stem = _stem(crystal.atoms.get_chemical_formula(mode="metal", empirical=True), crystal.space_group)
+    return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
 
 
 def render_band_figure(an: Analysis, **kwargs) -> dict[str, bytes]:
@@ -165,7 +178,7 @@ def render_band_figure(an: Analysis, **kwargs) -> dict[str, bytes]:
     fig = band_figure(an, **kwargs)
     try:
         out = {}
-        for fmt in ("png", "svg"):
+        for fmt in FIGURE_FORMATS:
             buf = io.BytesIO()
             fig.savefig(buf, format=fmt, dpi=150)
             out[fmt] = buf.getvalue()

@@ -441,8 +441,15 @@ def print_report(rep: ScreenReport, console) -> None:
                       + ", ".join(f"{h} ({n} rows)" for h, n in rep.other_params_hashes.items()) + " (--params-hash)")
 
 
+EXPORT_FILES = (
+    "screen-results.csv", "screen-report.json", "periodic-table.html", "periodic-table.png", "periodic-table.svg",
+    "width-sweep.png", "width-sweep.svg",
+)
+"""The files :func:`write_exports` writes into --out (checked against the other outputs before any work)."""
+
+
 def write_exports(rep: ScreenReport, out_dir: str) -> list[str]:
-    """CSV, JSON, the periodic-table figure (PNG, SVG) and the HTML page into ``out_dir``."""
+    """CSV, JSON, the periodic-table figure (PNG, SVG), the HTML page and the width sweep (PNG, SVG) into ``out_dir``."""
     from pathlib import Path
 
     from nhm.atomic import write_atomically
@@ -456,9 +463,8 @@ def write_exports(rep: ScreenReport, out_dir: str) -> list[str]:
     }
     for fmt, data in render_periodic_table(rep).items():
         files[f"periodic-table.{fmt}"] = data
-    if rep.sweep:
-        for fmt, data in render_sweep(rep).items():
-            files[f"width-sweep.{fmt}"] = data
+    for fmt, data in render_sweep(rep).items():
+        files[f"width-sweep.{fmt}"] = data
     written = []
     for name, data in files.items():
         write_atomically(out / name, data)
