@@ -4,7 +4,7 @@ The candidate band of :mod:`nhm.wannier.verdict`, in its best variant, fixes the
 along the lines of symmetry; at a mesh point the band takes the index of the nearest line sample (the rule the width and
 filling use, :mod:`nhm.wannier.verdict`). GPAW computes the Bloch states at the primary star
 representatives of the mesh (:func:`nhm.bands.dft_mesh.bloch_states_on_mesh`, cached);
-:class:`nhm.kspace.states.PlaneWaveBand` unfolds them and :func:`nhm.kspace.states.band_on_mesh` gives
+:class:`nhm.kspace.sources.planewaves.PlaneWaveBand` unfolds them and :func:`nhm.kspace.sources.states.band_on_mesh` gives
 λ, the R2 points and |M_kb| on the mesh and on the coarser meshes of the optimisation.
 """
 
@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from nhm.errors import InputError
-from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation
+from nhm.kspace.constraints.characters import BandCharacters
+from nhm.kspace.constraints.site import SpinSiteRepresentation
 from nhm.kspace.mesh import KMesh, make_mesh
-from nhm.kspace.states import BandOnMesh, PlaneWaveBand, band_on_mesh
+from nhm.kspace.sources.planewaves import PlaneWaveBand
+from nhm.kspace.sources.states import BandOnMesh, band_on_mesh
 
 __all__ = ["MaterialBand", "branch_count", "candidate_indices", "material_band", "orbit_material_band"]
 
@@ -85,7 +87,7 @@ def material_band(
     from nhm.bands.dft_mesh import bloch_states_on_mesh
 
     if branch_count(candidate) != 1:
-        raise InputError("a candidate of several branches is built by orbit_material_band (nhm.kspace.orbit)")
+        raise InputError("a candidate of several branches is built by orbit_material_band (nhm.kspace.sources.orbit)")
     mesh = make_mesh(crystal.space_group, n)
     idx = candidate_indices(zone, candidate, mesh)
     reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
@@ -100,9 +102,9 @@ def orbit_material_band(
     crystal: Any, params: Any, zone: Any, candidate: Any, n: int, *,
     progress=None, use_cache: bool = True, cache_dir=None,
 ):
-    """A candidate of μ > 1 branches (hcp: μ = 2) as :class:`nhm.kspace.orbit.PlaneWaveOrbitBand` on the n³ mesh."""
+    """A candidate of μ > 1 branches (hcp: μ = 2) as :class:`nhm.kspace.sources.orbit.PlaneWaveOrbitBand` on the n³ mesh."""
     from nhm.bands.dft_mesh import bloch_states_on_mesh
-    from nhm.kspace.orbit import PlaneWaveOrbitBand
+    from nhm.kspace.sources.orbit import PlaneWaveOrbitBand
 
     mesh = make_mesh(crystal.space_group, n)
     idx = candidate_indices(zone, candidate, mesh).reshape(mesh.size, -1)
