@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -311,11 +313,70 @@ def test_plots_and_html(tmp_path, sc_field):
 
     paths = save_figures({"a": figure_plane(sc_field)}, tmp_path)
     assert all(p.stat().st_size > 1000 for p in paths)
-    html = write_html(sc_field, tmp_path / "fs.html", n_points=50).read_text()
-    assert "<canvas" in html and "http" not in html.split("<script>")[1]  # self-contained
+    page = parse_page(write_html(sc_field, tmp_path / "fs.html", n_points=50, title="SC <field> & z_k").read_text())
+    assert page.title == "SC <field> & z_k"
+    assert "z_k" in page.text and "Fermi surface" in page.text  # the plotly figure's data and labels
     m = make_mesh(143, 6)
     bc = model_band_characters(m, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), spin_site_representation(143, "a", "-1E+-2E"))
     save_figures({"b": figure_symmetry_related(field_from_function(bc, illustrative_texture()))}, tmp_path)
+
+
+class _Page(HTMLParser):
+    """The parts of an HTML page that make it valid and self-contained: every start tag closed in order, the
+    title, the scripts (inline text or a src), and every URL an element would fetch."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "source", "base", "col", "wbr", "area", "embed", "track"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.tags: list[str] = []
+        self.fetched: list[str] = []
+        self.scripts: list[str] = []
+        self.title = ""
+        self.text = ""
+        self.doctype = ""
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self.tags.append(tag)
+        a = dict(attrs)
+        for key in ("src", "href", "data"):
+            if a.get(key) and tag in ("script", "link", "img", "iframe", "object", "embed", "source", "audio", "video"):
+                self.fetched.append(a[key])
+        if tag == "script":
+            self.scripts.append("")
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.open and self.open[-1] == "title":
+            self.title += data
+        elif self.open and self.open[-1] == "script":
+            self.scripts[-1] += data
+        self.text += data
+
+
+def parse_page(text: str) -> _Page:
+    """The page parsed with html.parser, asserted to be valid, self-contained HTML: a doctype, html/head/body,
+    every element closed, a title, plotly.js inline, and nothing fetched over the network (no script, link,
+    image or frame with a source; no http(s) URL in the page that a browser would load)."""
+    page = _Page()
+    page.feed(text)
+    page.close()
+    assert page.doctype.lower() == "doctype html" and page.open == []
+    assert page.tags[:3] == ["html", "head", "meta"] and "body" in page.tags and page.title
+    assert page.fetched == [], page.fetched  # every script inline
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
+    assert max(len(s) for s in page.scripts) > 1_000_000 and any("plotly" in s.lower() for s in page.scripts)  # plotly.js itself
+    assert "cdn.plot.ly/plotly" not in text.split("</script>", 1)[0]  # not loaded from the CDN
+    return page
 
 
 # ----------------------------------------------------------------------------- bigger meshes
@@ -588,4 +649,4 @@ def test_figures_of_a_band_without_fermi_surface(tmp_path):
     disp = MeshDispersion(res.field.mesh, eps(res.field.mesh.k_cartesian_bz), far)
     paths = _write_plots(res, str(tmp_path), disp, label="filled")
     assert {p.name for p in paths} >= {"kspace_plane.png", "kspace_symmetry_related.png", "kspace_fermi_surface.html"}
-    assert "no Fermi surface" in (tmp_path / "kspace_fermi_surface.html").read_text()
+    assert "no Fermi surface" in parse_page((tmp_path / "kspace_fermi_surface.html").read_text()).title

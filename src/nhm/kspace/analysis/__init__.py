@@ -5,5 +5,5 @@
 - :mod:`~nhm.kspace.analysis.wannier` — g(R), centres, spreads and decay; a tight-binding band's WFs in real space;
 - :mod:`~nhm.kspace.analysis.run` — one k-space-magnetism run and its JSON (``run_kspace``, ``run_orbit_kspace``);
 - :mod:`~nhm.kspace.analysis.figures` — seed Fig. 1 (a) and (b) (matplotlib);
-- :mod:`~nhm.kspace.analysis.viewer` — the field on the Fermi surface as a self-contained interactive page.
+- :mod:`~nhm.kspace.analysis.viewer` — the field on the Fermi surface as a self-contained interactive page (plotly).
 """
