@@ -4,7 +4,7 @@ a crystal or options too large for the machine are refused before GPAW starts, n
 The estimate is an upper bound of the peak, built from the sizes that dominate it:
 
 - plane waves per k-point, V k_max³ / (6π²) (:func:`nhm.kspace.resources.plane_wave_count`), and the bands
-  GPAW computes (:func:`nhm.bands.dft.default_nbands` plus the extra converged and computed bands);
+  GPAW computes (:func:`nhm.bands.dft_parameters.default_nbands` plus the extra converged and computed bands);
 - SCF: the wave functions of the irreducible k-points (the full mesh over twice the point group, time
   reversal included), in WAVE_FUNCTION_COPIES copies (Davidson's work arrays), and the density grids;
 - NSCF over the zone: the wave functions of every line sample and point of symmetry (they are kept to label
@@ -59,14 +59,14 @@ def _line_samples(crystal: Any, spacing: float) -> float:
 def dft_memory_bytes(crystal: Any, params: Any, *, spacing: float, mesh: int | None, with_zone: bool = True) -> tuple[float, str]:
     """``(bytes, what)``: the estimated peak memory of the analysis of ``crystal`` (an nhm Crystal) with
     ``params`` (DftParameters), and a description of the sizes that make it."""
-    from nhm.bands.dft import _EXTRA_COMPUTED_BANDS, _EXTRA_CONVERGED_BANDS, default_nbands
+    from nhm.bands.dft_parameters import EXTRA_COMPUTED_BANDS, EXTRA_CONVERGED_BANDS, default_nbands
     from nhm.bands.zone import primitive_rotations
     from nhm.kspace.resources import plane_wave_count
 
     prim = crystal.primitive_atoms()
     volume = abs(float(np.linalg.det(prim.cell[:])))
     n_pw = plane_wave_count(volume, params.mode_ecut_eV)
-    bands = default_nbands(crystal, params) + _EXTRA_CONVERGED_BANDS + _EXTRA_COMPUTED_BANDS
+    bands = default_nbands(crystal, params) + EXTRA_CONVERGED_BANDS + EXTRA_COMPUTED_BANDS
     rotations = len(primitive_rotations(crystal.space_group))
     wave_function = 16.0 * n_pw * bands  # complex128 per k-point
     n_scf = _irreducible(int(np.prod(params.kmesh_size)), rotations)
