@@ -275,8 +275,8 @@ def _announce(out, material: str, number: int, an, mc, space_group: int, n: int,
     says what is about to run; before any GPAW run on the mesh."""
     import numpy as np
 
+    from nhm.bands.resources import plane_wave_count
     from nhm.kspace.mesh import make_mesh
-    from nhm.kspace.resources import plane_wave_count
 
     cand = mc.candidate
     fine = make_mesh(space_group, n)
