@@ -3,8 +3,8 @@ a crystal or options too large for the machine are refused before GPAW starts, n
 
 The estimate is an upper bound of the peak, built from the sizes that dominate it:
 
-- plane waves per k-point, V k_max³ / (6π²) (:func:`nhm.kspace.resources.plane_wave_count`), and the bands
-  GPAW computes (:func:`nhm.bands.dft.default_nbands` plus the extra converged and computed bands);
+- plane waves per k-point, V k_max³ / (6π²) (:func:`plane_wave_count`), and the bands
+  GPAW computes (:func:`nhm.bands.dft_parameters.default_nbands` plus the extra converged and computed bands);
 - SCF: the wave functions of the irreducible k-points (the full mesh over twice the point group, time
   reversal included), in WAVE_FUNCTION_COPIES copies (Davidson's work arrays), and the density grids;
 - NSCF over the zone: the wave functions of every line sample and point of symmetry (they are kept to label
@@ -39,6 +39,14 @@ UNFOLD_BYTES_PER_OPERATION = 32
 """Per zone-mesh point and operation (± each rotation): the images (three int64) and their codes (one)."""
 
 
+def plane_wave_count(volume_A3: float, ecut_eV: float) -> int:
+    """Plane waves in the cutoff sphere of a cell of ``volume_A3`` Å³ at ``ecut_eV``: V k_max³ / (6π²)."""
+    from ase.units import Bohr, Ha
+
+    k_max = math.sqrt(2 * ecut_eV / Ha) / Bohr  # 1/Å
+    return int(volume_A3 * k_max**3 / (6 * math.pi**2)) + 1
+
+
 def _irreducible(count: int, rotations: int) -> int:
     """A lower bound of the stars (time reversal included) of a mesh of ``count`` points: count / (2|P|)."""
     return max(1, math.ceil(count / (2 * rotations)))
@@ -59,14 +67,13 @@ def _line_samples(crystal: Any, spacing: float) -> float:
 def dft_memory_bytes(crystal: Any, params: Any, *, spacing: float, mesh: int | None, with_zone: bool = True) -> tuple[float, str]:
     """``(bytes, what)``: the estimated peak memory of the analysis of ``crystal`` (an nhm Crystal) with
     ``params`` (DftParameters), and a description of the sizes that make it."""
-    from nhm.bands.dft import _EXTRA_COMPUTED_BANDS, _EXTRA_CONVERGED_BANDS, default_nbands
+    from nhm.bands.dft_parameters import EXTRA_COMPUTED_BANDS, EXTRA_CONVERGED_BANDS, default_nbands
     from nhm.bands.zone import primitive_rotations
-    from nhm.kspace.resources import plane_wave_count
 
     prim = crystal.primitive_atoms()
     volume = abs(float(np.linalg.det(prim.cell[:])))
     n_pw = plane_wave_count(volume, params.mode_ecut_eV)
-    bands = default_nbands(crystal, params) + _EXTRA_CONVERGED_BANDS + _EXTRA_COMPUTED_BANDS
+    bands = default_nbands(crystal, params) + EXTRA_CONVERGED_BANDS + EXTRA_COMPUTED_BANDS
     rotations = len(primitive_rotations(crystal.space_group))
     wave_function = 16.0 * n_pw * bands  # complex128 per k-point
     n_scf = _irreducible(int(np.prod(params.kmesh_size)), rotations)
@@ -97,4 +104,4 @@ def check_dft_memory(crystal: Any, params: Any, *, spacing: float, mesh: int | N
     return need
 
 
-__all__ = ["check_dft_memory", "dft_memory_bytes"]
+__all__ = ["check_dft_memory", "dft_memory_bytes", "plane_wave_count"]

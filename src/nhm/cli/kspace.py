@@ -10,7 +10,7 @@ Registered in :mod:`nhm.cli` as a command function (formerly ``nhm.cli_kspace``)
   mesh point, and the spatial overlaps |⟨u_k|u_{k+b}⟩| enter the spread;
 - anything else is a material (element symbol or structure file): ``nhm analyze`` runs (DFT) and its
   connected superconducting candidate (``--candidate N``, default the best) is built from its own GPAW
-  Bloch states on the mesh (:func:`candidate_of_material`, :mod:`nhm.kspace.material`).
+  Bloch states on the mesh (:func:`candidate_of_material`, :mod:`nhm.kspace.sources.material`).
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def kspace(
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
 ) -> None:
     """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
-    from nhm.kspace.analysis import result_json, run_kspace
+    from nhm.kspace.analysis.run import result_json, run_kspace
 
     if mesh is not None:
         positive_int("--mesh", mesh)
@@ -180,8 +180,12 @@ def kspace(
     characters = overlaps = dispersion = energies = fermi_level = None  # Voronoi model band, no Bloch functions
     reading = "R1"
     if tb is not None:
-        from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
-        from nhm.kspace.field import model_dispersion
+        from nhm.kspace.analysis.fermi import model_dispersion
+        from nhm.kspace.sources.tightbinding import (
+            model_band_symmetry,
+            tight_binding_characters,
+            tight_binding_overlaps,
+        )
 
         model, b = tb
         if len(model.positions) != 1:
@@ -207,13 +211,13 @@ def kspace(
     else:  # the material's own DFT Bloch states (docs/theory.md, k-space magnetism of a metal)
         from nhm.bands.dft import rich_progress
         from nhm.bands.symmetry import parse_band
-        from nhm.kspace.field import MeshDispersion
-        from nhm.kspace.material import branch_count, material_band
+        from nhm.kspace.analysis.fermi import MeshDispersion
         from nhm.kspace.mesh import default_divisions
+        from nhm.kspace.sources.material import branch_count, material_band
 
         an, mc = candidate_of_material(material_or_model, candidate, symprec=symprec, window=window, allow_usual=allow_usual)
         cand = mc.candidate
-        if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
+        if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.construction.orbit
             _run_orbit(material_or_model, an, mc, candidate, mesh, site, allow_usual, limit, json_file, plot, out)
             return
         band = parse_band(cand.band_text(), an.crystal.space_group)
@@ -245,7 +249,7 @@ def kspace(
     )
     data = result_json(res)
     if tb is not None:  # the WFs on the model's orbitals, checked in real space against their definition
-        from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+        from nhm.kspace.analysis.wannier import check_model_wannier, model_wannier_functions
 
         wf = model_wannier_functions(res.field, tb[0], tb[1])
         ch = check_model_wannier(wf, res.field, tb[0])
@@ -271,8 +275,8 @@ def _announce(out, material: str, number: int, an, mc, space_group: int, n: int,
     says what is about to run; before any GPAW run on the mesh."""
     import numpy as np
 
+    from nhm.bands.resources import plane_wave_count
     from nhm.kspace.mesh import make_mesh
-    from nhm.kspace.resources import plane_wave_count
 
     cand = mc.candidate
     fine = make_mesh(space_group, n)
@@ -292,9 +296,9 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
     """A candidate of μ > 1 branches from the material's own Bloch states (docs/theory.md §6, 'Bands of μ branches')."""
     from nhm.bands.dft import rich_progress
     from nhm.bands.symmetry import parse_band
-    from nhm.kspace.analysis import orbit_classification, orbit_result_json, run_orbit_kspace
-    from nhm.kspace.material import branch_count, orbit_material_band
+    from nhm.kspace.analysis.run import orbit_classification, orbit_result_json, run_orbit_kspace
     from nhm.kspace.mesh import default_divisions
+    from nhm.kspace.sources.material import branch_count, orbit_material_band
 
     cand = mc.candidate
     mu = branch_count(cand)
@@ -318,7 +322,7 @@ def _run_orbit(material: str, an, mc, number: int, mesh: int | None, site: str |
     paths: list = []
     with all_or_nothing():
         if plot:
-            from nhm.kspace.plots import figure_orbit_plane, save_figures
+            from nhm.kspace.analysis.figures import figure_orbit_plane, save_figures
 
             fig = figure_orbit_plane(res.field, source.energies(), an.fermi_level, title=(
                 f"{material}: {data['band']} (μ = {mu}) with {data['site_representation']}, mesh {fine.label}"))
@@ -461,11 +465,13 @@ def _wyckoff_of(number: int, q):
 
 
 def _write_plots(res, directory: str, dispersion=None, label: str = "") -> list:
-    from nhm.kspace.constraints import model_band_characters, spin_site_representation
-    from nhm.kspace.construct import field_from_function, illustrative_texture
-    from nhm.kspace.mesh import make_mesh
     from nhm.bands.symmetry import parse_band
-    from nhm.kspace.plots import figure_plane, figure_symmetry_related, save_figures, write_html
+    from nhm.kspace.analysis.figures import figure_plane, figure_symmetry_related, save_figures
+    from nhm.kspace.analysis.viewer import write_html
+    from nhm.kspace.constraints.site import spin_site_representation
+    from nhm.kspace.construction.starts import field_from_function, illustrative_texture
+    from nhm.kspace.mesh import make_mesh
+    from nhm.kspace.sources.model import model_band_characters
 
     f = res.field
     normal = (1, -1, 0) if f.mesh.space_group >= 195 else (0, 0, 1)
