@@ -293,3 +293,48 @@ def test_readme_python_section_uses_only_top_level_names():
     for line in code.splitlines():
         for used in (w for w in line.replace("(", " ").split() if w.startswith("nhm.")):
             assert used.split(".")[1] in nhm.__all__, used
+
+
+# --- nhm.screen ----------------------------------------------------------------------------------------------
+
+
+def test_screen_result_wraps_the_summary(tmp_path, monkeypatch):
+    """``ScreenResult`` over a screen whose analyses are faked (tests/test_screen.py's fake, in a threaded cluster):
+    its document is the summary's, its report and periodic table those of ``nhm screen --report``."""
+    import logging
+    import warnings
+
+    import distributed
+    from matplotlib.figure import Figure
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_screen import fake_doc
+
+    from nhm.results import ScreenResult
+    from nhm.screen import task
+    from nhm.screen.run import screen
+
+    def fake(request):
+        doc = task.clean_json(fake_doc(request["name"], request["name"] == "Nb"))
+        return {"analysis": doc, "summary": task.summarize(doc), "dft_cached": False}
+
+    monkeypatch.setattr(task, "analyze_crystal", fake)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                                           silence_logs=logging.ERROR)
+    try:
+        with distributed.Client(cluster) as client:
+            summary = screen(["Nb", "Pb"], db=str(tmp_path / "s.db"), scheduler=client, isolate=False, progress=False)
+    finally:
+        cluster.close()
+    res = ScreenResult(summary)
+    assert res.to_dict() == {"schema_version": 1, **json.loads(json.dumps(summary.as_dict()))}
+    assert res.computed == ["Nb", "Pb"] and res.superconducting == ["Nb"] and not res.failed
+    assert res.report().rows and "Nb" in res._repr_html_()
+    fig = res.plot()
+    assert isinstance(fig, Figure) and fig.axes[0].images
+    with pytest.raises(InputError, match="--workers"):
+        nhm.screen(["Nb"], workers=1, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(InputError, match="nothing to screen"):
+        nhm.screen([], db=str(tmp_path / "none.db"))
