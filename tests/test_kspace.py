@@ -633,7 +633,6 @@ def test_figures_of_a_band_without_fermi_surface(tmp_path):
     """A filled band (Cu's candidate is one): the verdict says there is no Fermi surface and the figures are
     still drawn, on the free-electron sphere, with titles that say so (no error after the work is done)."""
     from nhm.bands.tightbinding import MODELS
-    from nhm.cli.kspace import _write_plots
     from nhm.kspace.analysis.fermi import MeshDispersion, model_dispersion
     from nhm.kspace.sources.tightbinding import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
 
@@ -647,6 +646,8 @@ def test_figures_of_a_band_without_fermi_surface(tmp_path):
                      energies=lambda mm: eps(mm.k_cartesian_bz), fermi_level=far)
     assert res.fermi_surface["points"] == 0 and res.fermi_surface["present"] is None
     disp = MeshDispersion(res.field.mesh, eps(res.field.mesh.k_cartesian_bz), far)
-    paths = _write_plots(res, str(tmp_path), disp, label="filled")
+    from nhm.report.run_kspace import KSpaceRun, write_plots
+
+    paths = write_plots(KSpaceRun("filled", "tight-binding", res, {}, disp), str(tmp_path))
     assert {p.name for p in paths} >= {"kspace_plane.png", "kspace_symmetry_related.png", "kspace_fermi_surface.html"}
     assert "no Fermi surface" in parse_page((tmp_path / "kspace_fermi_surface.html").read_text()).title

@@ -55,25 +55,6 @@ def ebr(
     show_ebr(space_group, double, tr, wyckoff, all_positions, json_out)
 
 
-def _centres_from_options(n: int, wyckoff: list[str] | None, structure_orbits) -> tuple:
-    from nhm.groups.wyckoff import wyckoff_position
-
-    if wyckoff:
-        letters = [w.strip() for item in wyckoff for w in item.split(",") if w.strip()]
-        return tuple(wyckoff_position(n, w) for w in letters)
-    if structure_orbits:
-        return tuple(wyckoff_position(n, o.wyckoff_letter) for o in structure_orbits)
-    from nhm.errors import InputError
-
-    raise InputError("give the Wannier centres: --wyckoff LETTER (repeatable) or --structure FILE")
-
-
-def _r1_not_applicable(reason: str) -> str:
-    """The note that reading R1 was tried and does not apply (e.g. a 3-dimensional level where the band has one
-    branch): the verdict is then reading R2's, which a user of the default --reading both must be told."""
-    return f"reading R1 does not apply ({reason.split(' (use reading R2)')[0]}); the verdict is reading R2's"
-
-
 def classify(
     band: Annotated[str, typer.Option(help="The band: one 'K:LABEL' per point of symmetry, e.g. 'GM:GM1+ H:H1+ P:P1 N:N2+'.")],
     group: Annotated[str | None, typer.Option(help="Space-group number (or take it from --structure).")] = None,
@@ -86,58 +67,17 @@ def classify(
     json_out: JsonFlag = False,
 ) -> None:
     """Krüger's tests: usual WFs, spin-dependent WFs, or neither (a superconducting band passes only the second)."""
-    from nhm.bands.symmetry import parse_band
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.errors import InputError
-    from nhm.validate import positive_finite, positive_int
-    from nhm.wannier.krueger import classify as run_classify
+    from nhm.cli.output import console_hooks
+    from nhm.report.run_groups import classify_band
 
-    positive_int("--wfs-per-atom", wfs_per_atom)
-    positive_finite("--symprec", symprec)
-    orbits = None
-    crystal = None
-    if structure is not None:
-        from nhm.crystal import read_crystal
-        from nhm.crystal.caveats import symmetry_note
-        from nhm.cli._common import warn
-
-        crystal = read_crystal(structure, symprec=symprec)
-        note = symmetry_note(crystal)
-        if note:
-            warn(note)
-        if group is not None and check_space_group_number(group) != crystal.space_group:
-            raise InputError(f"--group {group} contradicts the structure, whose space group is {crystal.space_group}")
-        n = crystal.space_group
-        orbits = crystal.orbits
-    elif group is not None:
-        n = check_space_group_number(group)
-    else:
-        raise InputError("give --group N or --structure FILE")
-    if reading not in ("R1", "R2", "both"):
-        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    centres = _centres_from_options(n, wyckoff, orbits)
-    b = parse_band(band, n)
-    readings = ("R1", "R2") if reading == "both" else (reading,)
-    results = []
-    r1_note = None
-    for r in readings:
-        try:
-            results.append(run_classify(b, centres, reading=r, kramers=kramers, wfs_per_atom=wfs_per_atom))  # type: ignore[arg-type]
-        except InputError as exc:
-            if reading != "both" or r != "R1":
-                raise
-            r1_note = _r1_not_applicable(str(exc))
-    if r1_note is not None:  # said, not swallowed: the verdict that follows is reading R2's alone
-        from dataclasses import replace
-
-        from nhm.cli._common import warn
-
-        warn(r1_note)
-        results = [replace(c, notes=(r1_note, *c.notes)) for c in results]
+    run = classify_band(band, group=group, wyckoff=wyckoff, structure=structure, reading=reading, kramers=kramers,
+                        wfs_per_atom=wfs_per_atom, symprec=symprec, hooks=console_hooks(stdout_console(stderr=True)))
     if json_out:
-        out = [{"space_group": n, "band": b.text(), **c.as_dict()} for c in results]
-        emit_json(out[0] if len(out) == 1 else out)
+        from nhm.api import ClassifyResult
+
+        emit_json(ClassifyResult(run).to_dict())
         return
+    n, b, crystal, results = run.space_group, run.band, run.crystal, run.results
     from rich.table import Table
 
     console = stdout_console()

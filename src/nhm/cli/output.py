@@ -48,3 +48,16 @@ def warn(message: str) -> None:
     from nhm.entrypoint import warn as _warn
 
     _warn(message)
+
+
+def console_hooks(console):
+    """The :class:`nhm.report.hooks.Hooks` of the command line: warnings as ``nhm: warning: ...`` lines, news and
+    spinners on ``console``, GPAW's progress as a rich spinner (:func:`nhm.bands.dft.rich_progress`)."""
+    from nhm.report.hooks import Hooks
+
+    def progress(title: str):
+        from nhm.bands.dft import rich_progress
+
+        return rich_progress(title, console=console)
+
+    return Hooks(warn=warn, say=console.print, status=console.status, progress=progress)

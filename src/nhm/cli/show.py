@@ -80,62 +80,27 @@ def show_irreps(
     space_group: str, k: str, double: bool = False, tr: bool = False, convention: str = "bcs", json_out: bool = False
 ) -> None:
     """``nhm irreps``: character table of the little group of k, with BCS labels."""
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.errors import InputError
-    from nhm.groups.irreps import little_group
-    from nhm.groups.seitz import seitz_symbol
+    from nhm.report.run_groups import irrep_table
 
-    if convention not in ("bcs", "physics"):
-        raise InputError(f"--convention must be 'bcs' or 'physics', got {convention!r}")
-    n = check_space_group_number(space_group)
-    lg = little_group(n, k, double=double)
-    ops = [lg.space_group.operations[i] for i in lg.indices]
-    reps = lg.coreps if tr else lg.irreps
-    conj = (lambda x: [complex(c).conjugate() for c in x]) if convention == "bcs" else (lambda x: x)
+    table = irrep_table(space_group, k, double, tr, convention)
     if json_out:
-        emit_json(
-            {
-                "space_group": n,
-                "k_name": lg.name,
-                "k_conventional": [str(x) for x in lg.k],
-                "double": double,
-                "time_reversal": tr,
-                "convention": convention,
-                "operations": [seitz_symbol(op) for op in ops],
-                "irreps": [
-                    {
-                        "label": r.label,
-                        "dimension": r.dimension,
-                        **({"kind": r.kind} if tr else {"herring": r.herring}),
-                        "characters": [[float(c.real), float(c.imag)] for c in conj(r.characters)],
-                    }
-                    for r in reps
-                ],
-            }
-        )
+        from nhm.api import IrrepsResult
+
+        emit_json(IrrepsResult(table).to_dict())
         return
     from rich.table import Table
 
+    lg, n = table.little_group, table.space_group
     title = f"SG {n}, k = {lg.name} {_fmt_vec(lg.k)}: {'co-representations' if tr else 'irreps'}"
     title += f" ({'double' if double else 'single'}-valued, {convention} convention)"
     t = Table(title=title)
     t.add_column("irrep")
     t.add_column("dim")
-    for op in ops:
-        t.add_column(seitz_symbol(op), justify="right")
-    for r in reps:
-        t.add_row(r.label, str(r.dimension), *(_fmt_complex(c) for c in conj(r.characters)))
+    for symbol in table.operations:
+        t.add_column(symbol, justify="right")
+    for r, chars in zip(table.representations, table.characters):
+        t.add_row(r.label, str(r.dimension), *(_fmt_complex(c) for c in chars))
     stdout_console().print(t)
-
-
-def _br_dict(br) -> dict:
-    return {
-        "wyckoff": br.wyckoff,
-        "site_symmetry": br.site_symmetry,
-        "site_irrep": br.site_irrep,
-        "dimension": br.dimension,
-        "irreps": br.multiplicities,
-    }
 
 
 def show_ebr(
@@ -143,46 +108,23 @@ def show_ebr(
     json_out: bool = False,
 ) -> None:
     """``nhm ebr``: elementary band representations (or band representations from chosen positions)."""
-    from nhm.bandrep.ebr import band_representations, elementary_band_representations
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.groups.spacegroup import space_group as resolve
+    from nhm.report.run_groups import ebr_table
 
-    n = check_space_group_number(space_group)
-    if wyckoff is not None and all_positions:
-        from nhm.errors import InputError
-
-        raise InputError("--wyckoff (one position) and --all-positions (every position) exclude each other: give one of them")
-    g = resolve(n)
-    if wyckoff is not None or all_positions:
-        positions = (g.wyckoff_position(wyckoff),) if wyckoff is not None else g.wyckoff_positions
-        brs = band_representations(g, double=double, time_reversal=tr, positions=positions)
-        ebrs = elementary_band_representations(g, double=double, time_reversal=tr)
-        elementary = {(b.wyckoff, b.site_irrep) for b in ebrs.band_representations}
-        rows = [(br, (br.wyckoff, br.site_irrep) in elementary) for br in brs]
-        title = "Band representations"
-    else:
-        ebrs = elementary_band_representations(g, double=double, time_reversal=tr)
-        rows = [(br, True) for br in ebrs.band_representations]
-        title = "Elementary band representations"
-    kpoints = g.kpoint_names(double, tr)
+    table = ebr_table(space_group, double, tr, wyckoff, all_positions)
     if json_out:
-        emit_json(
-            {
-                "space_group": n,
-                "double": double,
-                "time_reversal": tr,
-                "band_representations": [{**_br_dict(br), "elementary": e} for br, e in rows],
-            }
-        )
+        from nhm.api import EbrResult
+
+        emit_json(EbrResult(table).to_dict())
         return
     from rich.table import Table
 
-    t = Table(title=f"{title} of SG {n} ({'double' if double else 'single'}-valued, {'with' if tr else 'without'} time reversal)")
+    n, kpoints = table.space_group, table.kpoints
+    t = Table(title=f"{table.title} of SG {n} ({'double' if double else 'single'}-valued, {'with' if tr else 'without'} time reversal)")
     for col in ("position", "site sym.", "site irrep", "bands", "EBR"):
         t.add_column(col)
     for k in kpoints:
         t.add_column(k)
-    for br, e in rows:
+    for br, e in table.rows:
         cells = [
             " ".join(f"{m}{lbl}" if m > 1 else lbl for lbl, m in br.multiplicities.get(k, {}).items()) for k in kpoints
         ]

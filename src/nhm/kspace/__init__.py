@@ -14,3 +14,8 @@ The data flow down the sub-packages, each importing only those before it (calcul
 
 Conventions are those of science.md §1, §4 (verified, with corrections, in :mod:`nhm.kspace.constraints`).
 """
+
+from nhm._callable import make_callable as _make_callable  # noqa: E402
+
+_make_callable(__name__, "nhm.api:kspace")  # nhm.kspace(...) runs nhm.api.kspace; the package stays the package
+del _make_callable

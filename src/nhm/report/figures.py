@@ -8,9 +8,12 @@ import io
 import re
 from pathlib import Path
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")  # files only; no display needed
+if "matplotlib.pyplot" not in sys.modules and "IPython" not in sys.modules:
+    matplotlib.use("Agg")  # files only, no display needed; a session that chose its backend (a notebook) keeps it
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -47,14 +50,19 @@ def path_order(lines) -> list[list[tuple[int, bool]]]:
 
 
 def band_figure(
-    an: Analysis, *, emin: float | None = None, emax: float | None = None, candidates: int = 1
+    an: Analysis, *, emin: float | None = None, emax: float | None = None, candidates: int = 1, ax=None
 ):
-    """The figure (matplotlib Figure). Energies relative to E_F (eV)."""
+    """The figure (matplotlib Figure). Energies relative to E_F (eV). ``ax``: draw into this Axes (the legend
+    then goes inside it, and the figure's layout is left alone); default a figure of its own."""
     if an.zone is None or an.verdict is None:
         raise ValueError("the figure needs the bands along the lines (an analysis with the zone)")
     ef = an.fermi_level
     zone = an.zone
-    fig, ax = plt.subplots(figsize=(8.5, 5.8))
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(8.5, 5.8))
+    else:
+        fig = ax.figure
     chains = path_order(zone.lines)
     x0 = 0.0
     ticks: list[tuple[float, str]] = []
@@ -119,6 +127,10 @@ def band_figure(
         + (" (marginal)" if an.verdict.marginal else ""),
         fontsize=11,
     )
+    if not own:
+        if shown:
+            ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+        return fig
     entries = len(shown) + (1 if shown else 0)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11 + 0.032 * entries)
     if shown:  # below the axes, so that it never hides a band

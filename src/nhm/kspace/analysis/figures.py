@@ -35,13 +35,15 @@ def _plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return n, u, np.cross(n, u)
 
 
-def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dispersion=None, title: str | None = None):
+def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dispersion=None, title: str | None = None,
+                 ax=None):
     """Seed Fig. 1(a) for ``field`` on the plane n̂·k = offset (Cartesian k, units 1/a without 2π).
 
     The default plane (1, −1, 0) of a cubic group contains Γ, H, N and P. Left: every mesh point of the
     plane with the in-plane part of z_k (arrow) and its out-of-plane part (colour), the Voronoi cells
     of the model band, and the bonds where F jumps. Right: the Fermi contour in the plane (free-electron
-    sphere at half filling unless ``dispersion`` is given), k (black) and z_k (red) in 3D.
+    sphere at half filling unless ``dispersion`` is given), k (black) and z_k (red) in 3D. With ``ax`` (a 2D
+    Axes), only the left panel is drawn, into it; its figure is returned.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
@@ -51,8 +53,11 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     k = mesh.k_cartesian_bz
     on = np.abs(k @ n - offset) < 1e-6
     axes = spin_axes(field)[:, 0]
-    fig = plt.figure(figsize=(14, 6.5))
-    ax1 = fig.add_subplot(1, 2, 1)
+    if ax is None:
+        fig = plt.figure(figsize=(14, 6.5))
+        ax1 = fig.add_subplot(1, 2, 1)
+    else:
+        fig, ax1 = ax.figure, ax
     x, y = k[on] @ u, k[on] @ v
     steps = np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)
     spacing = np.min(steps[steps > 1e-9], initial=1.0 / min(mesh.divisions))
@@ -95,6 +100,8 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     ax1.set_ylabel(f"k · ({', '.join(f'{c:.2f}' for c in v)})  (1/a)")
     ax1.legend(loc="lower left", fontsize=7, framealpha=0.8)
     ax1.set_title("z_k = n_{+½}(k) at the mesh points of the plane")
+    if ax is not None:
+        return fig
     ax2 = fig.add_subplot(1, 2, 2, projection="3d")
     if segments is not None:  # the band's own contour: 16 points spread along its pieces
         allpts = np.vstack(segments) if segments else np.zeros((0, 3))
@@ -124,8 +131,10 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     return fig
 
 
-def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), dispersion=None, title: str | None = None):
-    """Seed Fig. 1(b): the images of one Fermi-surface k under the rotations about z, with their axes."""
+def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), dispersion=None, title: str | None = None,
+                            ax=None):
+    """Seed Fig. 1(b): the images of one Fermi-surface k under the rotations about z, with their axes (into ``ax``,
+    a 3D Axes, if given)."""
     import matplotlib.pyplot as plt
 
     mesh = field.mesh
@@ -148,8 +157,11 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
                 kstar.append(kr)
     kstar = np.array(kstar)
     z = spin_axes(field)[mesh.nearest_index(kstar), 0]
-    fig = plt.figure(figsize=(7, 6))
-    ax = fig.add_subplot(projection="3d")
+    if ax is None:
+        fig = plt.figure(figsize=(7, 6))
+        ax = fig.add_subplot(projection="3d")
+    else:
+        fig = ax.figure
     o = np.zeros((len(kstar), 3))
     ax.quiver(*o.T, *kstar.T, color="k", arrow_length_ratio=0.08)
     s = 0.35 * np.linalg.norm(k0)
