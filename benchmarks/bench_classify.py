@@ -14,7 +14,8 @@ from nhm.bands.symmetry import BandSymmetry
 from nhm.groups.irreps import little_group
 from nhm.groups.wyckoff import wyckoff_position
 from nhm.wannier.krueger import classify
-from nhm.wannier.search import Level, search
+from nhm.wannier.connected import LevelChoice
+from nhm.wannier.points_only import points_only_search
 
 
 def main() -> None:
@@ -33,9 +34,9 @@ def main() -> None:
     for k in ("GM", "H", "N", "P"):
         irreps = [r.label for r in little_group(229, k).irreps]
         for label, e in zip(itertools.cycle(irreps), rng.uniform(-2, 2, 12)):
-            levels.append(Level(k, float(e), label))
+            levels.append(LevelChoice(k, float(e), label))
     t = time.perf_counter()
-    res = search(levels, 229, [a], window=(-2, 2))
+    res = points_only_search(levels, 229, [a], window=(-2, 2))
     full = time.perf_counter() - t
     print(
         f"full search, 12 levels per point (R1 and R2): {1000 * full:.1f} ms; "

@@ -16,7 +16,7 @@ import time
 
 from nhm.report.analyze import analyze
 from nhm.wannier.connected import LevelChoice, connected_search
-from nhm.wannier.search import Level, search
+from nhm.wannier.points_only import points_only_search
 
 
 def row(material: str) -> dict:
@@ -24,8 +24,8 @@ def row(material: str) -> dict:
     an = analyze(material)
     total = time.perf_counter() - t0
     levels = an.levels
-    flat = [Level(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in levels.values() for lv in lvs]
-    old = search(flat, an.crystal.space_group, an.centres, fermi_level=an.fermi_level, window=an.window)
+    flat = [LevelChoice(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in levels.values() for lv in lvs]
+    old = points_only_search(flat, an.crystal.space_group, an.centres, fermi_level=an.fermi_level, window=an.window)
     choice = [LevelChoice(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in levels.values() for lv in lvs]
     runs = []
     for _ in range(3):

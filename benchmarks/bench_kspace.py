@@ -22,11 +22,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from nhm.bands.symmetry import BandSymmetry  # noqa: E402
 from nhm.groups.wyckoff import wyckoff_position  # noqa: E402
-from nhm.kspace.constraints import model_band_characters, spin_site_representation  # noqa: E402
-from nhm.kspace.construct import build_field  # noqa: E402
-from nhm.kspace.field import check_field, jump_report  # noqa: E402
+from nhm.kspace.analysis.checks import check_field, jump_report  # noqa: E402
+from nhm.kspace.analysis.wannier import decay_fit, wannier_functions  # noqa: E402
+from nhm.kspace.constraints.site import spin_site_representation  # noqa: E402
+from nhm.kspace.construction.optimise import build_field  # noqa: E402
 from nhm.kspace.mesh import make_mesh  # noqa: E402
-from nhm.kspace.wannier import decay_fit, wannier_functions  # noqa: E402
+from nhm.kspace.sources.model import model_band_characters  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +37,11 @@ def main() -> None:
     if "--tb" in sys.argv:
         from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND as B
         from nhm.bands.tightbinding import bcc_sd_model
-        from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
+        from nhm.kspace.sources.tightbinding import (
+            model_band_symmetry,
+            tight_binding_characters,
+            tight_binding_overlaps,
+        )
 
         model = bcc_sd_model()
         band = model_band_symmetry(model, B)

@@ -25,8 +25,8 @@ def main() -> None:
         meshes = tuple(int(x) for x in sys.argv[sys.argv.index("--meshes") + 1].split(","))
         material = next((a for a in args if a != sys.argv[sys.argv.index("--meshes") + 1]), "Nb")
     from nhm.bands.symmetry import parse_band
-    from nhm.kspace.analysis import run_kspace
-    from nhm.kspace.material import material_band
+    from nhm.kspace.analysis.run import run_kspace
+    from nhm.kspace.sources.material import material_band
     from nhm.report.analyze import analyze
 
     t0 = time.perf_counter()
@@ -35,9 +35,9 @@ def main() -> None:
     print(f"{material}: analyze {time.perf_counter() - t0:.1f} s; candidate {cand.band_text()} ({cand.reading})")
     band = parse_band(cand.band_text(), an.crystal.space_group)
     print(f"{'mesh':>5} {'points':>7} {'wedge':>6} {'states s':>9} {'F(k) s':>7} {'total s':>8} {'peak RSS MiB':>13} {'R2 pts':>7} {'axis var.':>9}")
-    from nhm.kspace.material import branch_count
+    from nhm.kspace.sources.material import branch_count
 
-    if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.orbit
+    if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.construction.orbit
         _orbit(an, cand, band, meshes)
         return
     for n in meshes:
@@ -54,9 +54,9 @@ def main() -> None:
 
 
 def _orbit(an, cand, band, meshes) -> None:
-    from nhm.kspace.analysis import run_orbit_kspace
-    from nhm.kspace.material import orbit_material_band
+    from nhm.kspace.analysis.run import run_orbit_kspace
     from nhm.kspace.mesh import make_mesh
+    from nhm.kspace.sources.material import orbit_material_band
 
     print(f"{'mesh':>5} {'points':>7} {'wedge':>6} {'states s':>9} {'F(k) s':>7} {'total s':>8} {'peak RSS MiB':>13} {'spread':>8} {'zone var.':>9}")
     for n in meshes:

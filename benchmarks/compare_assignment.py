@@ -29,7 +29,8 @@ def continuity_assignment(an, band, n: int):
     from nhm.bands.dft_mesh import bloch_states_on_mesh
     from nhm.bands.zone import irreducible_mesh
     from nhm.kspace.mesh import make_mesh
-    from nhm.kspace.states import PlaneWaveBlock, plane_wave_block_overlaps, unfold
+    from nhm.kspace.sources.planewaves import PlaneWaveBlock, plane_wave_block_overlaps
+    from nhm.kspace.sources.states import unfold
     from nhm.wannier.verdict import assignment_tables
 
     zone = an.zone

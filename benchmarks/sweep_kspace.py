@@ -13,14 +13,14 @@ import os, sys, time, itertools
 os.environ["OMP_NUM_THREADS"]="1"
 import numpy as np
 from nhm.bands.symmetry import BandSymmetry
+from nhm.errors import NhmError
 from nhm.groups.irreps import little_group
 from nhm.groups.kpoints import points_of_symmetry
-from nhm.groups.wyckoff import wyckoff_position
 from nhm.groups.site import orbit
 from nhm.groups.spacegroup import space_group
+from nhm.groups.wyckoff import wyckoff_position
+from nhm.kspace.analysis.run import run_kspace
 from nhm.wannier.krueger import classify
-from nhm.kspace.analysis import run_kspace
-from nhm.errors import NhmError
 from math import lcm
 lo, hi = (int(sys.argv[1]), int(sys.argv[2])) if len(sys.argv) > 2 else (16, 230)
 rng = np.random.default_rng(0)

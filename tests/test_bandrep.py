@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from fractions import Fraction
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,7 +183,7 @@ def test_indicator_groups_known(n, double, group):
 
 @pytest.mark.slow
 def test_indicator_groups_nontrivial_exactly_where_irreptables_has_formulas():
-    root = _data_dir() / "symmetry_indicators"
+    root = Path(_data_dir(), "symmetry_indicators")
     for spin, fname in ((False, "single_indicators.json"), (True, "double_indicators.json")):
         expected = {int(k) for k in json.loads((root / fname).read_text())}
         ours = {n for n in range(1, 231) if indicator_group(n, double=spin, time_reversal=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,59 @@ def test_malformed_structure_file(tmp_path):
     bad.write_text("this is not a CIF\n")
     r = run("classify", "--structure", str(bad), "--band", "GM:GM1+")
     assert r.returncode == 2 and "bad.cif" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- plain forms: parsed without typer, and printing what typer's commands print (issue 22) ------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("group", "229"),
+        ("group", "--json", "229"),
+        ("irreps", "229", "N", "--tr"),
+        ("irreps", "229", "Γ", "--double", "--json"),
+        ("ebr", "229", "--double", "--tr", "--json"),
+        ("ebr", "2", "--all-positions"),
+        ("group", "231"),
+        ("irreps", "229", "X"),
+    ],
+)
+def test_plain_forms_print_what_typer_prints(args, capsys):
+    from nhm.cli import build_app, plain_form
+    from nhm.entrypoint import run as run_typer, run_plain
+
+    plain = plain_form(list(args))
+    assert plain is not None
+    status = run_plain(*plain)
+    printed = capsys.readouterr()
+    assert run_typer(build_app([args[0]]), list(args)) == status
+    assert capsys.readouterr() == printed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("group",),
+        ("group", "229", "--help"),
+        ("group", "229", "extra"),
+        ("group", "229", "--json", "--json"),
+        ("group", "--", "229"),
+        ("irreps", "229", "N", "--convention", "physics"),
+        ("ebr", "166", "--wyckoff", "6c"),
+        ("classify", "--group", "229"),
+        (),
+    ],
+)
+def test_other_forms_go_to_typer(args):
+    from nhm.cli import plain_form
+
+    assert plain_form(list(args)) is None
+
+
+def test_json_on_a_stream_that_says_ascii_is_utf8():
+    """As click's echo did: non-ASCII JSON on a stdout whose encoding is ASCII comes out as UTF-8."""
+    code = "from nhm.cli.output import emit_json\nemit_json({'band': 'GM1+ ⊕ H1+'})\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.decode("utf-8")) == {"band": "GM1+ ⊕ H1+"}

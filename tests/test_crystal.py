@@ -249,8 +249,10 @@ def test_xyz_without_cell(tmp_path):
 
 def test_overlapping_atoms_name_the_tolerance():
     atoms = bulk("Cu") + ase.Atoms("Cu", positions=[(1e-6, 0, 0)])
-    with pytest.raises(InputError, match="symprec=1e-05.*larger symprec"):
-        read_crystal(atoms, symprec=1e-5)
+    with pytest.raises(InputError, match=r"1e-06 Å apart, closer than 0.5 × the sum of their covalent radii"):
+        read_crystal(atoms, symprec=1e-5)  # refused before spglib sees it (issue 21)
+    with pytest.raises(InputError, match="symprec=1e-300.*larger symprec"):
+        read_crystal("Al", symprec=1e-300)  # spglib's own failure still names the tolerance
 
 
 def test_nonpositive_symprec():

@@ -146,3 +146,152 @@ def test_kspace_and_manybody_numbers(value):
     clean(*nhm("kspace", "bcc:GM1+,H1+,P1,N2+", "--max-memory", text, "--mesh", "4"))
     if not (isinstance(value, float) and math.isfinite(value) and abs(value) < 1e6):
         clean(*nhm("manybody", "--sites", "2", "--U", text))
+
+
+# --- issue 21: the numeric options of every command -------------------------------------------------------------
+# exit 0 or 2 only, no traceback, no hang (a watchdog of HANG_S seconds), and strict JSON on stdout when asked.
+
+HANG_S = 30
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**6, 10**6),
+    st.sampled_from(["0", "-0", "1e308", "-1e308", "1e-300", "99999999999999999999", "1.5", "x", "", "nan", "inf"]),
+)
+
+
+class Hang(BaseException):
+    """Raised by the watchdog: the command ran longer than HANG_S seconds."""
+
+
+def _watchdog(signum, frame):
+    raise Hang(f"no answer within {HANG_S} s")
+
+
+def nhm_out(*args: str) -> tuple[int | None, str, str]:
+    """(exit status, stdout, stderr) of the CLI in-process, within HANG_S seconds; None if the DFT would start."""
+    import signal
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = signal.signal(signal.SIGALRM, _watchdog)
+    signal.alarm(HANG_S)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = run(build_app([args[0]]), list(args))
+            except DftStarted:
+                status = None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    return status, out.getvalue(), err.getvalue()
+
+
+def strict_json(text: str) -> None:
+    """``text`` is one strict JSON document (RFC 8259: no NaN, Infinity)."""
+    import json
+
+    def refuse(constant):
+        raise AssertionError(f"non-strict JSON constant {constant} on stdout")
+
+    json.loads(text, parse_constant=refuse)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def check(*args: str) -> None:
+    """Exit 0 (strict JSON on stdout; the tables of ``--json -`` go to stderr), 2 (one line), or the DFT tripwire."""
+    status, out, err = nhm_out(*args)
+    assert status in (0, 2, None), (status, err[-3000:])
+    assert "Traceback" not in err
+    if status == 2:
+        clean(status, err)
+    if status == 0:
+        strict_json(out)
+
+
+@FUZZ
+@given(value=NUMBERS, command=st.sampled_from(["group", "irreps", "ebr"]))
+def test_group_theory_numbers(value, command):
+    extra = {"group": (), "irreps": ("GM",), "ebr": ()}[command]
+    json_flag = ("--json",)
+    check(command, _text(value), *extra, *json_flag)
+
+
+@FUZZ
+@given(option=st.sampled_from(["--wfs-per-atom", "--symprec", "--group"]), value=NUMBERS)
+def test_classify_numbers(option, value):
+    base = ("--structure", "Al") if option != "--group" else ()
+    check("classify", *base, "--wyckoff", "4a" if option != "--group" else "2a", "--band", "GM:GM1+ L:L1+ W:W1 X:X1+",
+          option, _text(value), "--json")
+
+
+@FUZZ
+@given(
+    option=st.sampled_from(["--window", "--spacing", "--ecut", "--smearing", "--symprec", "--a", "--kdensity", "--emin", "--emax",
+                            "--filling-min", "--filling-max", "--width-factor", "--kmesh", "--mesh", "--maxiter", "--top",
+                            "--candidates"]),
+    value=NUMBERS,
+)
+def test_analyze_numbers_are_checked_before_any_work(no_dft, option, value, tmp_path_factory):
+    out = tmp_path_factory.mktemp("analyze")
+    check("analyze", "Al", "--no-cache", "--plot", str(out / "fig"), "--json", "-", option, _text(value))
+
+
+# meshes from 10 to the memory guard's limit are legitimate runs of a minute or more: not what a fuzz is for
+MESHES = st.one_of(st.integers(-10, 8), st.integers(10**4, 10**30), st.floats(allow_nan=True, allow_infinity=True),
+                   st.sampled_from(["x", "", "1e308"]))
+
+
+@FUZZ
+@given(option=st.sampled_from(["--mesh", "--window", "--candidate", "--max-memory", "--symprec"]), data=st.data())
+def test_kspace_numbers(option, data):
+    value = data.draw(MESHES if option == "--mesh" else NUMBERS)
+    check("kspace", "bcc:GM1+,H1+,P1,N2+", "--json", "-", *(() if option == "--mesh" else ("--mesh", "4")), option, _text(value))
+
+
+@FUZZ
+@given(
+    option=st.sampled_from(["--sites", "--electrons", "--U", "--t", "--t2", "--V", "--J", "--P", "--alpha", "--coulomb",
+                            "--strength", "--selection-sites", "--values"]),
+    value=st.one_of(NUMBERS, st.sampled_from(["2", "1,2", "1,2,3,4,5", "0.5,1e308"])),
+)
+def test_manybody_numbers(option, value):
+    text = _text(value)
+    if option == "--sites" and text not in ("2", "1", "3"):
+        text = text if not text.lstrip("-").isdigit() or not 3 < int(text) <= 16 else "17"  # > 3 sites: minutes, not a fuzz
+    extra = {"--alpha": ("--interaction", "gaussian"), "--coulomb": ("--interaction", "gaussian"),
+             "--selection-sites": ("--selection",), "--values": ("--scan", "U")}.get(option, ())
+    sites = () if option == "--sites" else ("--sites", "2")
+    check("manybody", *sites, *extra, option, text, "--json", "-")
+
+
+@FUZZ
+@given(
+    option=st.sampled_from(["--workers", "--timeout", "--kmesh", "--ecut", "--smearing", "--spacing", "--mesh", "--window",
+                            "--filling-min", "--filling-max", "--width-factor"]),
+    value=NUMBERS,
+)
+def test_screen_numbers(option, value, tmp_path_factory):
+    db = tmp_path_factory.mktemp("screen") / "s.db"
+    check("screen", "Al", "--dry-run", "--db", str(db), "--json", "-", option, _text(value))
+
+
+ENERGIES = st.one_of(st.floats(-1e5, 1e5), st.sampled_from([0.0, 1e-7, -1e-7, 1e4, -1e4, 1e6, 1e-300]))
+
+
+@FUZZ
+@given(t=ENERGIES, U=ENERGIES, t2=ENERGIES, V=ENERGIES)
+def test_manybody_energies_together(t, U, t2, V):
+    """The ratios matter (energies are in units of t): every combination runs or is refused, strict JSON either way."""
+    check("manybody", "--sites", "2", "--t", repr(t), "--U", repr(U), "--t2", repr(t2), "--V", repr(V), "--json", "-")
+
+
+@FUZZ
+@given(ecut=st.floats(50, 4000), smearing=st.floats(1e-5, 3), kmesh=st.integers(1, 130), mesh=st.integers(1, 140),
+       spacing=st.floats(1e-4, 2))
+def test_analyze_sizes_together(no_dft, ecut, smearing, kmesh, mesh, spacing):
+    """Sizes that pass one by one are still refused together when the run would not fit (the memory estimate)."""
+    check("analyze", "Al", "--no-cache", "--no-plot", "--json", "-", "--ecut", repr(ecut), "--smearing", repr(smearing),
+          "--kmesh", str(kmesh), "--mesh", str(mesh), "--spacing", repr(spacing))

@@ -187,3 +187,12 @@ def test_seitz_composition_and_inverse():
         assert all(x == 0 for x in e.translation)
         assert np.allclose(e.su2, np.eye(2))
     assert isinstance(g.operations[0], SeitzOp)
+
+
+def test_rotation_indices_tell_every_rotation_and_refuse_others():
+    for n in (1, 2, 47, 166, 194, 221, 229):
+        g = space_group(n)
+        assert (g.rotation_indices(g.rotations) == np.arange(g.order)).all()
+        assert g.rotation_indices(g.rotations[None, ::-1]).tolist() == [list(range(g.order))[::-1]]
+    with pytest.raises(Exception, match="not in space group 1"):
+        space_group(1).rotation_indices(-np.eye(3, dtype=int))

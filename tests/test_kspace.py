@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -15,19 +17,18 @@ from nhm.bands.symmetry import BandSymmetry, parse_band
 from nhm.errors import InputError
 from nhm.groups.spacegroup import space_group
 from nhm.groups.wyckoff import wyckoff_position
-from nhm.kspace.analysis import result_json, run_kspace
-from nhm.kspace.constraints import (
-    characters_everywhere,
-    k_independent,
-    model_band_characters,
-    spin_site_representation,
-    tight_binding_characters,
-)
-from nhm.kspace.construct import build_field, field_from_function, illustrative_texture
-from nhm.kspace.field import check_field, jump_report, spin_axes
+from nhm.kspace.analysis.checks import check_field, jump_report, spin_axes
+from nhm.kspace.analysis.run import result_json, run_kspace
+from nhm.kspace.analysis.wannier import decay_fit, wannier_functions
+from nhm.kspace.constraints.characters import characters_everywhere
+from nhm.kspace.constraints.site import spin_site_representation
+from nhm.kspace.constraints.spaces import k_independent
+from nhm.kspace.construction.optimise import build_field
+from nhm.kspace.construction.starts import field_from_function, illustrative_texture
 from nhm.kspace.mesh import make_mesh
+from nhm.kspace.sources.model import model_band_characters
+from nhm.kspace.sources.tightbinding import tight_binding_characters
 from nhm.kspace.spin import SIGMA, cartesian_rotation, lift_frame_lattice, rotation_of_su2, time_reverse
-from nhm.kspace.wannier import decay_fit, wannier_functions
 from nhm.wannier.krueger import classify
 
 TOL = 1e-10
@@ -307,15 +308,75 @@ def test_cli_command(tmp_path):
 
 
 def test_plots_and_html(tmp_path, sc_field):
-    from nhm.kspace.plots import figure_plane, figure_symmetry_related, save_figures, write_html
+    from nhm.kspace.analysis.figures import figure_plane, figure_symmetry_related, save_figures
+    from nhm.kspace.analysis.viewer import write_html
 
     paths = save_figures({"a": figure_plane(sc_field)}, tmp_path)
     assert all(p.stat().st_size > 1000 for p in paths)
-    html = write_html(sc_field, tmp_path / "fs.html", n_points=50).read_text()
-    assert "<canvas" in html and "http" not in html.split("<script>")[1]  # self-contained
+    page = parse_page(write_html(sc_field, tmp_path / "fs.html", n_points=50, title="SC <field> & z_k").read_text())
+    assert page.title == "SC <field> & z_k"
+    assert "z_k" in page.text and "Fermi surface" in page.text  # the plotly figure's data and labels
     m = make_mesh(143, 6)
     bc = model_band_characters(m, parse_band("GM:GM1 A:A1 K:K1 H:H1 M:M1 L:L1", 143), spin_site_representation(143, "a", "-1E+-2E"))
     save_figures({"b": figure_symmetry_related(field_from_function(bc, illustrative_texture()))}, tmp_path)
+
+
+class _Page(HTMLParser):
+    """The parts of an HTML page that make it valid and self-contained: every start tag closed in order, the
+    title, the scripts (inline text or a src), and every URL an element would fetch."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "source", "base", "col", "wbr", "area", "embed", "track"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.tags: list[str] = []
+        self.fetched: list[str] = []
+        self.scripts: list[str] = []
+        self.title = ""
+        self.text = ""
+        self.doctype = ""
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self.tags.append(tag)
+        a = dict(attrs)
+        for key in ("src", "href", "data"):
+            if a.get(key) and tag in ("script", "link", "img", "iframe", "object", "embed", "source", "audio", "video"):
+                self.fetched.append(a[key])
+        if tag == "script":
+            self.scripts.append("")
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.open and self.open[-1] == "title":
+            self.title += data
+        elif self.open and self.open[-1] == "script":
+            self.scripts[-1] += data
+        self.text += data
+
+
+def parse_page(text: str) -> _Page:
+    """The page parsed with html.parser, asserted to be valid, self-contained HTML: a doctype, html/head/body,
+    every element closed, a title, plotly.js inline, and nothing fetched over the network (no script, link,
+    image or frame with a source; no http(s) URL in the page that a browser would load)."""
+    page = _Page()
+    page.feed(text)
+    page.close()
+    assert page.doctype.lower() == "doctype html" and page.open == []
+    assert page.tags[:3] == ["html", "head", "meta"] and "body" in page.tags and page.title
+    assert page.fetched == [], page.fetched  # every script inline
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
+    assert max(len(s) for s in page.scripts) > 1_000_000 and any("plotly" in s.lower() for s in page.scripts)  # plotly.js itself
+    assert "cdn.plot.ly/plotly" not in text.split("</script>", 1)[0]  # not loaded from the CDN
+    return page
 
 
 # ----------------------------------------------------------------------------- bigger meshes
@@ -407,7 +468,7 @@ def test_band_whose_minus_k_partner_is_not_time_reversed_is_refused():
 def sd_field():
     from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND as B
     from nhm.bands.tightbinding import bcc_sd_model
-    from nhm.kspace.constraints import tight_binding_overlaps
+    from nhm.kspace.sources.tightbinding import tight_binding_overlaps
 
     model = bcc_sd_model()
     site = spin_site_representation(229, "a", "-E1g@2a")
@@ -423,7 +484,7 @@ def sd_field():
 
 def test_sd_model_top_band_is_superconducting():
     from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND, bcc_sd_model
-    from nhm.kspace.constraints import model_band_symmetry
+    from nhm.kspace.sources.tightbinding import model_band_symmetry
 
     band = model_band_symmetry(bcc_sd_model(), BCC_SD_SUPERCONDUCTING_BAND)
     assert band.irreps == {"GM": ("GM1+",), "H": ("H1+",), "N": ("N4+",), "P": ("P1",)}
@@ -473,7 +534,7 @@ def test_cli_tight_binding_spec():
 
 
 def test_optimising_with_the_spatial_overlaps_lowers_the_total_spread(sd_field):
-    from nhm.kspace.construct import spread
+    from nhm.kspace.construction.field import spread
 
     plain = build_field(sd_field.characters)  # same band and mesh, spread without |M_kb|
     total_plain = spread(plain.mesh, plain.f, projective=True, overlaps=sd_field.overlaps)
@@ -486,7 +547,7 @@ def test_real_space_wannier_functions_of_the_model_are_symmetry_and_time_reversa
     import dataclasses
 
     from nhm.bands.tightbinding import BCC_SD_SUPERCONDUCTING_BAND, bcc_sd_model
-    from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+    from nhm.kspace.analysis.wannier import check_model_wannier, model_wannier_functions
 
     model = bcc_sd_model()
     wf = model_wannier_functions(sd_field, model, BCC_SD_SUPERCONDUCTING_BAND)
@@ -505,8 +566,8 @@ def test_atom_off_the_origin_needs_the_phase_of_r_a():
     science.md §4 omits). The s band (GM1+, M4+, R2-, X3-) is usual there; its constant-F WFs on the
     model's orbitals are symmetry-adapted in real space only with that factor."""
     from nhm.bands.tightbinding import model_from_wyckoff
-    from nhm.kspace.constraints import model_band_symmetry
-    from nhm.kspace.wannier import check_model_wannier, model_wannier_functions
+    from nhm.kspace.analysis.wannier import check_model_wannier, model_wannier_functions
+    from nhm.kspace.sources.tightbinding import model_band_symmetry
 
     model = model_from_wyckoff(221, "b", ["s"], {"sss": (-1.0, -0.2)})
     band = model_band_symmetry(model, 0)
@@ -572,9 +633,8 @@ def test_figures_of_a_band_without_fermi_surface(tmp_path):
     """A filled band (Cu's candidate is one): the verdict says there is no Fermi surface and the figures are
     still drawn, on the free-electron sphere, with titles that say so (no error after the work is done)."""
     from nhm.bands.tightbinding import MODELS
-    from nhm.cli.kspace import _write_plots
-    from nhm.kspace.constraints import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
-    from nhm.kspace.field import MeshDispersion, model_dispersion
+    from nhm.kspace.analysis.fermi import MeshDispersion, model_dispersion
+    from nhm.kspace.sources.tightbinding import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
 
     model, b = MODELS["bcc-sd"][0](), MODELS["bcc-sd"][1]
     band = model_band_symmetry(model, b)
@@ -586,6 +646,8 @@ def test_figures_of_a_band_without_fermi_surface(tmp_path):
                      energies=lambda mm: eps(mm.k_cartesian_bz), fermi_level=far)
     assert res.fermi_surface["points"] == 0 and res.fermi_surface["present"] is None
     disp = MeshDispersion(res.field.mesh, eps(res.field.mesh.k_cartesian_bz), far)
-    paths = _write_plots(res, str(tmp_path), disp, label="filled")
+    from nhm.report.run_kspace import KSpaceRun, write_plots
+
+    paths = write_plots(KSpaceRun("filled", "tight-binding", res, {}, disp), str(tmp_path))
     assert {p.name for p in paths} >= {"kspace_plane.png", "kspace_symmetry_related.png", "kspace_fermi_surface.html"}
-    assert "no Fermi surface" in (tmp_path / "kspace_fermi_surface.html").read_text()
+    assert "no Fermi surface" in parse_page((tmp_path / "kspace_fermi_surface.html").read_text()).title

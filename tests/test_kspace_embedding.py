@@ -1,4 +1,4 @@
-"""R2 points: the band's Bloch spinors at a degenerate level as a 2d×2 isometry (nhm.kspace.embedding).
+"""R2 points: the band's Bloch spinors at a degenerate level as a 2d×2 isometry (nhm.kspace.constraints.r2).
 
 Model: tb:bcc-sd (Im-3m, one atom at 2a). Its energy-ordered band 2 is the top state of the lowest d
 level GM5+ (Γ25′, t2g, 3-dim) at Γ and lies in H5+ (3-dim) at H. Γ5+ ⊗ D½ = Γ7+ ⊕ Γ8+; Γ7+ is induced by
@@ -14,30 +14,28 @@ from nhm.bands.tightbinding import MODELS
 from nhm.errors import InputError
 from nhm.groups.irreps import little_group
 from nhm.groups.spacegroup import space_group
-from nhm.kspace.constraints import (
-    SIGMA_Y_ACTION,
-    _conj_action,
-    _null_space,
-    _real_antilinear,
-    _real_linear,
-    constraint_spaces,
-    spin_site_representation,
-    tight_binding_characters,
-    vec,
-)
-from nhm.kspace.embedding import (
+from nhm.kspace.constraints.levels import representation_residual
+from nhm.kspace.constraints.r2 import (
     invariance_residual,
     r2_isometry,
-    r2_points_on_mesh,
     r2_residuals,
-    representation_residual,
     restricted_characters,
     site_characters,
     spinor_overlap,
-    tight_binding_level,
-    tight_binding_r2_point,
+)
+from nhm.kspace.constraints.site import spin_site_representation
+from nhm.kspace.constraints.spaces import (
+    SIGMA_Y_ACTION,
+    _conj_action,
+    _null_space,
+    constraint_spaces,
+    real_antilinear,
+    real_linear,
+    vec,
 )
 from nhm.kspace.mesh import make_mesh
+from nhm.kspace.sources.tightbinding import tight_binding_characters
+from nhm.kspace.sources.tightbinding_levels import r2_points_on_mesh, tight_binding_level, tight_binding_r2_point
 
 BAND = 2  # GM5+ at Γ, H5+ at H
 TOL = 1e-10
@@ -149,8 +147,8 @@ def test_d_equal_one_reduces_to_eqs_1_and_3(model):
     p = r2_isometry(lv.k, lv.ops, lv.d_mats, e1g, lv.time_reversal_matrix, "N")
     f = p.isometry
     lifts = space_group(229).lifts
-    rows = [_real_linear(lv.d_mats[n, 0, 0] / e1g.s[op] * _conj_action(lifts[op]) - np.eye(4)) for n, op in enumerate(lv.ops)]
-    rows.append(_real_linear(np.eye(4)) - _real_antilinear(SIGMA_Y_ACTION))  # b = E at N (−N ≡ N)
+    rows = [real_linear(lv.d_mats[n, 0, 0] / e1g.s[op] * _conj_action(lifts[op]) - np.eye(4)) for n, op in enumerate(lv.ops)]
+    rows.append(real_linear(np.eye(4)) - real_antilinear(SIGMA_Y_ACTION))  # b = E at N (−N ≡ N)
     q = _null_space(rows)
     assert q.shape[1] == 1
     assert np.linalg.norm(q @ q.T @ vec(f) - vec(f)) < TOL
@@ -256,7 +254,8 @@ def test_r2_isometries_from_niobium_dft_states(tmp_path):
     from nhm.bands.bloch import degenerate_groups, levels_from_plane_waves
     from nhm.bands.dft import DftParameters, bloch_states_at_points
     from nhm.crystal import read_crystal
-    from nhm.kspace.embedding import plane_wave_level, restricted_characters, site_characters
+    from nhm.kspace.constraints.r2 import restricted_characters, site_characters
+    from nhm.kspace.sources.planewaves import plane_wave_level
 
     states = bloch_states_at_points(read_crystal("Nb"), DftParameters(kmesh=6, mode_ecut_eV=350), cache_dir=tmp_path)
     rng = np.random.default_rng(11)

@@ -9,11 +9,13 @@ import pytest
 
 from nhm.bands.tightbinding import MODELS
 from nhm.errors import InputError
-from nhm.kspace.constraints import spin_site_representation, tight_binding_characters, tight_binding_overlaps
-from nhm.kspace.construct import build_field, r2_bond_matrices, start_spread
-from nhm.kspace.field import check_field, jump_report
+from nhm.kspace.analysis.checks import check_field, jump_report
+from nhm.kspace.analysis.wannier import check_model_wannier, model_wannier_functions, wannier_functions
+from nhm.kspace.constraints.site import spin_site_representation
+from nhm.kspace.construction.field import r2_bond_matrices
+from nhm.kspace.construction.optimise import build_field, start_spread
 from nhm.kspace.mesh import make_mesh
-from nhm.kspace.wannier import check_model_wannier, model_wannier_functions, wannier_functions
+from nhm.kspace.sources.tightbinding import tight_binding_characters, tight_binding_overlaps
 
 BAND = 2
 TOL = 1e-10
@@ -73,7 +75,8 @@ def test_spread_is_finite_and_lowered_by_the_relaxation(setup):
 def test_r2_bond_term_is_the_bloch_spinor_overlap(setup):
     """O = F(k)†B with B = (c_k ⊗ 1)†Ψ_K equals the overlap of the 2n-component Bloch spinors computed
     from scratch (c_k ⊗ F(k) against (V_K ⊗ 1)A_K with the isometry solved at K itself)."""
-    from nhm.kspace.embedding import r2_isometry, tight_binding_level
+    from nhm.kspace.constraints.r2 import r2_isometry
+    from nhm.kspace.sources.tightbinding_levels import tight_binding_level
 
     model, site, mesh, chars, fld = setup
     kind, mats = r2_bond_matrices(mesh, fld.r2)

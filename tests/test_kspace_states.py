@@ -1,4 +1,4 @@
-"""The DFT path of k-space magnetism (nhm.kspace.states): plane-wave states carried by the exact
+"""The DFT path of k-space magnetism (nhm.kspace.sources.states): plane-wave states carried by the exact
 operations, and the whole path fed with a tight-binding model's eigenvectors against the model path."""
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from nhm.bands.bloch import (
 )
 from nhm.bands.tightbinding import MODELS
 from nhm.groups.spacegroup import space_group
-from nhm.kspace.constraints import (
-    model_band_symmetry,
-    spin_site_representation,
-    tight_binding_characters,
-    tight_binding_overlaps,
-)
-from nhm.kspace.construct import build_field, r2_bond_matrices, residuals, spread
+from nhm.kspace.constraints.site import spin_site_representation
+from nhm.kspace.construction.field import r2_bond_matrices, residuals, spread
+from nhm.kspace.construction.optimise import build_field
 from nhm.kspace.mesh import make_mesh
-from nhm.kspace.states import TightBindingBand, band_on_mesh, snap_character
+from nhm.kspace.sources.states import band_on_mesh, snap_character
+from nhm.kspace.sources.tightbinding import model_band_symmetry, tight_binding_characters, tight_binding_overlaps
+from nhm.kspace.sources.tightbinding import TightBindingBand
 
 N = 8  # mesh of the plane-wave tests (k = j / N, primitive basis)
 
@@ -172,7 +170,7 @@ def test_states_path_reproduces_the_model_path(bcc_sd, band, site_name):
         assert ch.r2_spinors is None
         np.testing.assert_allclose(got.overlaps, ov, atol=1e-12)
         # the model's optimum is a solution of the states path's problem with the same spread
-        from nhm.kspace.constraints import constraint_spaces
+        from nhm.kspace.constraints.spaces import constraint_spaces
 
         r = residuals(constraint_spaces(ch), f_ref.f_reference, f_ref.f)
         assert max(r.constraint, r.star, r.time_reversal) < 1e-10
@@ -198,7 +196,7 @@ def test_states_path_reproduces_the_model_path(bcc_sd, band, site_name):
 
 
 def test_bond_overlaps_all_at_once_equal_the_pairwise_ones():
-    from nhm.kspace.states import PlaneWaveBlock, plane_wave_bond_overlaps
+    from nhm.kspace.sources.planewaves import PlaneWaveBlock, plane_wave_bond_overlaps
 
     mesh = make_mesh(221, 4)
     steps, _, table = mesh.neighbours

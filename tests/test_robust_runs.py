@@ -21,7 +21,7 @@ from nhm.bands import dft
 from nhm.bands.cache import BandCache, CacheEntry, CacheWarning
 from nhm.bands.dft import DftParameters
 from nhm.crystal import read_crystal
-from nhm.errors import InputError
+from nhm.errors import InputError, NhmError
 
 BCC = "bcc:GM1+,H1+,P1,N2+"
 NO_DFT = (  # run main() with the GPAW worker replaced by a tripwire
@@ -133,7 +133,9 @@ def test_kmesh_by_density_keeps_cubic_keys_and_gives_hcp_a_flat_mesh():
     assert DftParameters(kmesh=(12, 12, 12)).hash(nb) == DftParameters(kmesh=12).hash(nb)  # cubic keys unchanged
     p = DftParameters(kmesh=(8, 8, 5))
     assert p.kmesh_size == (8, 8, 5) and p.kmesh_label == "8×8×5" and p.hash(mg) != DftParameters(kmesh=8).hash(mg)
-    assert dft._gpaw_parameters(p)["kpts"]["size"] == (8, 8, 5)
+    from nhm.bands.dft_gpaw import gpaw_parameters
+
+    assert gpaw_parameters(p)["kpts"]["size"] == (8, 8, 5)
     with pytest.raises(InputError):
         DftParameters(kmesh=(8, 8))
 
@@ -167,7 +169,7 @@ def test_scf_not_converged_is_one_line_with_the_kept_log(tmp_path):
 
 @pytest.mark.slow
 def test_gpaw_crash_is_one_line_with_a_hint_and_the_log(tmp_path):
-    line = one_error_line(nhm(tmp_path, "analyze", "Al", "--kmesh", "2", "--ecut", "1", "--no-plot"))
+    line = one_error_line(nhm(tmp_path, "analyze", "Al", "--kmesh", "2", "--ecut", "100", "--no-plot"))  # the lowest cutoff allowed
     assert "far too small (--ecut)" in line and "GPAW log: " in line
     assert "Traceback" in Path(line.split("; GPAW log: ")[1]).read_text()
 
@@ -175,14 +177,16 @@ def test_gpaw_crash_is_one_line_with_a_hint_and_the_log(tmp_path):
 def test_a_killed_worker_is_named_with_its_signal(tmp_path, monkeypatch):
     """A worker that dies without a word (the OOM killer): the signal, and the log kept."""
     monkeypatch.setenv("NHM_CACHE_DIR", str(tmp_path / "cache"))
-    real_popen = dft.subprocess.Popen
+    from nhm.bands.dft_worker import base_request
+
+    real_popen = subprocess.Popen
 
     def popen(cmd, **kw):
         return real_popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"], **kw)
 
-    monkeypatch.setattr(dft.subprocess, "Popen", popen)
-    req = {**dft._request_base(read_crystal("Al"), DftParameters(kmesh=2)), "task": "scf"}
-    with pytest.raises(dft.NhmError, match=r"stopped \(killed by SIGKILL, out of memory\?\); GPAW log: "):
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    req = {**base_request(read_crystal("Al"), DftParameters(kmesh=2)), "task": "scf"}
+    with pytest.raises(NhmError, match=r"stopped \(killed by SIGKILL, out of memory\?\); GPAW log: "):
         dft._run_worker(req, None, "SCF")
 
 

@@ -108,6 +108,21 @@ def test_search_range_covers_every_band_that_crosses_the_fermi_level(sd):
     assert zone.coverage_problems(ef + rng.hi) == []
 
 
+def test_an_insulators_range_is_widened_until_every_point_has_a_level(sd):
+    """No band crosses E_F (below the lowest band): ±6 eV would leave points without a level."""
+    from dataclasses import replace
+
+    _, zone, _ = sd
+    below = replace(zone, fermi_level=float(zone.mesh_energies.min()) - 7.0)
+    assert below.fermi_bands() == []
+    rng = below.search_range(1)
+    assert rng.widened and rng.bands == ()
+    ef = below.fermi_level
+    for k, lvs in below.levels.items():
+        assert any(rng.lo <= lv.energy - ef <= rng.hi for lv in lvs), k
+    assert not zone.search_range(1).widened
+
+
 def test_the_model_band_is_still_recovered_exactly(sd):
     _, zone, search = sd
     v = judge(search, zone)

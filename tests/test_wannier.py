@@ -16,7 +16,8 @@ from nhm.errors import InputError
 from nhm.groups.irreps import little_group
 from nhm.groups.wyckoff import wyckoff_position, wyckoff_positions
 from nhm.wannier.krueger import classify
-from nhm.wannier.search import Level, search
+from nhm.wannier.connected import LevelChoice
+from nhm.wannier.points_only import points_only_search
 
 BCC_ORACLE = {
     # site irrep (single-valued, one WF per atom): (GM, H, P, N of the usual band, N of the SC types)
@@ -175,24 +176,24 @@ NB_LEVELS = [  # science.md §7 (GPAW, PBE): E - E_F in eV with BCS labels
 def test_search_on_nb_levels_finds_r2_candidates_only():
     """Nb's states at E_F are multi-dimensional at Γ and H, so a superconducting band exists only under R2."""
     a = wyckoff_position(229, "a")
-    res = search([Level(k, e, i) for k, e, i in NB_LEVELS], 229, [a], window=(-7, 7))
+    res = points_only_search([LevelChoice(k, e, i) for k, e, i in NB_LEVELS], 229, [a], window=(-7, 7))
     assert res.superconducting
     assert {c.reading for c in res.superconducting} == {"R2"}
     best = res.superconducting[0]
     assert 0 <= best.filling <= 1 and best.width > 0
-    r1 = search([Level(k, e, i) for k, e, i in NB_LEVELS], 229, [a], window=(-7, 7), readings=("R1",))
+    r1 = points_only_search([LevelChoice(k, e, i) for k, e, i in NB_LEVELS], 229, [a], window=(-7, 7), readings=("R1",))
     assert not r1.superconducting
 
 
 def test_search_finds_planted_superconducting_band_and_usual_band():
     a = wyckoff_position(229, "a")
     levels = [
-        Level("GM", -1.0, "GM1+"), Level("GM", 0.5, "GM2-"),
-        Level("H", 1.0, "H1+"), Level("H", -0.4, "H2-"),
-        Level("P", 0.2, "P1"), Level("P", -0.3, "P2"),
-        Level("N", -0.2, "N1+"), Level("N", 0.3, "N3+"),
+        LevelChoice("GM", -1.0, "GM1+"), LevelChoice("GM", 0.5, "GM2-"),
+        LevelChoice("H", 1.0, "H1+"), LevelChoice("H", -0.4, "H2-"),
+        LevelChoice("P", 0.2, "P1"), LevelChoice("P", -0.3, "P2"),
+        LevelChoice("N", -0.2, "N1+"), LevelChoice("N", 0.3, "N3+"),
     ]
-    res = search(levels, 229, [a], readings=("R1",))
+    res = points_only_search(levels, 229, [a], readings=("R1",))
     usual = {c.band_text() for c in res.usual}
     sc = {c.band_text() for c in res.superconducting}
     assert "GM:GM1+ H:H1+ N:N1+ P:P1" in usual
@@ -205,5 +206,5 @@ def test_search_finds_planted_superconducting_band_and_usual_band():
 
 def test_little_group_label_lookup_is_used_by_levels():
     with pytest.raises(InputError):
-        search([Level("GM", 0.0, "GM9")], 229, [wyckoff_position(229, "a")])
+        points_only_search([LevelChoice("GM", 0.0, "GM9")], 229, [wyckoff_position(229, "a")])
     assert little_group(229, "N").irrep("N1+").dimension == 1

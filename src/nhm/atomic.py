@@ -109,6 +109,79 @@ def check_writable_dir(path: str | os.PathLike[str]) -> None:
         raise InputError(f"cannot write figures to {what}: directory not writable")
 
 
+PathLike = str | os.PathLike[str]
+
+
+def _identity(path: PathLike) -> tuple | None:
+    """What a path refers to: the file's (device, inode) if it exists, else its resolved path; None for
+    standard output and for pipes and devices (written in place, they replace nothing)."""
+    if _is_stdout(path):
+        return None
+    target = os.path.realpath(path)  # where nhm would write (see _plan): "x/../in.cif" is in.cif even if x is missing
+    try:
+        st = os.stat(target)
+    except OSError:
+        return ("path", target)
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return None
+    return ("file", st.st_dev, st.st_ino)
+
+
+def _no_empty_name(option: str, path: PathLike, what: str) -> None:
+    if not os.fspath(path).strip():
+        hint = "give a path, or - for standard output" if what == "file" else "give a path, or leave the option out"
+        raise InputError(f"{option} {os.fspath(path)!r} names no {what}: {hint}")
+
+
+def check_outputs(
+    files: dict[str, PathLike | None] | None = None,
+    directories: dict[str, tuple[PathLike | None, tuple[str, ...] | list[str]]] | None = None,
+    inputs: dict[str, PathLike | None] | None = None,
+) -> None:
+    """The output guard of every command: refuse, before any work, outputs that cannot be written, that
+    would replace an input, or that would replace each other (one line, InputError).
+
+    ``files``: option → file (``-``: standard output; None: not asked for). ``directories``: option →
+    (directory, the names of the files the run writes into it). ``inputs``: description → a file the run
+    reads (None or a path that does not exist: nothing to protect, except a database the run will create).
+    An empty name is refused (it would otherwise be taken for "no output"). Paths are compared by what they
+    resolve to — through symlinks, ``..`` and hard links — so ``--json fig/Al-225-bands.png`` is caught as
+    the figure of ``--plot fig``, and ``--json s.db`` as the database ``--db s.db``.
+    """
+    targets: list[tuple[str, PathLike]] = []  # (how the user named it, path)
+    for option, path in (files or {}).items():
+        if path is None:
+            continue
+        _no_empty_name(option, path, "file")
+        check_writable(path)
+        targets.append((f"{option} {os.fspath(path)}", path))
+    for option, (directory, names) in (directories or {}).items():
+        if directory is None:
+            continue
+        _no_empty_name(option, directory, "directory")
+        check_writable_dir(directory)
+        for name in names:
+            check_writable(Path(directory) / name)
+            targets.append((f"the file {Path(directory) / name} of {option}", Path(directory) / name))
+    protected = {}
+    for what, path in (inputs or {}).items():
+        if path is not None and os.fspath(path).strip() and not _is_stdout(path):
+            identity = _identity(path)
+            if identity is not None:
+                protected.setdefault(identity, f"{what} {os.fspath(path)}")
+    claimed: dict[tuple, str] = {}
+    for named, path in targets:
+        identity = _identity(path)
+        if identity is None:
+            continue
+        if identity in protected:
+            raise InputError(f"refusing to write {named}: it is {protected[identity]} (an output never replaces an input); "
+                             "choose another path")
+        if identity in claimed:
+            raise InputError(f"{named} and {claimed[identity]} are the same file: one would replace the other; choose another path")
+        claimed[identity] = named
+
+
 def _write_stdout(data: bytes) -> None:
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)

@@ -12,7 +12,9 @@
 - anything else is a bug: the traceback is kept (exit 1).
 
 The click context is driven here rather than through ``app()``: in non-standalone mode typer turns
-Ctrl-C into a *return value* 130 and usage errors into click's multi-line panels.
+Ctrl-C into a *return value* 130 and usage errors into click's multi-line panels. :func:`run_plain`
+runs a command function on arguments parsed without typer (the plain forms of :mod:`nhm.cli`), with
+the same statuses and messages; typer is imported only by :func:`run`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import ModuleType
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from nhm.errors import NhmError, NhmWarning, Terminated
+
+if TYPE_CHECKING:
+    import typer
 
 PROG = "nhm"
 
@@ -40,8 +44,21 @@ def _click_exceptions() -> ModuleType:
     return exceptions
 
 
+LONG_WORD = 160
+"""Longest word of a message shown whole: a longer one (a 100 000-character material name, a path or
+a band echoed back) keeps its head and tail, so that an error stays one readable line."""
+
+
+def shorten(word: str, limit: int = LONG_WORD) -> str:
+    """``word`` itself, or its head and tail around the number of characters left out."""
+    if len(word) <= limit:
+        return word
+    head, tail = word[: limit * 2 // 3], word[-(limit // 6):]
+    return f"{head}…[{len(word) - len(head) - len(tail):,} characters]…{tail}"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(shorten(word) for word in text.split())
 
 
 def _error(message: str, status: int = 2) -> int:
@@ -128,16 +145,16 @@ def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
         return _run(app, args)
 
 
-def _run(app: typer.Typer, args: Sequence[str] | None) -> int:
-    exc = _click_exceptions()
-    no_args_is_help = getattr(exc, "NoArgsIsHelpError", ())
-    exit_types = tuple({typer.Exit, getattr(exc, "Exit", typer.Exit)})
-    abort_types = tuple({typer.Abort, getattr(exc, "Abort", typer.Abort)})
-    argv = list(sys.argv[1:] if args is None else args)
+def run_plain(command: Callable[..., Any], arguments: Mapping[str, Any]) -> int:
+    """Call ``command(**arguments)`` (arguments already parsed) and return the exit status, as :func:`run` would."""
+    with _handlers():
+        return _guarded(lambda: command(**arguments))
+
+
+def _guarded(call: Callable[[], Any]) -> int:
+    """Run ``call``: 0, or the status and message of what any command may raise (besides typer's own)."""
     try:
-        command = typer.main.get_command(app)
-        with command.make_context(PROG, argv) as ctx:
-            command.invoke(ctx)
+        call()
         return 0
     except KeyboardInterrupt:
         _stop_workers()
@@ -149,6 +166,27 @@ def _run(app: typer.Typer, args: Sequence[str] | None) -> int:
         return 128 + err.signum
     except NhmError as err:
         return _error(str(err))
+    except BrokenPipeError:
+        sys.stdout = _QuietStdout(sys.stdout)
+        return 1
+
+
+def _run(app: typer.Typer, args: Sequence[str] | None) -> int:
+    import typer
+
+    exc = _click_exceptions()
+    no_args_is_help = getattr(exc, "NoArgsIsHelpError", ())
+    exit_types = tuple({typer.Exit, getattr(exc, "Exit", typer.Exit)})
+    abort_types = tuple({typer.Abort, getattr(exc, "Abort", typer.Abort)})
+    argv = list(sys.argv[1:] if args is None else args)
+
+    def invoke() -> None:
+        command = typer.main.get_command(app)
+        with command.make_context(PROG, argv) as ctx:
+            command.invoke(ctx)
+
+    try:
+        return _guarded(invoke)
     except no_args_is_help as err:  # type: ignore[misc]
         text = err.format_message()  # typer's rich help is printed already (to stdout) and leaves this empty
         if text.strip():
@@ -165,6 +203,3 @@ def _run(app: typer.Typer, args: Sequence[str] | None) -> int:
     except abort_types:
         print(f"{PROG}: aborted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        sys.stdout = _QuietStdout(sys.stdout)
-        return 1

@@ -1,7 +1,7 @@
 """Symmetry vectors: decomposition into band representations and symmetry indicators.
 
 A symmetry vector counts the irreps (co-reps with time reversal) of a set of bands at every maximal
-k-vector, in BCS labels. ``decompose`` writes it as a non-negative integer combination of elementary
+k-vector, in BCS labels (its components: :class:`nhm.bandrep.basis.SymmetryBasis`). ``decompose`` writes it as a non-negative integer combination of elementary
 band representations (scipy's MILP, fewest EBRs first); the symmetry-indicator group is the torsion
 of Z^n / span(EBRs), read off the Smith normal form of the EBR matrix, and the indicator of a vector
 is its image in that group (u b mod d_i, with u A v = diag(d)).
@@ -15,41 +15,24 @@ from functools import cache
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from nhm.bandrep.basis import symmetry_basis
 from nhm.bandrep.ebr import EbrSet, elementary_band_representations
 from nhm.bandrep.induce import BandRepresentation
 from nhm.bandrep.smith import smith_normal_form
 from nhm.errors import InputError
-from nhm.groups.irreps import little_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
 
 
-@cache
-def symmetry_basis(number: int, double: bool, time_reversal: bool) -> tuple[tuple[str, str], ...]:
-    """The (k name, label) pairs that index symmetry vectors: every maximal k, every irrep (co-rep)."""
-    ebrs = elementary_band_representations(number, double=double, time_reversal=time_reversal)
-    out = []
-    for k in ebrs.kpoints:
-        lg = little_group(number, k, double=double)
-        out.extend((k, r.label) for r in (lg.coreps if time_reversal else lg.irreps))
-    return tuple(out)
-
-
-def as_vector(multiplicities: dict[str, dict[str, int]], basis: tuple[tuple[str, str], ...]) -> np.ndarray:
-    index = {kl: i for i, kl in enumerate(basis)}
-    v = np.zeros(len(basis), dtype=int)
-    for k, labels in multiplicities.items():
-        for label, m in labels.items():
-            if (k, label) not in index:
-                raise InputError(f"{label!r} at {k!r} is not in the symmetry basis of this group")
-            v[index[(k, label)]] += m
-    return v
-
-
-@cache
-def ebr_matrix(number: int, double: bool, time_reversal: bool) -> np.ndarray:
+def ebr_matrix(group: SpaceGroup | int, double: bool, time_reversal: bool) -> np.ndarray:
     """Integer matrix whose columns are the EBRs' symmetry vectors."""
-    ebrs = elementary_band_representations(number, double=double, time_reversal=time_reversal)
-    basis = symmetry_basis(number, double, time_reversal)
-    return np.array([as_vector(br.multiplicities, basis) for br in ebrs.band_representations], dtype=int).T
+    return _ebr_matrix(as_space_group(group), double, time_reversal)
+
+
+@cache
+def _ebr_matrix(g: SpaceGroup, double: bool, time_reversal: bool) -> np.ndarray:
+    ebrs = elementary_band_representations(g, double=double, time_reversal=time_reversal)
+    basis = symmetry_basis(g, double, time_reversal)
+    return np.array([basis.vector(br.multiplicities) for br in ebrs.band_representations], dtype=int).T
 
 
 @dataclass(frozen=True)
@@ -63,13 +46,13 @@ class Decomposition:
 
 
 def decompose(
-    multiplicities: dict[str, dict[str, int]], number: int, *, double: bool = False, time_reversal: bool = False
+    multiplicities: dict[str, dict[str, int]], group: SpaceGroup | int, *, double: bool = False, time_reversal: bool = False
 ) -> Decomposition | None:
     """A non-negative integer combination of EBRs equal to the symmetry vector (fewest EBRs), or None."""
-    ebrs: EbrSet = elementary_band_representations(number, double=double, time_reversal=time_reversal)
-    basis = symmetry_basis(number, double, time_reversal)
-    b = as_vector(multiplicities, basis)
-    a = ebr_matrix(number, double, time_reversal)
+    g = as_space_group(group)
+    ebrs: EbrSet = elementary_band_representations(g, double=double, time_reversal=time_reversal)
+    b = symmetry_basis(g, double, time_reversal).vector(multiplicities)
+    a = _ebr_matrix(g, double, time_reversal)
     n = a.shape[1]
     res = milp(
         np.ones(n),
@@ -84,26 +67,27 @@ def decompose(
 
 
 @cache
-def _smith(number: int, double: bool, time_reversal: bool):
-    return smith_normal_form(ebr_matrix(number, double, time_reversal))
+def _smith(g: SpaceGroup, double: bool, time_reversal: bool):
+    return smith_normal_form(_ebr_matrix(g, double, time_reversal))
 
 
-def indicator_group(number: int, *, double: bool = False, time_reversal: bool = True) -> tuple[int, ...]:
+def indicator_group(group: SpaceGroup | int, *, double: bool = False, time_reversal: bool = True) -> tuple[int, ...]:
     """Orders of the cyclic factors of the symmetry-indicator group (empty: trivial)."""
-    _, d, _ = _smith(number, double, time_reversal)
+    _, d, _ = _smith(as_space_group(group), double, time_reversal)
     return tuple(int(d[i, i]) for i in range(min(d.shape)) if int(d[i, i]) > 1)
 
 
 def symmetry_indicators(
-    multiplicities: dict[str, dict[str, int]], number: int, *, double: bool = False, time_reversal: bool = True
+    multiplicities: dict[str, dict[str, int]], group: SpaceGroup | int, *, double: bool = False, time_reversal: bool = True
 ) -> tuple[int, ...]:
     """The vector's indicator values (one per cyclic factor of :func:`indicator_group`).
 
     Raises InputError if the vector is not in the rational span of the EBRs (it violates the
     compatibility relations: not a set of bands separated by gaps).
     """
-    u, d, _ = _smith(number, double, time_reversal)
-    b = as_vector(multiplicities, symmetry_basis(number, double, time_reversal)).astype(object)
+    g = as_space_group(group)
+    u, d, _ = _smith(g, double, time_reversal)
+    b = symmetry_basis(g, double, time_reversal).vector(multiplicities).astype(object)
     y = u.dot(b)
     rank = sum(1 for i in range(min(d.shape)) if d[i, i] != 0)
     if any(y[i] != 0 for i in range(rank, len(y))):

@@ -23,15 +23,14 @@ from itertools import product
 
 import numpy as np
 
-from nhm.bandrep.induce import BandRepresentation, induce, induction
+from nhm.bandrep.basis import symmetry_basis
+from nhm.bandrep.induce import BandRepresentation, induction
 from nhm.bandrep.smith import smith_normal_form
-from nhm.crystal.setting import primitive_transform
-from nhm.groups.bcs import bcs_table
 from nhm.groups.exact import inverse, nullspace
 from nhm.groups.irreps import little_group
-from nhm.groups.site import SiteIrrep
-from nhm.groups.spacegroup import SpaceGroup, space_group
-from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
+from nhm.groups.site import SiteGroup, SiteIrrep, site_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
+from nhm.groups.wyckoff import WyckoffPosition
 
 # Generic values of the free coordinates on a component of Fix(h): irrational-looking, far from
 # every rational with a small denominator, so that no two distinct exponential sums coincide.
@@ -39,13 +38,12 @@ _SAMPLES = (np.array([0.1234567, 0.3141593, 0.2718282]), np.array([0.4142136, 0.
 
 
 @cache
-def fixed_kvectors(number: int) -> tuple[tuple[int, np.ndarray], ...]:
+def fixed_kvectors(g: SpaceGroup) -> tuple[tuple[int, np.ndarray], ...]:
     """Sample k-vectors (conventional reciprocal basis) on every component of every Fix(h).
 
     Returns pairs ``(h, k)``: h is a coset-representative index and h k = k (mod the reciprocal lattice).
     """
-    g = space_group(number)
-    p = np.array(primitive_transform(number), dtype=object)
+    p = np.array(g.primitive_transform, dtype=object)
     p_inv = np.array(inverse([[Fraction(x) for x in row] for row in p]), dtype=object)
     out: list[tuple[int, np.ndarray]] = []
     for h, op in enumerate(g.operations):
@@ -72,10 +70,11 @@ def _solve_pt(p, k_p):
     return [sum(float(pt_inv[i][j]) * float(k_p[j]) for j in range(3)) for i in range(3)]
 
 
-def full_zone_characters(number: int, point, site_irrep: SiteIrrep, double: bool) -> np.ndarray:
+def full_zone_characters(group: SpaceGroup | int, point, site_irrep: SiteIrrep, double: bool) -> np.ndarray:
     """Characters of rho↑G on every (h, k) of :func:`fixed_kvectors` (physics convention)."""
-    ind = induction(number, point)
-    pairs = fixed_kvectors(number)
+    g = as_space_group(group)
+    ind = induction(g, point)
+    pairs = fixed_kvectors(g)
     hs = np.array([h for h, _ in pairs])
     ks = np.array([k for _, k in pairs])
     phase = np.exp(-2j * np.pi * np.einsum("ahx,hx->ah", ind.shift[:, hs], ks))
@@ -118,17 +117,14 @@ _GENERIC = (Fraction(13, 97), Fraction(29, 101), Fraction(41, 103))
 
 
 @cache
-def _site(number: int, point: tuple):
-    from nhm.groups.site import site_group
-
-    return site_group(space_group(number), point)
+def _site(g: SpaceGroup, point: tuple) -> SiteGroup:
+    return site_group(g, point)
 
 
 @cache
-def _sliding_paths(number: int, q_a: tuple) -> tuple:
+def _sliding_paths(g: SpaceGroup, q_a: tuple) -> tuple:
     """Lines and planes through the maximal point q_a: (H at a generic point, [(G_qb, position of q_b), ...])."""
-    g = space_group(number)
-    site_a = induction(number, q_a).site
+    site_a = induction(g, q_a).site
     prod, _ = site_a._multiplication
     identity = next(i for i, op in enumerate(site_a.operations) if op.rotation == ((1, 0, 0), (0, 1, 0), (0, 0, 1)))
     if identity != 0:  # the closure helper assumes the identity at index 0
@@ -139,8 +135,7 @@ def _sliding_paths(number: int, q_a: tuple) -> tuple:
     else:
         ops_a = list(site_a.operations)
     candidates, owners = [], []
-    maximal = [w for w in wyckoff_positions(number) if w.maximal]
-    for w in maximal:
+    for w in g.maximal_positions:
         for p in w.orbit():
             for c in g.centering:
                 for shift in product((-1, 0, 1), repeat=3):
@@ -158,7 +153,7 @@ def _sliding_paths(number: int, q_a: tuple) -> tuple:
         if not basis:
             continue
         q0 = tuple(q_a[i] + sum((_GENERIC[j] * basis[j][i] for j in range(len(basis))), Fraction(0)) for i in range(3))
-        site_h = _site(number, q0)
+        site_h = _site(g, q0)
         if {op.rotation for op in site_h.operations} != {op.rotation for op in ops}:
             continue  # H fixes the line/plane but a generic point of it has a larger stabilizer
         # other maximal points on q_a + span(basis)
@@ -171,7 +166,7 @@ def _sliding_paths(number: int, q_a: tuple) -> tuple:
             qb = candidates[idx]
             if qb == q_a or not all(op.apply(qb) == qb for op in ops):
                 continue
-            site_b = _site(number, qb)
+            site_b = _site(g, qb)
             if site_b.order > len(h):
                 others.append((site_b, owners[idx]))
         if others:
@@ -187,12 +182,12 @@ def _reducible(chars: np.ndarray, basis) -> bool:
     return total > 1 + 1e-6
 
 
-def _slides(number: int, position: WyckoffPosition, rho: SiteIrrep, double: bool, time_reversal: bool):
+def _slides(g: SpaceGroup, position: WyckoffPosition, rho: SiteIrrep, double: bool, time_reversal: bool):
     """Where the Wannier functions of rho at ``position`` can slide: yields (position b, chars at q_b, G_qb, reducible)."""
     from nhm.groups.site import induced_site_characters
 
-    site_a = induction(number, position.point()).site
-    for site_h, others in _sliding_paths(number, position.point()):
+    site_a = induction(g, position.point()).site
+    for site_h, others in _sliding_paths(g, position.point()):
         sigmas = site_h.coreps(double) if time_reversal else site_h.irreps(double)
         for sigma in sigmas:
             up = induced_site_characters(site_h, site_a, sigma.characters, double)
@@ -204,16 +199,16 @@ def _slides(number: int, position: WyckoffPosition, rho: SiteIrrep, double: bool
                 yield w_b, chars_b, site_b, _reducible(chars_b, basis)
 
 
-def _vector_key(number: int, point, chars: np.ndarray, double: bool, time_reversal: bool) -> tuple:
-    ind = induction(number, point)
+def _vector_key(g: SpaceGroup, point, chars: np.ndarray, double: bool, time_reversal: bool) -> tuple:
+    ind = induction(g, point)
     key = []
-    for k in kpoint_names(number, double, time_reversal):
-        lg = little_group(number, k, double=double)
+    for k in g.kpoint_names(double, time_reversal):
+        lg = little_group(g, k, double=double)
         key.extend(int(x) for x in lg.decompose(ind.characters(lg, chars), time_reversal=time_reversal))
     return tuple(key)
 
 
-def composite_flags(number: int, nodes: list[tuple[WyckoffPosition, SiteIrrep]], double: bool, time_reversal: bool) -> list[bool]:
+def composite_flags(g: SpaceGroup, nodes: list[tuple[WyckoffPosition, SiteIrrep]], double: bool, time_reversal: bool) -> list[bool]:
     """Which (maximal position, site irrep) BRs are composite (Cano et al.'s criterion, closed under sliding).
 
     A BR is composite if its Wannier functions can slide to a maximal point where they split, or can
@@ -228,16 +223,16 @@ def composite_flags(number: int, nodes: list[tuple[WyckoffPosition, SiteIrrep]],
         return i
 
     keys = {
-        (w.label, _vector_key(number, w.point(), rho.characters, double, time_reversal)): i
+        (w.label, _vector_key(g, w.point(), rho.characters, double, time_reversal)): i
         for i, (w, rho) in enumerate(nodes)
     }
     direct = [False] * len(nodes)
     for i, (w, rho) in enumerate(nodes):
-        for w_b, chars_b, site_b, reducible in _slides(number, w, rho, double, time_reversal):
+        for w_b, chars_b, site_b, reducible in _slides(g, w, rho, double, time_reversal):
             if reducible:
                 direct[i] = True
                 break
-            j = keys.get((w_b.label, _vector_key(number, site_b.point, chars_b, double, time_reversal)))
+            j = keys.get((w_b.label, _vector_key(g, site_b.point, chars_b, double, time_reversal)))
             if j is not None:
                 parent[find(i)] = find(j)
     bad = {find(i) for i in range(len(nodes)) if direct[i]}
@@ -255,51 +250,63 @@ class EbrSet:
 
 
 def site_representations(position: WyckoffPosition, double: bool, time_reversal: bool) -> tuple[SiteIrrep, ...]:
-    site = induction(position.space_group, position.point()).site
+    """The site irreps (co-reps with time reversal) of a Wyckoff position, in their fixed order."""
+    return _site_representations(as_space_group(position.space_group), position, double, time_reversal)
+
+
+def _site_representations(g: SpaceGroup, position: WyckoffPosition, double: bool, time_reversal: bool) -> tuple[SiteIrrep, ...]:
+    site = induction(g, position.point()).site
     return site.coreps(double) if time_reversal else site.irreps(double)
 
 
-@cache
-def bilbao_site_irrep_names(number: int, letter: str, double: bool, time_reversal: bool) -> dict[str, str]:
+def bilbao_site_irrep_names(group: SpaceGroup | int, letter: str, double: bool, time_reversal: bool) -> dict[str, str]:
     """Bilbao's (Mulliken) names of our site irreps at a maximal position, e.g. ``{"-rho1": "-E1g"}``.
 
     A name is known where the site irrep induces an EBR that Bilbao lists (matched by its symmetry
     vector at the same Wyckoff position); composite ones and non-maximal positions keep ``rhoN``.
     """
-    from nhm.groups.bcs import bcs_ebrs
+    return _bilbao_site_irrep_names(as_space_group(group), letter, double, time_reversal)
 
-    w = wyckoff_position(number, letter)
+
+@cache
+def _bilbao_site_irrep_names(g: SpaceGroup, letter: str, double: bool, time_reversal: bool) -> dict[str, str]:
+    w = g.wyckoff_position(letter)
     if not w.maximal:
         return {}
-    brs = band_representations(number, double=double, time_reversal=time_reversal, positions=(w,), named=False)
-    reps = site_representations(w, double, time_reversal)
-    return {rho.name: n for rho, br in zip(reps, brs) if (n := _bilbao_name(br)) is not None}
+    brs = _band_representations(g, double, time_reversal, (w,), named=False)
+    reps = _site_representations(g, w, double, time_reversal)
+    return {rho.name: n for rho, br in zip(reps, brs) if (n := _bilbao_name(g, br)) is not None}
 
 
-def _bilbao_name(br: BandRepresentation) -> str | None:
+def _bilbao_name(g: SpaceGroup, br: BandRepresentation) -> str | None:
     """Bilbao's site-irrep name of a BR, if Bilbao lists an EBR with this symmetry vector at this position."""
-    from nhm.groups.bcs import bcs_ebrs
-
-    ref = bcs_ebrs(br.space_group, br.double, br.time_reversal)
-    index = {lbl: i for i, lbl in enumerate(ref.labels)}
-    v = [0] * len(ref.labels)
+    index, names = _bilbao_ebrs(g, br.double, br.time_reversal)
+    v = [0] * len(index)
     for labels in br.multiplicities.values():
         for lbl, m in labels.items():
             if lbl in index:
                 v[index[lbl]] += m
+    return names.get((br.wyckoff, tuple(v)))
+
+
+@cache
+def _bilbao_ebrs(g: SpaceGroup, double: bool, time_reversal: bool) -> tuple[dict[str, int], dict[tuple, str]]:
+    """Bilbao's EBR table of one setting as ``(position of each label, {(position, vector): site-irrep name})``
+    (the first EBR Bilbao lists wins)."""
+    ref = g.bcs_ebrs(double, time_reversal)
+    names: dict[tuple, str] = {}
     for e in ref.ebrs:
-        if e.wyckoff == br.wyckoff and e.vector == tuple(v):
-            return e.name.split("↑")[0]
-    return None
+        names.setdefault((e.wyckoff, e.vector), e.name.split("↑")[0])
+    return {lbl: i for i, lbl in enumerate(ref.labels)}, names
 
 
-def site_irrep_label(number: int, letter: str, rho_name: str, double: bool, time_reversal: bool) -> str:
+def site_irrep_label(group: SpaceGroup | int, letter: str, rho_name: str, double: bool, time_reversal: bool) -> str:
     """``"A1g"`` where Bilbao names it, else our ``"rhoN"``."""
-    return bilbao_site_irrep_names(number, letter, double, time_reversal).get(rho_name, rho_name)
+    return bilbao_site_irrep_names(group, letter, double, time_reversal).get(rho_name, rho_name)
 
 
 def band_representations(
-    number: int,
+    group: SpaceGroup | int,
     *,
     double: bool = False,
     time_reversal: bool = False,
@@ -310,40 +317,31 @@ def band_representations(
 
     ``site_irrep`` carries Bilbao's name where one is known (``named``), else ``rhoN``.
     """
-    g = space_group(number)
-    if positions is None:
-        positions = tuple(w for w in wyckoff_positions(g.number) if w.maximal)
-    kpoints = kpoint_names(g.number, double, time_reversal)
+    g = as_space_group(group)
+    return _band_representations(g, double, time_reversal, g.maximal_positions if positions is None else positions, named)
+
+
+def _band_representations(
+    g: SpaceGroup, double: bool, time_reversal: bool, positions: tuple[WyckoffPosition, ...], named: bool
+) -> tuple[BandRepresentation, ...]:
+    basis = symmetry_basis(g, double, time_reversal)
     out = []
     for w in positions:
-        reps = site_representations(w, double, time_reversal)
-        ind = induction(g.number, w.point())
-        site_chars = np.array([rho.characters for rho in reps])
-        mult: list[dict[str, dict[str, int]]] = [{} for _ in reps]
-        chars: list[dict[str, np.ndarray]] = [{} for _ in reps]
-        for k in kpoints:
-            lg = little_group(g.number, k, double=double)
-            chi = ind.characters(lg, site_chars)
-            m = lg.decompose(chi, time_reversal=time_reversal)
-            basis = lg.coreps if time_reversal else lg.irreps
-            for i in range(len(reps)):
-                mult[i][k] = {r.label: int(x) for r, x in zip(basis, m[i]) if x}
-                chars[i][k] = chi[i]
+        reps = _site_representations(g, w, double, time_reversal)
+        ind = induction(g, w.point())
+        chi = ind.symmetry_characters(basis, np.array([rho.characters for rho in reps]))
+        vectors = basis.multiplicities(chi)
         for i, rho in enumerate(reps):
             name = rho.name
             if w.maximal and named:
-                name = site_irrep_label(g.number, w.letter, rho.name, double, time_reversal)
+                name = _bilbao_site_irrep_names(g, w.letter, double, time_reversal).get(rho.name, rho.name)
             out.append(
                 BandRepresentation(
-                    g.number, w.label, w.site_symmetry, name, rho.dimension * len(ind.orbit),
-                    double, time_reversal, mult[i], chars[i],
+                    g.number, w.label, w.site_symmetry, name, rho.dimension * len(ind.orbit), double, time_reversal,
+                    basis.as_dict(vectors[i]), {k: chi[i, c] for k, c in zip(basis.kpoints, basis.columns)},
                 )
             )
     return tuple(out)
-
-
-def kpoint_names(number: int, double: bool, time_reversal: bool) -> tuple[str, ...]:
-    return tuple(kp.name for kp in bcs_table(number, double, time_reversal).kpoints)
 
 
 @cache
@@ -359,45 +357,51 @@ def _composite_table() -> dict[tuple[int, bool, bool], set[tuple[str, str]]]:
     return table
 
 
-@cache
 def elementary_band_representations(
-    number: int, *, double: bool = False, time_reversal: bool = False, derive: bool = False
+    group: SpaceGroup | int, *, double: bool = False, time_reversal: bool = False, derive: bool = False
 ) -> EbrSet:
-    """The EBRs of space group ``number`` (BCS setting, BCS labels).
+    """The EBRs of ``group`` (a :class:`SpaceGroup` or its number; BCS setting, BCS labels).
 
     Composite BRs are taken from the shipped table, which ``scripts/make_composite_table.py``
     generates with :func:`composite_flags`; ``derive=True`` applies that criterion here instead.
     """
-    g: SpaceGroup = space_group(number)
-    maximal = tuple(w for w in wyckoff_positions(g.number) if w.maximal)
-    brs = band_representations(g.number, double=double, time_reversal=time_reversal, positions=maximal, named=False)
+    return _elementary_band_representations(as_space_group(group), double, time_reversal, derive)
+
+
+@cache
+def _elementary_band_representations(g: SpaceGroup, double: bool, time_reversal: bool, derive: bool) -> EbrSet:
+    maximal = g.maximal_positions
+    brs = _band_representations(g, double, time_reversal, maximal, named=False)
     if derive:
-        nodes = [(w, rho) for w in maximal for rho in site_representations(w, double, time_reversal)]
-        flags = composite_flags(g.number, nodes, double, time_reversal)
+        nodes = [(w, rho) for w in maximal for rho in _site_representations(g, w, double, time_reversal)]
+        flags = composite_flags(g, nodes, double, time_reversal)
     else:
         known = _composite_table().get((g.number, double, time_reversal), set())
-        flags = [(br.wyckoff, br.irreps_text) in known for br in brs]
+        flags = [bool(known) and (br.wyckoff, br.irreps_text) in known for br in brs]
     elementary = [br for br, f in zip(brs, flags) if not f]
     composite = [br for br, f in zip(brs, flags) if f]
 
     def named(br: BandRepresentation) -> BandRepresentation:
-        return replace(br, site_irrep=_bilbao_name(br) or br.site_irrep)
+        return replace(br, site_irrep=_bilbao_name(g, br) or br.site_irrep)
 
     return EbrSet(
-        g.number, double, time_reversal, kpoint_names(g.number, double, time_reversal),
+        g.number, double, time_reversal, g.kpoint_names(double, time_reversal),
         tuple(named(b) for b in elementary), tuple(composite),
     )
 
 
-def band_representation(number: int, wyckoff: str, site_irrep: str, *, double: bool = False, time_reversal: bool = False) -> BandRepresentation:
+def band_representation(
+    group: SpaceGroup | int, wyckoff: str, site_irrep: str, *, double: bool = False, time_reversal: bool = False
+) -> BandRepresentation:
     """The band representation induced from a named site irrep (Bilbao's ``"A1g"`` or our ``"rho1"``)."""
     from nhm.errors import InputError
 
-    w = wyckoff_position(number, wyckoff)
-    reps = site_representations(w, double, time_reversal)
-    brs = band_representations(number, double=double, time_reversal=time_reversal, positions=(w,))
+    g = as_space_group(group)
+    w = g.wyckoff_position(wyckoff)
+    reps = _site_representations(g, w, double, time_reversal)
+    brs = _band_representations(g, double, time_reversal, (w,), named=True)
     for rho, br in zip(reps, brs):
         if site_irrep in (rho.name, br.site_irrep):
             return br
     names = ", ".join(br.site_irrep for br in brs)
-    raise InputError(f"site {w.label} of space group {number} has no site irrep {site_irrep!r} (it has {names})")
+    raise InputError(f"site {w.label} of space group {g.number} has no site irrep {site_irrep!r} (it has {names})")

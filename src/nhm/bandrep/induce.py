@@ -8,7 +8,7 @@ rho of G_{q_1}, in the physics convention (science.md §2):
 
 Everything except k and rho (which alpha are fixed by h, t_alpha, the site element and the sign of its
 SU(2) lift) is computed once per site with exact integer arithmetic; each k and rho is then a numpy
-contraction.
+contraction, and all maximal k-vectors at once one contraction (:meth:`Induction.symmetry_characters`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from math import lcm
 
 import numpy as np
 
+from nhm.bandrep.basis import SymmetryBasis
 from nhm.errors import GroupTheoryError
 from nhm.groups.irreps import LittleGroup, little_group
 from nhm.groups.seitz import Vec3
 from nhm.groups.site import SiteGroup, SiteIrrep, orbit, site_group
-from nhm.groups.spacegroup import SpaceGroup, space_group
+from nhm.groups.spacegroup import DENOMINATOR, SpaceGroup, as_space_group
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,41 +53,56 @@ class Induction:
         vals = np.asarray(site_characters)[..., self.site_element[:, idx]]
         return np.sum(vals * phase, axis=-2)
 
+    def symmetry_characters(self, basis: SymmetryBasis, site_characters: np.ndarray) -> np.ndarray:
+        """Characters of the induced representation on all columns of ``basis`` (every maximal k at once).
+
+        ``site_characters``: one character vector or a stack of them; ``basis.multiplicities`` of the
+        result is the symmetry vector.
+        """
+        ops = basis.operations
+        phase = np.where(self.fixed[:, ops], np.exp(-2j * np.pi * np.einsum("ahx,hx->ah", self.shift[:, ops], basis.kvectors)), 0)
+        if basis.double:
+            phase = phase * self.sign[:, ops]
+        vals = np.asarray(site_characters)[..., self.site_element[:, ops]]
+        return np.sum(vals * phase, axis=-2)
+
+
+def induction(group: SpaceGroup | int, point: Vec3) -> Induction:
+    """What inducing from the site ``point`` (exact, conventional) of ``group`` needs, cached per group and point."""
+    return _induction(as_space_group(group), point)
+
 
 @cache
-def induction(space_group_number: int, point: Vec3) -> Induction:
-    g = space_group(space_group_number)
+def _induction(g: SpaceGroup, point: Vec3) -> Induction:
     site = site_group(g, point)
     points, gops = orbit(g, point)
     n_alpha, n_ops = len(points), g.order
     if n_alpha * site.order != n_ops:
         raise GroupTheoryError(f"orbit of {point} in SG {g.number}: {n_alpha} points x {site.order} != {n_ops}")
-    den = lcm(24, *(x.denominator for p in points for x in p))
-    scale = den // 24
+    den = lcm(DENOMINATOR, *(x.denominator for p in points for x in p))
     q = np.array([[int(x * den) for x in p] for p in points], dtype=np.int64)
-    rots = g.rotations.astype(np.int64)
-    trans = g.translations_int.astype(np.int64) * scale
-    cent = g.centering_int.astype(np.int64) * scale
-    diff = np.einsum("hij,aj->ahi", rots, q) + trans[None] - q[:, None, :]
-    fixed = np.zeros((n_alpha, n_ops), dtype=bool)
-    for c in cent:
-        fixed |= np.all((diff - c) % den == 0, axis=-1)
+    diff = np.einsum("hij,aj->ahi", g.rotations, q) + g.translations_int[None] * (den // DENOMINATOR) - q[:, None, :]
+    fixed = g.lattice_mask(diff, den)
     shift = diff / den
 
-    ra = np.array([op.rotation for op in gops], dtype=np.int64)
-    ra_inv = np.rint(np.linalg.inv(ra)).astype(np.int64)
-    elem_rot = np.einsum("aij,hjk,akl->ahil", ra_inv, rots, ra)
-    ua = np.array([op.su2 for op in gops])
-    elem_u = np.einsum("aji,hjk,akl->ahil", ua.conj(), g.lifts, ua)
-    site_pos = {op.rotation: n for n, op in enumerate(site.operations)}
+    # for each fixed (alpha, h): the site element g_alpha^-1 {E|-t_alpha} h g_alpha, told by its rotation,
+    # and the sign of its lift against the site group's canonical lift
+    alpha = g.rotation_indices(np.array([op.rotation for op in gops]))  # g_alpha among the coset representatives
+    ra, ra_inv = g.rotations[alpha], g.rotations[g.inverse_index[alpha]]
+    fa, fh = np.nonzero(fixed)
+    in_site = np.full(g.order, -1)
+    in_site[list(site.coset_indices)] = np.arange(site.order)
+    n = in_site[g.rotation_indices(np.einsum("pij,pjk,pkl->pil", ra_inv[fa], g.rotations[fh], ra[fa]))]
+    if (n < 0).any():
+        raise GroupTheoryError(f"orbit of {point} in SG {g.number}: a conjugated element is not in the site group")
+    ua = g.lifts[alpha]
+    elem_u = np.einsum("pji,pjk,pkl->pil", ua[fa].conj(), g.lifts[fh], ua[fa])
+    site_u = np.array([op.su2 for op in site.operations])
+    s = np.einsum("pij,pij->p", elem_u, site_u[n].conj()).real / 2  # tr(U V^+) / 2 = ±1
     site_elem = np.zeros((n_alpha, n_ops), dtype=int)
     sign = np.ones((n_alpha, n_ops), dtype=int)
-    for a, h in zip(*np.nonzero(fixed)):
-        key = tuple(tuple(int(x) for x in row) for row in elem_rot[a, h])
-        n = site_pos[key]
-        site_elem[a, h] = n
-        s = np.real(np.trace(elem_u[a, h] @ site.operations[n].su2.conj().T)) / 2
-        sign[a, h] = 1 if s > 0 else -1
+    site_elem[fa, fh] = n
+    sign[fa, fh] = np.where(s > 0, 1, -1)
     return Induction(g, point, site, points, fixed, shift, site_elem, sign)
 
 
@@ -117,7 +133,7 @@ class BandRepresentation:
 
 
 def induce(
-    space_group_number: int,
+    group: SpaceGroup | int,
     point: Vec3,
     site_irrep: SiteIrrep,
     kpoints: tuple[str, ...],
@@ -128,18 +144,19 @@ def induce(
     site_symmetry: str = "",
 ) -> BandRepresentation:
     """Induce ``site_irrep`` of the site group of ``point`` and decompose at the named k-vectors."""
-    ind = induction(space_group_number, point)
+    g = as_space_group(group)
+    ind = _induction(g, point)
     mult: dict[str, dict[str, int]] = {}
     chars: dict[str, np.ndarray] = {}
     for name in kpoints:
-        lg = little_group(space_group_number, name, double=double)
+        lg = little_group(g, name, double=double)
         chi = ind.characters(lg, site_irrep.characters)
         m = lg.decompose(chi, time_reversal=time_reversal)
         basis = lg.coreps if time_reversal else lg.irreps
         mult[name] = {r.label: int(x) for r, x in zip(basis, m) if x}
         chars[name] = chi
     return BandRepresentation(
-        space_group_number,
+        g.number,
         wyckoff or ",".join(str(x) for x in point),
         site_symmetry,
         site_irrep.name,

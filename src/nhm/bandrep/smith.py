@@ -1,4 +1,9 @@
-"""Smith normal form of integer matrices, with the unimodular transforms (exact Python integers)."""
+"""Smith normal form of integer matrices, with the unimodular transforms (exact Python integers).
+
+Kept rather than hsnf (PyPI; spgrep depends on it): on nhm's matrices (the 920 EBR matrices, the
+rotations' R_p^T - 1) both are right and agree, but hsnf computes in int64 without overflow checks and
+took 2.6 times as long (benchmarks/compare_smith.py, issue 22).
+"""
 
 from __future__ import annotations
 

@@ -145,7 +145,10 @@ class BandCache:
         return self.directory / f"{key}.npz"
 
     def __contains__(self, key: str) -> bool:
-        return self.path(key).is_file()
+        try:
+            return self.path(key).is_file()
+        except OSError:
+            return False
 
     def writable(self) -> bool:
         """Create the directory if needed; False (and one CacheWarning per directory) if it cannot be written."""
@@ -199,9 +202,26 @@ class BandCache:
         except OSError:
             pass
 
+    def _unreadable(self, exc: OSError) -> None:
+        """An entry that cannot even be looked at (a directory of mode 000): a miss, reported once per directory
+        (not at all if the directory was reported as unwritable already: that warning said enough)."""
+        name = str(self.directory)
+        if name not in _UNWRITABLE_WARNED:
+            _UNWRITABLE_WARNED.add(name)
+            warnings.warn(
+                f"cannot read the nhm cache directory {name} ({exc.strerror or exc}): results are recomputed "
+                f"(set {CACHE_ENV} to a readable directory, or pass --no-cache)",
+                CacheWarning,
+                stacklevel=4,
+            )
+
     def _read(self, key: str) -> CacheEntry | None:
         path = self.path(key)
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return None
+        except OSError as exc:  # the directory cannot be searched (is_file raises for EACCES)
+            self._unreadable(exc)
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -211,6 +231,9 @@ class BandCache:
                 if not isinstance(metadata, dict) or metadata.get("key") != key:
                     raise ValueError("metadata names another key")
                 arrays = {name: data[name] for name in data.files if name != _METADATA}
+        except PermissionError as exc:  # unreadable, not corrupt: leave it where it is
+            self._unreadable(exc)
+            return None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
             self.evict(key, f"corrupt: {type(exc).__name__}: {exc}")
             return None

@@ -15,17 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from nhm.bands.dft import (
-    _EXTRA_CONVERGED_BANDS,
-    DftParameters,
-    Progress,
-    ProgressEvent,
-    ScfResult,
-    _cache,
-    _key,
-    default_nbands,
-    run_scf,
-)
+from nhm.bands.dft import run_scf
+from nhm.bands.dft_keys import open_cache, result_key
+from nhm.bands.dft_parameters import EXTRA_CONVERGED_BANDS, DftParameters, Progress, ProgressEvent, ScfResult, default_nbands
 from nhm.errors import InputError
 
 __all__ = ["MeshStates", "bloch_states_on_mesh"]
@@ -80,15 +72,15 @@ def bloch_states_on_mesh(
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> MeshStates:
     """Energies and plane-wave coefficients at the mesh points ``points`` (integers j, k = j / n)."""
-    from nhm.bands.dft_zone import _nscf_in_parallel
+    from nhm.bands.dft_zone import nscf_in_parallel
 
     pts = np.asarray(points, dtype=int).reshape(-1, 3) % int(n)
     if int(n) < 1 or not len(pts):
         raise InputError("bloch_states_on_mesh needs a positive mesh size and at least one point")
     nb = default_nbands(crystal, params) if nbands is None else int(nbands)
-    nconv = nb + _EXTRA_CONVERGED_BANDS
-    cache = _cache(use_cache, cache_dir)
-    key = _key("mesh-states", crystal, params, nbands=nb, n=int(n), points=pts.tolist())
+    nconv = nb + EXTRA_CONVERGED_BANDS
+    cache = open_cache(use_cache, cache_dir)
+    key = result_key("mesh-states", crystal, params, nbands=nb, n=int(n), points=pts.tolist())
     entry = cache.load(key, check=lambda e: _check_entry(e, pts, nconv)) if cache is not None else None
     if entry is not None:
         if progress is not None:
@@ -100,7 +92,7 @@ def bloch_states_on_mesh(
             scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
         if progress is not None:
             progress(ProgressEvent("mesh", f"Bloch states at {len(pts)} points of the {n}³ mesh"))
-        out = _nscf_in_parallel(crystal, params, scf, pts / float(n), [True] * len(pts), nconv, progress)
+        out = nscf_in_parallel(crystal, params, scf, pts / float(n), [True] * len(pts), nconv, progress)
         a = {"points": pts, "energies_eV": np.asarray(out["energies_eV"], dtype=float)}
         for i in range(len(pts)):
             a[f"g_{i}"] = np.asarray(out["g_vectors"][i], dtype=np.int32)

@@ -20,18 +20,11 @@ import numpy as np
 
 from nhm.bands import dft as _dft  # the worker is looked up at call time (tests replace it)
 from nhm.bands.bloch import BlochLevel, levels_from_plane_waves, operations_at, traces_on_plane_waves
-from nhm.bands.dft import (
-    DftParameters,
-    Progress,
-    ProgressEvent,
-    ScfResult,
-    _cache,
-    _key,
-    _request_base,
-    default_nbands,
-    run_scf,
-)
-from nhm.bands.lines import LineBands, label_line_states, line_bands, line_samples
+from nhm.bands.dft import run_scf
+from nhm.bands.dft_keys import open_cache, result_key
+from nhm.bands.dft_parameters import EXTRA_CONVERGED_BANDS, DftParameters, Progress, ProgressEvent, ScfResult, default_nbands
+from nhm.bands.dft_worker import base_request
+from nhm.bands.lines import label_line_states, line_bands, line_samples
 from nhm.bands.zone import ZoneBands, irreducible_mesh
 from nhm.errors import InputError
 from nhm.groups.kpoints import conventional_to_primitive_k, points_of_symmetry
@@ -76,6 +69,7 @@ def zone_bands(
         raise InputError(f"the zone mesh needs at least 2 points per direction, got {n_mesh}")
     zmesh = irreducible_mesh(sg, n_mesh)
     nb = default_nbands(crystal, params) if nbands is None else int(nbands)
+    nconv = nb + EXTRA_CONVERGED_BANDS
     cell = np.asarray(crystal.primitive_atoms().cell[:], dtype=float)
 
     line_k: list[tuple] = []  # exact conventional k of every sample
@@ -88,9 +82,9 @@ def zone_bands(
     kpts = np.vstack([kp_lines, kp_points, zmesh.kpts_primitive])
     nl, npt = len(kp_lines), len(kp_points)
 
-    cache = _cache(use_cache, cache_dir)
-    key = _key("zone", crystal, params, nbands=nb, kpts=np.round(kpts, 10), lines=[ln.name for ln in lines], labels=LABELS_VERSION)
-    entry = cache.load(key, check=lambda e: _check_entry(e, len(kpts), nb + 6, nl, points)) if cache is not None else None
+    cache = open_cache(use_cache, cache_dir)
+    key = result_key("zone", crystal, params, nbands=nb, kpts=np.round(kpts, 10), lines=[ln.name for ln in lines], labels=LABELS_VERSION)
+    entry = cache.load(key, check=lambda e: _check_entry(e, len(kpts), nconv, nl, points)) if cache is not None else None
     if entry is not None:
         if progress is not None:
             progress(ProgressEvent("cache", f"bands over the zone read from the cache ({key[:12]})"))
@@ -102,7 +96,7 @@ def zone_bands(
         if scf is None:
             scf = run_scf(crystal, params, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
         mask = [True] * (nl + npt) + [False] * (len(kpts) - nl - npt)
-        out = _nscf_in_parallel(crystal, params, scf, kpts, mask, nb + 6, progress)
+        out = nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress)
         energies = np.asarray(out["energies_eV"], dtype=float)
         fermi = scf.fermi_level_eV
         if progress is not None:
@@ -134,7 +128,7 @@ def zone_bands(
     start = 0
     for ln, ss in zip(lines, samples):
         stop = start + len(ss)
-        line_list.append(line_bands(ln, np.array([float(s) for s in ss]), energies[start:stop, :nb + 6], labels[start:stop]))
+        line_list.append(line_bands(ln, np.array([float(s) for s in ss]), energies[start:stop, :nconv], labels[start:stop]))
         start = stop
     mesh_e = energies[nl + npt:][zmesh.to_irreducible]
     return ZoneBands(fermi, nb, tuple(line_list), zmesh, mesh_e, b, cell, sg, levels)
@@ -150,10 +144,12 @@ def _zone_workers_allowed() -> int:
         return 2
 
 
-def _nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress) -> dict:
-    """One non-self-consistent GPAW run per core (at most two), on contiguous chunks of equal cost.
+def nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress) -> dict:
+    """One non-self-consistent GPAW run per core (at most two), on contiguous chunks of equal cost: the bands
+    (``nconv`` converged) at ``kpts`` (primitive) from the SCF density of ``scf``, with the plane-wave coefficients
+    where ``mask`` is True. Returns the worker's result (``energies_eV``, ``g_vectors``, ``coefficients``) joined.
 
-    Each GPAW worker is single-threaded (see :mod:`nhm.bands.dft`), so two of them use both cores of
+    Each GPAW worker is single-threaded (see :mod:`nhm.bands.dft_worker`), so two of them use both cores of
     a two-core machine; the chunks are joined in order. The environment variable ``NHM_ZONE_WORKERS``
     lowers the number (``nhm screen`` sets it to 1: there the crystals share the cores).
     """
@@ -165,7 +161,7 @@ def _nscf_in_parallel(crystal, params, scf, kpts, mask, nconv, progress) -> dict
     def run(chunk: tuple[int, int]) -> dict:
         a, b = chunk
         request = {
-            **_request_base(crystal, params),
+            **base_request(crystal, params),
             "task": "nscf",
             "stage": "zone",
             "gpw_bytes": scf.gpw,

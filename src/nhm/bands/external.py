@@ -107,7 +107,20 @@ def parse_from_dft(spec: str) -> tuple[str, str]:
     code, sep, path = str(spec).partition(":")
     if not sep or not path:
         raise InputError(f"--from-dft expects CODE:PATH (CODE one of {', '.join(CODES)}), got {spec!r}")
+    _refuse_special_file(path)
     return normalize_code(code), path
+
+
+def _refuse_special_file(path: str) -> None:
+    """A FIFO, device or socket as the DFT output would block the reader (or be consumed by its first read)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing (or a prefix such as QE's): the reader names what it lacks
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"--from-dft {path}: not a regular file or directory (a pipe or a device): save the calculation to a file")
 
 
 def _cell_map(crystal: Crystal) -> tuple[np.ndarray, np.ndarray]:

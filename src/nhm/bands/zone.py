@@ -26,6 +26,8 @@ from nhm.groups.spacegroup import space_group
 
 SEARCH_FLOOR_EV = 6.0  # the search range is at least ±this around E_F (the fixed window nhm used before)
 SEARCH_MARGIN_EV = 0.5  # beyond the bands that cross E_F: levels of neighbouring bands that just touch their range
+SEARCH_WIDEN_STEP_EV = 0.5  # an insulator's range grows by this until every point of symmetry has a level
+INSULATOR_RANGE_LIMIT_EV = 200.0  # the widening stops here (a point without any computed level: the search says so)
 
 __all__ = ["SEARCH_FLOOR_EV", "SEARCH_MARGIN_EV", "SearchRange", "ZoneBands", "ZoneMesh", "nearest_line_samples", "irreducible_mesh", "band_measures", "BandMeasures", "primitive_rotations"]
 
@@ -132,18 +134,26 @@ class ZoneBands:
     def search_range(self, mu: int, floor: float = SEARCH_FLOOR_EV, margin: float = SEARCH_MARGIN_EV) -> SearchRange:
         """The energies whose levels a band search must see (docs/theory.md §4): every energy-ordered band that
         crosses E_F and, for μ > 1, the μ − 1 bands on either side of them, over their whole range on mesh
-        and lines, widened by ``margin``; never less than ±``floor`` eV around E_F."""
+        and lines, widened by ``margin``; never less than ±``floor`` eV around E_F. Where no band crosses E_F
+        (an insulator) the range is widened symmetrically until every point of symmetry has a level in it."""
         ef = self.fermi_level
         crossing = [n for n, *_ in self.fermi_bands()]
         lo, hi = ef - floor, ef + floor
         group: tuple[int, ...] = ()
+        widened = False
         if crossing:
             first, last = max(0, min(crossing) - (mu - 1)), min(self.nbands - 1, max(crossing) + (mu - 1))
             group = tuple(range(first, last + 1))
             b_lo, b_hi = self.band_extremes()
             lo = min(lo, float(b_lo[first]) - margin)
             hi = max(hi, float(b_hi[last]) + margin)
-        return SearchRange(lo - ef, hi - ef, group, floor, margin)
+        elif self.levels:
+            def bare() -> bool:
+                return any(not any(lo <= lv.energy <= hi for lv in lvs) for lvs in self.levels.values())
+
+            while bare() and hi - lo < INSULATOR_RANGE_LIMIT_EV:
+                lo, hi, widened = lo - SEARCH_WIDEN_STEP_EV, hi + SEARCH_WIDEN_STEP_EV, True
+        return SearchRange(lo - ef, hi - ef, group, floor, margin, widened)
 
     def coverage_problems(self, top: float) -> list[str]:
         """Why the analysed bands do not reach ``top`` (eV, absolute): the line samples whose lowest unlabelled
@@ -176,6 +186,7 @@ class SearchRange:
     bands: tuple[int, ...]
     floor: float
     margin: float
+    widened: bool = False  # no band crosses E_F: widened until every point of symmetry has a level
 
     def narrowed(self, window: tuple[float, float] | None) -> tuple[float, float]:
         """The range cut to ``window`` = (lo, hi) eV relative to E_F, if one is given (a window only narrows)."""

@@ -16,18 +16,25 @@ the module of the command it runs (``nhm group 229`` never imports the DFT, k-sp
 ``--help``, a bare ``nhm`` and unknown commands get the whole application. :data:`COMMANDS` lists the
 commands and their modules; a new command is one entry there (its module defines a function of the
 same name, a typer command).
+
+The plain forms of the small commands (:data:`PLAIN_FORMS`: positional arguments and flags, nothing
+else) are parsed here and run without typer: building the typer application (typer builds a pydantic
+adapter for every option) costs more than ``nhm group 229`` itself. Every other form (``--help``, an
+option with a value, a flag given twice, a missing or an extra argument, ``--``) goes to typer, which
+parses it and words its errors; both print the same (:mod:`nhm.cli.show`).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["COMMANDS", "app", "build_app", "main"]
+__all__ = ["COMMANDS", "PLAIN_FORMS", "app", "build_app", "main"]
 
 HELP = "nhm — the nonadiabatic Heisenberg model: superconducting bands and their group theory."
 
@@ -41,6 +48,37 @@ COMMANDS: dict[str, str] = {  # command -> module defining a function of that na
     "manybody": "nhm.cli.manybody",
     "screen": "nhm.screen.command",
 }
+
+
+# command -> (module, function, its positional parameters in order, {flag: its boolean parameter})
+PLAIN_FORMS: dict[str, tuple[str, str, tuple[str, ...], dict[str, str]]] = {
+    "group": ("nhm.cli.show", "show_group", ("space_group",), {"--json": "json_out"}),
+    "irreps": ("nhm.cli.show", "show_irreps", ("space_group", "k"), {"--double": "double", "--tr": "tr", "--json": "json_out"}),
+    "ebr": (
+        "nhm.cli.show", "show_ebr", ("space_group",),
+        {"--double": "double", "--tr": "tr", "--all-positions": "all_positions", "--json": "json_out"},
+    ),
+}
+
+
+def plain_form(args: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | None:
+    """``(function, arguments)`` if ``args`` is a plain form of a command in :data:`PLAIN_FORMS`, else None."""
+    if not args or args[0] not in PLAIN_FORMS:
+        return None
+    module, name, positional, flags = PLAIN_FORMS[args[0]]
+    values: list[str] = []
+    arguments: dict[str, Any] = {}
+    for token in args[1:]:
+        if token.startswith("-"):
+            if token not in flags or flags[token] in arguments:
+                return None
+            arguments[flags[token]] = True
+        else:
+            values.append(token)
+    if len(values) != len(positional):
+        return None
+    arguments.update(zip(positional, values))
+    return getattr(importlib.import_module(module), name), arguments
 
 
 def build_app(names: list[str] | None = None) -> typer.Typer:
@@ -70,9 +108,12 @@ def __getattr__(name: str):
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user and usage errors are one line on stderr (exit 2), Ctrl-C exits 130, SIGTERM 143, a
     bug keeps its traceback (exit 1); see :mod:`nhm.entrypoint`."""
-    from nhm.entrypoint import run
+    from nhm.entrypoint import run, run_plain
 
     args = list(sys.argv[1:] if argv is None else argv)
+    plain = plain_form(args)
+    if plain is not None:
+        sys.exit(run_plain(*plain))
     first = args[0] if args else None
     app = build_app([first]) if first in COMMANDS else __getattr__("app")
     sys.exit(run(app, args))

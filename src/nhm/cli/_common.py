@@ -1,32 +1,16 @@
-"""What the command modules share: option types, the consoles, JSON on stdout, warnings."""
+"""What the command modules share: option types, and (from :mod:`nhm.cli.output`) the consoles, JSON text
+and JSON on stdout, warnings."""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from nhm.cli.output import emit_json, json_text, stdout_console, warn
+
+__all__ = ["DoubleFlag", "JsonFlag", "TrFlag", "emit_json", "json_text", "stdout_console", "warn"]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 DoubleFlag = Annotated[bool, typer.Option("--double", help="Double-valued (spinor) representations.")]
 TrFlag = Annotated[bool, typer.Option("--tr", help="With time reversal (co-representations of the grey group).")]
-
-
-def stdout_console(stderr: bool = False):
-    """A rich console for human output on stdout (or stderr); wide tables (132 columns) when not a terminal."""
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else 132)
-
-
-def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def warn(message: str) -> None:
-    """``nhm: warning: <message>``, one line on stderr (see :func:`nhm.entrypoint.warn`)."""
-    from nhm.entrypoint import warn as _warn
-
-    _warn(message)

@@ -3,13 +3,11 @@ superconducting bands, verdict; or the same on someone else's DFT output (``--fr
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Annotated
 
 import typer
 
-from nhm.cli._common import stdout_console
+from nhm.cli._common import json_text, stdout_console
 from nhm.crystal import DEFAULT_SYMPREC
 
 
@@ -46,90 +44,44 @@ def analyze(
     nbands: Annotated[int | None, typer.Option("--nbands", help="With --from-dft: analyse only the lowest N bands (the topmost are often unconverged).")] = None,
 ) -> None:
     """The main job: DFT bands, irreps at the points and along the lines, connected superconducting bands, verdict."""
-    from nhm.bands.dft import DftParameters, rich_progress
+    from nhm.api import AnalysisResult
+    from nhm.atomic import all_or_nothing, check_outputs, write_atomically
+    from nhm.cli.output import console_hooks
     from nhm.errors import InputError
-    from nhm.report.analyze import analyze as run_analyze
-    from nhm.validate import positive_finite, positive_int
-    from nhm.wannier.verdict import Criteria
+    from nhm.report.run_analyze import analyze_request, readings_of, run_request
+    from nhm.validate import energy_axis
 
-    # every option is checked before anything long starts (the structure, the DFT run)
-    if reading not in ("R1", "R2", "both"):
-        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    for name, value in (("--spacing", spacing), ("--ecut", ecut), ("--smearing", smearing), ("--symprec", symprec)):
-        positive_finite(name, value)
-    if window is not None:
-        positive_finite("--window", window)
-    if a is not None:
-        positive_finite("--a", a)
-    positive_int("--maxiter", maxiter)
-    if kmesh is not None and kdensity is not None:
-        raise InputError("give either --kmesh or --kdensity, not both")
-    if kmesh is not None:
-        positive_int("--kmesh", kmesh)
-    if kdensity is not None:
-        positive_finite("--kdensity", kdensity)
-    if mesh is not None and positive_int("--mesh", mesh) < 2:
-        raise InputError(f"--mesh must be at least 2 (points per direction of the zone mesh), got {mesh}")
-    if from_dft is None and mesh is None and kmesh is not None and kmesh < 2:
-        raise InputError(f"the zone mesh is --kmesh {kmesh} unless --mesh is given, and needs at least 2 points per direction: add --mesh N")
+    # every option is checked before anything long starts (the structure, the DFT run): the figure's here, the
+    # analysis' in nhm.report.run_analyze (the pipeline of nhm.analyze too)
+    readings_of(reading)
     if top < 0 or candidates < 0:
         raise InputError("--top and --candidates must not be negative")
-    if (fermi is not None or nbands is not None) and from_dft is None:
-        raise InputError("--fermi and --nbands apply to --from-dft only")
-    if nbands is not None:
-        positive_int("--nbands", nbands)
-    if fermi is not None and not math.isfinite(fermi):
-        raise InputError(f"--fermi must be a finite energy in eV, got {fermi}")
+    for name, value in (("--emin", emin), ("--emax", emax)):  # the figure's axis: finite, within reach of the bands
+        energy_axis(name, value)
     if emin is not None and emax is not None and not emin < emax:
         raise InputError(f"--emin ({emin}) must be below --emax ({emax})")
-    criteria = Criteria(filling_min, filling_max, width_factor, width_reference)
-    readings = ("R1", "R2") if reading == "both" else (reading,)
-    centre_names = [c.strip() for item in centres or [] for c in item.split(",") if c.strip()]
-    from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_atomically
+    req = analyze_request(material, dict(
+        a=a, kmesh=kmesh, kdensity=kdensity, maxiter=maxiter, ecut=ecut, xc=xc, smearing=smearing, window=window,
+        reading=reading, kramers=kramers, centres=centres, filling_min=filling_min, filling_max=filling_max,
+        width_factor=width_factor, width_reference=width_reference, spacing=spacing, mesh=mesh, symprec=symprec,
+        from_dft=from_dft, fermi=fermi, nbands=nbands, use_cache=not no_cache,
+    ))
 
-    # outputs are checked before the long work, and written only when everything is ready
-    if json_file:
-        check_writable(json_file)
-    drawing = not no_plot and bool(plot) and from_dft is None
-    if drawing:
-        check_writable_dir(plot)
+    # outputs are checked before the long work (never onto an input, nor onto each other), and written only when
+    # everything is ready; the figures' names need the crystal: checked again once it is read
+    drawing = not no_plot and plot is not None and from_dft is None
+    inputs = {"the structure file": material, "the DFT output of --from-dft": (from_dft or "").partition(":")[2] or None}
+    check_outputs(files={"--json": json_file}, directories={"--plot": (plot if drawing else None, ())}, inputs=inputs)
     human = stdout_console(stderr=json_file == "-")  # '--json -': pure JSON on stdout, the tables on stderr
-    from nhm.crystal import read_crystal
-    from nhm.crystal.caveats import structure_notes
-    from nhm.cli._common import warn
 
-    if from_dft is not None:
-        from nhm.bands.external import parse_from_dft, read_external, require_irrep
-        from nhm.report.analyze import analysis_from_external
+    def check_figure_names(crystal) -> None:
+        if drawing:
+            from nhm.report.figures import figure_files
 
-        code, dft_path = parse_from_dft(from_dft)
-        require_irrep()
-        structure = read_crystal(material, a=a, symprec=symprec)
-        warned = structure_notes(structure)
-        for note in warned:
-            warn(note)
-        with human.status(f"reading the {code} calculation {dft_path} (irrep)"):
-            bands = read_external(code, dft_path, structure=structure, nbands=nbands, ecut_eV=ecut if code == "wannier90" else None, symprec=symprec)
-        an = analysis_from_external(
-            bands, fermi_level_eV=fermi, window_eV=(-6.0, 6.0) if window is None else (-window, window), readings=readings,
-            kramers=kramers, material=material,
-        )
-    else:
-        from nhm.bands.dft import check_setups, kmesh_from_density
+            check_outputs(files={"--json": json_file}, directories={"--plot": (plot, figure_files(crystal))}, inputs=inputs)
 
-        crystal = read_crystal(material, a=a, symprec=symprec)  # read again by analyze: cheap, and named errors early
-        kgrid = kmesh_from_density(crystal, kdensity) if kdensity is not None else 12 if kmesh is None else kmesh
-        params = DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kgrid, smearing_eV=smearing, maxiter=maxiter)
-        check_setups(crystal, params)
-        warned = structure_notes(crystal)
-        for note in warned:
-            warn(note)
-        with rich_progress(material, console=human) as report:
-            an = run_analyze(
-                material, a=a, symprec=symprec, parameters=params, window_eV=window, readings=readings,
-                kramers=kramers, centres=centre_names or None, criteria=criteria, spacing=spacing, mesh=mesh,
-                use_cache=not no_cache, progress=report,
-            )
+    an, warned = run_request(req, console_hooks(human), on_crystal=check_figure_names)
+    result = AnalysisResult(an)
     _print_analysis(an, top, human, shown=set(warned))
     figures: dict[str, bytes] = {}
     if drawing and an.zone is not None:
@@ -143,9 +95,7 @@ def analyze(
 
     with all_or_nothing():  # the JSON and the figures appear together, or none of them
         if json_file:
-            from nhm.report.analyze import analysis_json
-
-            write_atomically(json_file, (json.dumps(analysis_json(an), indent=2, ensure_ascii=False) + "\n").encode())
+            write_atomically(json_file, json_text(result.to_dict()).encode())  # strict JSON: no NaN/Infinity
         for name, data in figures.items():
             write_atomically(Path(plot) / name, data)
     if json_file and json_file != "-":

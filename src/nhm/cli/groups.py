@@ -1,7 +1,9 @@
 """``nhm group``, ``nhm irreps``, ``nhm ebr``, ``nhm classify``: space groups, their irreps and band
 representations, and Krüger's tests on a band (tables by default, ``--json`` for machines).
 
-Everything heavy is imported inside the commands, so that ``nhm group 229`` starts fast.
+The commands' options and help are here; what ``group``, ``irreps`` and ``ebr`` print is in
+:mod:`nhm.cli.show` (their plain forms run it without typer). Everything heavy is imported inside the
+commands, so that ``nhm group 229`` starts fast.
 """
 
 from __future__ import annotations
@@ -11,21 +13,8 @@ from typing import Annotated
 import typer
 
 from nhm.cli._common import DoubleFlag, JsonFlag, TrFlag, emit_json, stdout_console
+from nhm.cli.show import show_ebr, show_group, show_irreps
 from nhm.crystal import DEFAULT_SYMPREC
-
-
-def _fmt_vec(v) -> str:
-    return "(" + ", ".join(str(x) for x in v) + ")"
-
-
-def _fmt_complex(z: complex) -> str:
-    z = complex(z)
-    re_, im = round(z.real, 4) + 0.0, round(z.imag, 4) + 0.0
-    if abs(im) < 1e-4:
-        return f"{re_:g}"
-    if abs(re_) < 1e-4:
-        return f"{im:g}i"
-    return f"{re_:g}{im:+g}i"
 
 
 def group(
@@ -33,50 +22,7 @@ def group(
     json_out: JsonFlag = False,
 ) -> None:
     """Setting, points of symmetry and Wyckoff positions of a space group (BCS setting)."""
-    from nhm.groups.kpoints import points_of_symmetry
-    from nhm.groups.wyckoff import wyckoff_positions
-    from nhm.crystal.setting import check_space_group_number, setting_summary
-
-    n = check_space_group_number(space_group)
-    setting = setting_summary(n)
-    points = points_of_symmetry(n)
-    wyck = wyckoff_positions(n)
-    if json_out:
-        emit_json(
-            {
-                "space_group": n,
-                "setting": setting,
-                "points_of_symmetry": [p.as_dict() for p in points],
-                "wyckoff_positions": [
-                    {
-                        "label": w.label,
-                        "site_symmetry": w.site_symmetry,
-                        "maximal": w.maximal,
-                        "coordinates": list(w.coordinates),
-                    }
-                    for w in wyck
-                ],
-            }
-        )
-        return
-    console = stdout_console()
-    console.print(f"[bold]Space group {n}[/bold] {setting['symbol']}  (Hall number {setting['hall_number']}, "
-                  f"{setting['description']})")
-    from rich.table import Table
-
-    t = Table(title="Points of symmetry (Bilbao maximal k-vectors)")
-    for col in ("name", "k (conventional)", "k (primitive)", "|G_k/T|"):
-        t.add_column(col)
-    for p in points:
-        t.add_row(p.name, _fmt_vec(p.conventional), _fmt_vec(p.primitive), str(p.little_cogroup_order))
-    console.print(t)
-    t = Table(title="Wyckoff positions")
-    for col in ("position", "site symmetry", "maximal", "coordinates"):
-        t.add_column(col)
-    for w in wyck:
-        coords = " ".join(f"({c})" for c in w.coordinates[:4]) + (" …" if len(w.coordinates) > 4 else "")
-        t.add_row(w.label, w.site_symmetry, "yes" if w.maximal else "", coords)
-    console.print(t)
+    show_group(space_group, json_out)
 
 
 def irreps(
@@ -90,62 +36,7 @@ def irreps(
     json_out: JsonFlag = False,
 ) -> None:
     """Character table of the little group of k, with BCS labels."""
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.errors import InputError
-    from nhm.groups.irreps import little_group
-    from nhm.groups.seitz import seitz_symbol
-
-    if convention not in ("bcs", "physics"):
-        raise InputError(f"--convention must be 'bcs' or 'physics', got {convention!r}")
-    n = check_space_group_number(space_group)
-    lg = little_group(n, k, double=double)
-    ops = [lg.space_group.operations[i] for i in lg.indices]
-    reps = lg.coreps if tr else lg.irreps
-    conj = (lambda x: [complex(c).conjugate() for c in x]) if convention == "bcs" else (lambda x: x)
-    if json_out:
-        emit_json(
-            {
-                "space_group": n,
-                "k_name": lg.name,
-                "k_conventional": [str(x) for x in lg.k],
-                "double": double,
-                "time_reversal": tr,
-                "convention": convention,
-                "operations": [seitz_symbol(op) for op in ops],
-                "irreps": [
-                    {
-                        "label": r.label,
-                        "dimension": r.dimension,
-                        **({"kind": r.kind} if tr else {"herring": r.herring}),
-                        "characters": [[float(c.real), float(c.imag)] for c in conj(r.characters)],
-                    }
-                    for r in reps
-                ],
-            }
-        )
-        return
-    from rich.table import Table
-
-    title = f"SG {n}, k = {lg.name} {_fmt_vec(lg.k)}: {'co-representations' if tr else 'irreps'}"
-    title += f" ({'double' if double else 'single'}-valued, {convention} convention)"
-    t = Table(title=title)
-    t.add_column("irrep")
-    t.add_column("dim")
-    for op in ops:
-        t.add_column(seitz_symbol(op), justify="right")
-    for r in reps:
-        t.add_row(r.label, str(r.dimension), *(_fmt_complex(c) for c in conj(r.characters)))
-    stdout_console().print(t)
-
-
-def _br_dict(br) -> dict:
-    return {
-        "wyckoff": br.wyckoff,
-        "site_symmetry": br.site_symmetry,
-        "site_irrep": br.site_irrep,
-        "dimension": br.dimension,
-        "irreps": br.multiplicities,
-    }
+    show_irreps(space_group, k, double, tr, convention, json_out)
 
 
 def ebr(
@@ -161,63 +52,7 @@ def ebr(
     json_out: JsonFlag = False,
 ) -> None:
     """Elementary band representations (or band representations from chosen positions)."""
-    from nhm.bandrep.ebr import band_representations, elementary_band_representations, kpoint_names
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.groups.wyckoff import wyckoff_position, wyckoff_positions
-
-    n = check_space_group_number(space_group)
-    if wyckoff is not None and all_positions:
-        from nhm.errors import InputError
-
-        raise InputError("--wyckoff (one position) and --all-positions (every position) exclude each other: give one of them")
-    if wyckoff is not None or all_positions:
-        positions = (wyckoff_position(n, wyckoff),) if wyckoff is not None else wyckoff_positions(n)
-        brs = band_representations(n, double=double, time_reversal=tr, positions=positions)
-        ebrs = elementary_band_representations(n, double=double, time_reversal=tr)
-        elementary = {(b.wyckoff, b.site_irrep) for b in ebrs.band_representations}
-        rows = [(br, (br.wyckoff, br.site_irrep) in elementary) for br in brs]
-        title = "Band representations"
-    else:
-        ebrs = elementary_band_representations(n, double=double, time_reversal=tr)
-        rows = [(br, True) for br in ebrs.band_representations]
-        title = "Elementary band representations"
-    kpoints = kpoint_names(n, double, tr)
-    if json_out:
-        emit_json(
-            {
-                "space_group": n,
-                "double": double,
-                "time_reversal": tr,
-                "band_representations": [{**_br_dict(br), "elementary": e} for br, e in rows],
-            }
-        )
-        return
-    from rich.table import Table
-
-    t = Table(title=f"{title} of SG {n} ({'double' if double else 'single'}-valued, {'with' if tr else 'without'} time reversal)")
-    for col in ("position", "site sym.", "site irrep", "bands", "EBR"):
-        t.add_column(col)
-    for k in kpoints:
-        t.add_column(k)
-    for br, e in rows:
-        cells = [
-            " ".join(f"{m}{lbl}" if m > 1 else lbl for lbl, m in br.multiplicities.get(k, {}).items()) for k in kpoints
-        ]
-        t.add_row(br.wyckoff, br.site_symmetry, br.site_irrep, str(br.dimension), "yes" if e else "no", *cells)
-    stdout_console().print(t)
-
-
-def _centres_from_options(n: int, wyckoff: list[str] | None, structure_orbits) -> tuple:
-    from nhm.groups.wyckoff import wyckoff_position
-
-    if wyckoff:
-        letters = [w.strip() for item in wyckoff for w in item.split(",") if w.strip()]
-        return tuple(wyckoff_position(n, w) for w in letters)
-    if structure_orbits:
-        return tuple(wyckoff_position(n, o.wyckoff_letter) for o in structure_orbits)
-    from nhm.errors import InputError
-
-    raise InputError("give the Wannier centres: --wyckoff LETTER (repeatable) or --structure FILE")
+    show_ebr(space_group, double, tr, wyckoff, all_positions, json_out)
 
 
 def classify(
@@ -232,49 +67,17 @@ def classify(
     json_out: JsonFlag = False,
 ) -> None:
     """Krüger's tests: usual WFs, spin-dependent WFs, or neither (a superconducting band passes only the second)."""
-    from nhm.bands.symmetry import parse_band
-    from nhm.crystal.setting import check_space_group_number
-    from nhm.errors import InputError
-    from nhm.validate import positive_finite, positive_int
-    from nhm.wannier.krueger import classify as run_classify
+    from nhm.cli.output import console_hooks
+    from nhm.report.run_groups import classify_band
 
-    positive_int("--wfs-per-atom", wfs_per_atom)
-    positive_finite("--symprec", symprec)
-    orbits = None
-    crystal = None
-    if structure is not None:
-        from nhm.crystal import read_crystal
-        from nhm.crystal.caveats import symmetry_note
-        from nhm.cli._common import warn
-
-        crystal = read_crystal(structure, symprec=symprec)
-        note = symmetry_note(crystal)
-        if note:
-            warn(note)
-        if group is not None and check_space_group_number(group) != crystal.space_group:
-            raise InputError(f"--group {group} contradicts the structure, whose space group is {crystal.space_group}")
-        n = crystal.space_group
-        orbits = crystal.orbits
-    elif group is not None:
-        n = check_space_group_number(group)
-    else:
-        raise InputError("give --group N or --structure FILE")
-    if reading not in ("R1", "R2", "both"):
-        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    centres = _centres_from_options(n, wyckoff, orbits)
-    b = parse_band(band, n)
-    readings = ("R1", "R2") if reading == "both" else (reading,)
-    results = []
-    for r in readings:
-        try:
-            results.append(run_classify(b, centres, reading=r, kramers=kramers, wfs_per_atom=wfs_per_atom))  # type: ignore[arg-type]
-        except InputError:
-            if reading != "both" or r != "R1":
-                raise
+    run = classify_band(band, group=group, wyckoff=wyckoff, structure=structure, reading=reading, kramers=kramers,
+                        wfs_per_atom=wfs_per_atom, symprec=symprec, hooks=console_hooks(stdout_console(stderr=True)))
     if json_out:
-        out = [{"space_group": n, "band": b.text(), **c.as_dict()} for c in results]
-        emit_json(out[0] if len(out) == 1 else out)
+        from nhm.api import ClassifyResult
+
+        emit_json(ClassifyResult(run).to_dict())
         return
+    n, b, crystal, results = run.space_group, run.band, run.crystal, run.results
     from rich.table import Table
 
     console = stdout_console()

@@ -8,45 +8,17 @@ cluster spanned by (2, 2) and (2, −2) is used (see :func:`nhm.manybody.lattice
 
 from __future__ import annotations
 
-import json
-import math
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from nhm.atomic import all_or_nothing, check_writable, check_writable_dir, write_text_atomically
-from nhm.errors import InputError
-from nhm.cli._common import stdout_console
-from nhm.validate import finite, nonnegative_finite, positive_finite, positive_int
-
-ALPHA_MIN = 0.05  # 1/a²: the overlap sums of wider Gaussians need gigabytes (fcc: 4 GB at α = 0.01)
-
-
-def _floats(text: str | None, name: str) -> tuple[float, ...]:
-    """'1' or '1,0.5' → (1.0, 0.5); values per neighbour shell."""
-    if text is None or not text.strip():
-        return ()
-    try:
-        vals = tuple(float(x) for x in text.split(","))
-    except ValueError as exc:
-        raise InputError(f"{name} must be a number or a comma-separated list of numbers, got {text!r}") from exc
-    if not all(math.isfinite(v) for v in vals):
-        raise InputError(f"{name} must be finite, got {text!r}")
-    return vals
-
-
-def _supercell(text: str | None) -> tuple[tuple[int, ...], ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(tuple(int(x) for x in row.split(",")) for row in text.split(";"))
-    except ValueError as exc:
-        raise InputError(f"--supercell must look like '2,2;2,-2' (rows separated by ';'), got {text!r}") from exc
+from nhm.atomic import all_or_nothing, check_outputs, write_text_atomically
+from nhm.cli._common import json_text, stdout_console
+from nhm.report.run_manybody import ALPHA_MAX, ALPHA_MIN, SUPERCELL_ENTRY_MAX  # noqa: F401  (their home: the pipeline)
 
 
 def _write_json(data: Any, target: str) -> None:
-    write_text_atomically(target, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n")  # '-': stdout
+    write_text_atomically(target, json_text(data))  # '-': stdout; strict JSON (a non-finite number is null)
 
 
 def _result_table(points: list, parameter: str | None, values: list[float] | None):
@@ -91,53 +63,31 @@ def manybody(
     plot: Annotated[str | None, typer.Option(help="Write PNG and SVG figures to this directory.")] = None,
 ) -> None:
     """Exact ground states of the NHM Hamiltonian H and of H′ = H − H_z; the condensation energy ΔE."""
-    from nhm.manybody.condensation import ModelSpec, run
-    from nhm.manybody.scan import SCAN_PARAMETERS, scan as run_scan
+    from nhm.api import ManyBodyResult
+    from nhm.report.hooks import QUIET, Hooks
+    from nhm.report.run_manybody import check_numbers, manybody_request, run_request, write_plots
 
-    _check_numbers(t=t, t2=t2, U=U, alpha=alpha, coulomb=coulomb, strength=strength, interaction=interaction)
-    if json_file is not None:
-        check_writable(json_file)
-    if plot is not None:
-        check_writable_dir(plot)
-        stems = [f"manybody_scan_{scan}" if scan is not None else "spin_axes", *(["selection_rule"] if selection else [])]
-        for stem in stems:  # the figures' own names, before the diagonalization
-            for ext in ("png", "svg"):
-                check_writable(Path(plot) / f"{stem}.{ext}")
-    spec = ModelSpec(
-        lattice=lattice, sites=sites, electrons=electrons, t=t, t2=t2, U=U,
-        V=_floats(V, "--V"), J=_floats(J, "--J"), P=_floats(P, "--P"),
-        interaction=interaction, alpha=alpha, coulomb=coulomb, field=field, strength=strength,
-        supercell=_supercell(supercell),
-    ).validated()
-    selection_mesh = None
-    if selection:  # checked (≤ 64 sites) before the exact diagonalization, not after it
-        from nhm.manybody.lattice import auto_cluster
-
-        selection_mesh = auto_cluster(spec.lattice, positive_int("--selection-sites", selection_sites))
+    check_numbers(t=t, t2=t2, U=U, alpha=alpha, coulomb=coulomb, strength=strength, interaction=interaction)
+    stems = [f"manybody_scan_{scan}" if scan is not None else "spin_axes", *(["selection_rule"] if selection else [])]
+    # the figures' own names, before the diagonalization; the JSON never onto one of them
+    check_outputs(files={"--json": json_file}, directories={"--plot": (plot, [f"{stem}.{ext}" for stem in stems for ext in ("png", "svg")])})
+    req = manybody_request(dict(
+        lattice=lattice, sites=sites, electrons=electrons, U=U, V=V, J=J, P=P, t=t, t2=t2, interaction=interaction,
+        alpha=alpha, coulomb=coulomb, field=field, strength=strength, supercell=supercell, scan=scan, values=values,
+        selection=selection, selection_sites=selection_sites,
+    ))
     quiet = json_file == "-"
     console = stdout_console()
-    out: dict[str, Any]
     written: list = []
     with all_or_nothing():  # figures and JSON appear together, or (on any failure) none of them
-        if scan is not None:
-            if scan not in SCAN_PARAMETERS:
-                raise InputError(f"--scan must be one of {', '.join(SCAN_PARAMETERS)}, got {scan!r}")
-            vals = list(_floats(values, "--values")) or None
-            res = run_scan(spec, scan, vals, console=stdout_console(stderr=True), show_progress=not quiet)
-            out = res.as_dict()
-            if not quiet:
-                console.print(_result_table(res.points, scan, res.values))
-            if plot is not None:
-                from nhm.manybody.plots import plot_scan
-
-                written += plot_scan(res, plot)
-        else:
-            if values is not None:
-                raise InputError("--values needs --scan")
-            with console.status("exact diagonalization …", spinner="dots") if not quiet else _nullcontext():
-                res1 = run(spec)
-            out = res1.as_dict()
-            if not quiet:
+        hooks = QUIET if quiet else Hooks(status=lambda text: console.status(text, spinner="dots"))
+        run = run_request(req, hooks, scan_console=stdout_console(stderr=True), show_progress=not quiet)
+        out = ManyBodyResult(run).to_dict()
+        if not quiet:
+            if run.scan is not None:
+                console.print(_result_table(run.scan.points, run.scan.parameter, run.scan.values))
+            else:
+                res1 = run.condensation
                 console.print(f"[bold]{res1.lattice}[/bold] cluster {res1.supercell}, {res1.model}, field {res1.field}")
                 console.print(_result_table([res1], None, None))
                 console.print(
@@ -145,49 +95,15 @@ def manybody(
                     f"(variational bound {'holds' if res1.bound_holds else 'VIOLATED'}); "
                     f"ground momenta of H: {res1.ground_momentum_H}, of H′: {res1.ground_momentum_H_prime}"
                 )
-            if plot is not None:
-                from nhm.manybody.condensation import make_model
-                from nhm.manybody.plots import plot_spin_axes
-                from nhm.manybody.wannier_basis import checked_field, example_field
-
-                model = make_model(spec)
-                f = checked_field(example_field(model.cluster, spec.field, spec.strength), model.cluster)
-                written += plot_spin_axes(f, model.cluster, plot)
-        if selection_mesh is not None:
-            from nhm.manybody.selection import selection_report
-            from nhm.manybody.wannier_basis import checked_field, example_field
-
-            mesh = selection_mesh
-            f = checked_field(example_field(mesh, spec.field, spec.strength), mesh)
-            rep = selection_report(f, mesh)
-            out["selection"] = rep.as_dict()
-            if not quiet:
-                console.print(_selection_table(rep))
-            if plot is not None:
-                from nhm.manybody.plots import plot_selection
-
-                written += plot_selection(rep, plot)
+            if run.selection is not None:
+                console.print(_selection_table(run.selection))
+        if plot is not None:
+            written += write_plots(run, plot)
         if json_file is not None:
             _write_json(out, json_file)
     if not quiet:
         for path in written:
             console.print(f"wrote {path}")
-
-
-def _check_numbers(*, t: float, t2: float, U: float, alpha: float, coulomb: float, strength: float, interaction: str) -> None:
-    """The numeric options, before any work: finite; t ≠ 0 (the energy unit); for Gaussians α ≥ ALPHA_MIN, e²/a ≥ 0."""
-    if finite("--t", t) == 0:
-        raise InputError("--t must not be zero: it is the energy unit (U, V, J, P and ΔE are in units of t); "
-                         "for the atomic limit make U large instead")
-    finite("--t2", t2)
-    finite("--U", U)
-    finite("--strength", strength)
-    if interaction == "gaussian":
-        if positive_finite("--alpha", alpha) < ALPHA_MIN:
-            raise InputError(f"--alpha must be at least {ALPHA_MIN:g} (1/a²), got {alpha:g}: the overlap sums of wider Gaussians "
-                             f"run over ~{(80 / alpha) ** 0.5:.0f} lattice constants, and on clusters of more than one site "
-                             "they are linearly dependent anyway")
-        nonnegative_finite("--coulomb", coulomb)
 
 
 def _selection_table(rep):
@@ -205,11 +121,3 @@ def _selection_table(rep):
         + ("" if rep.four_electron_exact else " (too many to classify: field without k-space magnetism?)")
     )
     return t
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,7 @@ import ase
 import numpy as np
 import spglib
 from ase.build import bulk
-from ase.data import atomic_numbers, chemical_symbols, reference_states
+from ase.data import atomic_numbers, chemical_symbols, covalent_radii, reference_states
 from ase.geometry import cell_to_cellpar
 
 from nhm.crystal import DEFAULT_SYMPREC
@@ -40,6 +41,29 @@ from nhm.crystal.setting import bcs_hall_number, centering_vectors, primitive_tr
 from nhm.errors import GroupTheoryError, InputError, NhmWarning
 
 __all__ = ["DEFAULT_SYMPREC", "AtomOrbit", "Crystal", "read_crystal"]
+
+# spglib's C library prints its own diagnostics ("spglib: ssm_get_exact_positions failed.", twenty lines at
+# --symprec 1e-300) straight to stderr; nhm reports a failure in one line of its own. SPGLIB_WARNING=ON
+# brings them back for debugging.
+os.environ.setdefault("SPGLIB_WARNING", "OFF")
+
+MIN_DISTANCE_FRACTION = 0.5
+"""Two atoms closer than this fraction of the sum of their covalent radii (ase.data.covalent_radii) overlap:
+the structure is refused. The shortest contacts of real solids (H–H in compressed hydrides, multiple bonds)
+are above 0.6 of that sum; closer means a site listed twice, a wrong unit (bohr for Å) or a wrong cell."""
+
+CELL_LENGTH_MAX = 1000.0
+"""Longest cell vector (Å) of a structure: the largest unit cells known (protein and virus crystals) are a
+few hundred Å; a longer one is a typo or a unit error, and nothing nhm computes could use it."""
+
+LATTICE_SCALE_RANGE = (0.5, 2.0)
+"""--a relative to ASE's reference lattice constant of the element. Half the lattice constant is an eighth of the
+volume (pressures beyond the Earth's core); twice it, eight times the volume, where the atoms no longer bind and
+the plane waves (∝ volume) make the run eight times as big: neither is the element's crystal."""
+
+STRUCTURE_FILE_MAX_BYTES = 64 * 2**20
+"""Largest structure file read (bytes): a CIF of a few thousand atoms is well under a megabyte; reading a
+bigger file (a trajectory, a wrong file) would take minutes before it could be refused."""
 
 _FULL_OCCUPANCY = 0.99  # a CIF site at least this full counts as fully occupied (refined values like 0.995(5))
 _GRID = 24  # normalizer shifts of all 230 groups are multiples of 1/8 or 1/3 (checked; <= 8 each)
@@ -196,6 +220,7 @@ def read_crystal(
         raise InputError(f"symprec (--symprec) must be a positive length in Å, got {symprec!r}")
     atoms, name = _load_atoms(source, a)
     _check_periodic(atoms, name)
+    _check_distances(atoms, f"'{name}'", hint=" (--a is the lattice constant in Å)" if a is not None else "")
     cell = (atoms.cell[:], atoms.get_scaled_positions(wrap=False), atoms.numbers)
 
     first = _dataset(cell, name, symprec, angle_tolerance)
@@ -253,7 +278,7 @@ def _load_atoms(source: str | os.PathLike[str] | ase.Atoms, a: float | None) -> 
         return source, source.get_chemical_formula() or "Atoms"
     if isinstance(source, os.PathLike):
         path = Path(source)
-        if not path.exists():
+        if not _exists(path):
             raise InputError(f"cannot read a crystal structure from '{path}': no such file")
         _refuse_a(a, f"the file '{path}'")
         return _read_file(path), str(path)
@@ -263,12 +288,20 @@ def _load_atoms(source: str | os.PathLike[str] | ase.Atoms, a: float | None) -> 
         )
     if not source.strip():
         raise InputError("no structure given: pass an element symbol or a structure file")
-    if Path(source).exists():
+    if _exists(Path(source)):
         _refuse_a(a, f"the file '{source}'")
         return _read_file(Path(source)), source
     if source in atomic_numbers and source != "X":
         return _element_crystal(source, a), source
     raise InputError(f"'{source}' is neither a chemical element nor a readable structure file")
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path`` (a name too long for the file system is not a file: no OSError)."""
+    try:
+        return os.path.lexists(path) and path.exists()
+    except OSError:
+        return False
 
 
 def _refuse_a(a: float | None, what: str) -> None:
@@ -278,9 +311,38 @@ def _refuse_a(a: float | None, what: str) -> None:
         )
 
 
-def _read_file(path: Path) -> ase.Atoms:
-    if path.is_dir():
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular_file(path: Path) -> None:
+    """A structure is read from a regular file only: a FIFO or a device could block the read forever (ASE
+    opens a file twice: once to guess its format), and could not be read twice."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"cannot read a crystal structure from '{path}': {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"cannot read a crystal structure from '{path}': it is a directory")
+    for test, kind in _SPECIAL_FILES:
+        if test(st.st_mode):
+            raise InputError(f"cannot read a crystal structure from '{path}': it is {kind}, not a regular file "
+                             "(save the structure to a file and pass that)")
+    if st.st_size > STRUCTURE_FILE_MAX_BYTES:
+        raise InputError(f"'{path}' is {st.st_size / 2**20:.0f} MiB, more than the {STRUCTURE_FILE_MAX_BYTES // 2**20} MiB "
+                         "a structure file of any crystal nhm computes takes: is it the right file?")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read a crystal structure from '{path}': permission denied")
+
+
+def _read_file(path: Path) -> ase.Atoms:
+    _check_regular_file(path)
+    block = _cif_block(path)
+    _check_cif_cell(block, path)  # before ASE, which trips over a zero length (and takes |a| of a negative one)
     try:
         import ase.io  # lazily: half a second to import, needed only for files
 
@@ -300,7 +362,59 @@ def _read_file(path: Path) -> ase.Atoms:
     if len(atoms) == 0:
         raise InputError(f"cannot read a crystal structure from '{path}': the file contains no atoms")
     _refuse_disorder(atoms, path)
+    _check_cif_sites(block, path)  # after the disorder check: mixed sites share a position by design
     return atoms
+
+
+def _cif_block(path: Path):
+    """The CIF block ASE reads (the last one with atoms), or None if ``path`` is no CIF."""
+    from ase.io.cif import parse_cif
+    from ase.io.formats import filetype
+
+    try:
+        if filetype(str(path), guess=False) != "cif":
+            return None
+        with open(path, "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ASE's complaints about the file come once, from its reader (_read_file)
+            blocks = [b for b in parse_cif(f) if b.has_structure()]
+    except Exception:  # noqa: BLE001 - not parseable as CIF here: ASE's own reader decides (and says why)
+        return None
+    return blocks[-1] if blocks else None
+
+
+def _check_cif_cell(block, path: Path) -> None:
+    """A CIF's cell as written: every length positive, every angle strictly between 0° and 180° (ASE builds
+    the cell from |a|, so ``_cell_length_a -4.05`` would otherwise pass as 4.05)."""
+    cellpar = None if block is None else block.get_cellpar()
+    if cellpar is None:
+        return
+    for tag, value in zip(block.cell_tags, cellpar):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            continue  # not a number: ASE's reader says so
+        limits = (0.0, CELL_LENGTH_MAX) if "length" in tag else (0.0, 180.0)
+        if not (np.isfinite(value) and limits[0] < value < limits[1]):
+            what = ("a cell angle lies strictly between 0° and 180°" if "angle" in tag else "a cell length must be positive (Å)"
+                    if value <= 0 else f"longer than {CELL_LENGTH_MAX:g} Å, the largest cells of real crystals are a few hundred Å")
+            raise InputError(f"'{path}' has {tag} {value:g}: {what}")
+
+
+def _check_cif_sites(block, path: Path) -> None:
+    """Sites a CIF lists on top of each other are refused: ASE merges sites that coincide, so a fifth atom
+    typed over another would silently give the four-atom crystal."""
+    if block is None:
+        return
+    try:
+        listed = block.get_unsymmetrized_structure()
+    except Exception:  # noqa: BLE001 - sites ASE could place anyway
+        return
+    if not abs(np.linalg.det(listed.cell[:])) > 1e-6:  # no 3D cell: refused as such once the crystal is checked
+        return
+    listed.pbc = True
+    labels = block.get("_atom_site_label")
+    names = [str(x) for x in labels] if labels is not None and len(labels) == len(listed) else None
+    _check_distances(listed, f"'{path}'", names, listed_sites=True)
 
 
 def _refuse_disorder(atoms: ase.Atoms, path: Path) -> None:
@@ -342,10 +456,25 @@ def _short_reason(exc: Exception) -> str:
     return reason if len(reason) <= 200 else reason[:197] + "..."
 
 
+def _check_lattice_constant(symbol: str, a: float | None, ref: dict | None) -> None:
+    """--a within :data:`LATTICE_SCALE_RANGE` of ASE's reference lattice constant of the element."""
+    reference = (ref or {}).get("a")
+    if a is None or not reference:
+        return
+    low, high = LATTICE_SCALE_RANGE
+    if not low * reference <= a <= high * reference:
+        raise InputError(
+            f"--a {a:g} Å is {a / reference:.3g} times the lattice constant of {symbol}'s reference crystal ({reference:g} Å), outside "
+            f"[{low:g}, {high:g}]×: the atoms would {'overlap' if a < reference else 'not bind'}; to compute such a cell "
+            "deliberately, write it as a structure file"
+        )
+
+
 def _element_crystal(symbol: str, a: float | None) -> ase.Atoms:
     if a is not None and not (np.isfinite(a) and a > 0):
         raise InputError(f"lattice constant a must be a positive length in Å, got {a!r}")
     ref = reference_states[atomic_numbers[symbol]]
+    _check_lattice_constant(symbol, a, ref)
     kind = ref.get("symmetry") if ref else None
     try:
         return bulk(symbol, a=a)
@@ -367,9 +496,57 @@ def _check_periodic(atoms: ase.Atoms, name: str) -> None:
         )
     if not (np.all(np.isfinite(atoms.cell[:])) and np.all(np.isfinite(atoms.positions))):
         raise InputError(f"'{name}' has a cell or atom positions that are not finite numbers (NaN or infinite)")
+    with np.errstate(over="ignore"):  # a cell of 1e200 Å: its length is inf, and refused below
+        lengths = np.linalg.norm(atoms.cell[:], axis=1)
+    if lengths.max() > CELL_LENGTH_MAX:
+        raise InputError(f"'{name}' has a cell vector {lengths.max():.3g} Å long, more than {CELL_LENGTH_MAX:g} Å: "
+                         "the largest cells of real crystals are a few hundred Å (a unit error?)")
     volume = abs(np.linalg.det(atoms.cell[:]))
     if not volume > 1e-6:
         raise InputError(f"'{name}' has no 3D unit cell (cell volume {volume:.3g} Å^3)")
+
+
+def _check_distances(atoms: ase.Atoms, name: str, labels: list[str] | None = None, *, listed_sites: bool = False,
+                     hint: str = "") -> None:
+    """InputError if two atoms (or an atom and a periodic image of itself or of another) are closer than
+    :data:`MIN_DISTANCE_FRACTION` of the sum of their covalent radii.
+
+    Distances are taken in the Minkowski-reduced cell, whose 27 neighbouring translations hold the nearest
+    image of every pair (three dimensions), so the cost is n² · 27 whatever the cell's shape or size.
+    """
+    from ase.geometry import minkowski_reduce
+
+    if not np.all(np.abs(atoms.cell[:]) < 10 * CELL_LENGTH_MAX):  # refused as too long elsewhere; no overflow here
+        return
+    cell, _ = minkowski_reduce(np.asarray(atoms.cell[:], dtype=float))
+    frac = np.linalg.solve(cell.T, np.asarray(atoms.positions, dtype=float).T).T
+    radii = MIN_DISTANCE_FRACTION * covalent_radii[atoms.numbers]
+    shifts = np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=float)
+    for i in range(len(atoms)):
+        d = frac[i:] - frac[i]
+        d -= np.round(d)
+        vectors = (d[:, None, :] + shifts[None, :, :]) @ cell  # (n - i, 27, 3)
+        dist = np.linalg.norm(vectors, axis=2)
+        dist[0, 13] = np.inf  # the atom itself (shift 0, 0, 0)
+        limit = radii[i] + radii[i:]
+        close = np.argwhere(dist < limit[:, None])
+        if len(close):
+            j = i + int(close[0][0])
+            _refuse_overlap(atoms, name, labels, i, j, float(dist[close[0][0]].min()), float(limit[j - i]), listed_sites, hint)
+
+
+def _refuse_overlap(atoms, name, labels, i, j, distance, limit, listed_sites, hint) -> None:
+    def who(k: int) -> str:
+        return labels[k] if labels else f"{atoms[k].symbol} (atom {k + 1})"
+
+    if i == j:
+        what = f"{who(i)} is {distance:.3g} Å from its own periodic image (the shortest lattice vector)"
+    else:
+        what = f"{who(i)} and {who(j)} are {distance:.3g} Å apart"
+    why = "a site listed twice, or a wrong cell or unit" if listed_sites else "overlapping atoms (a wrong cell or unit?)"
+    raise InputError(
+        f"{name}: {what}, closer than {MIN_DISTANCE_FRACTION:g} × the sum of their covalent radii ({limit:.3g} Å): {why}{hint}"
+    )
 
 
 # --- symmetry ----------------------------------------------------------------------------------

@@ -6,10 +6,8 @@ coset representatives of :mod:`nhm.groups.spacegroup` (BCS translations and BCS 
 BCS characters are the complex conjugates of ours; labels are assigned by comparing ``conj(chi)``
 with the irreptables table (science.md §2.1).
 
-Irreps come from spgrep's projective-irrep kernel fed with our exact factor system
-``omega(a, b) = sign(a, b) * exp(-2 pi i k.delta(a, b))``; every result is validated (projective
-representation property, sum of squared dimensions, orthonormal characters) and recomputed with
-spgrep's randomized method if the default method fails (science.md §2.4 lists its known failures).
+Irreps come from :func:`nhm.groups.projective.projective_irreps` (spgrep's kernel, validated, with
+fallbacks) fed with our exact factor system ``omega(a, b) = sign(a, b) * exp(-2 pi i k.delta(a, b))``.
 
 Time reversal: irreps are paired by the Herring test in the double group,
 ``W = (1/|G_k|) sum_{a k = -k} chi((a T)^2)`` with ``T^2 = +1`` (spinless) or ``-1`` (spinor):
@@ -20,7 +18,6 @@ W = +1 the irrep is its own co-representation, -1 it is doubled, 0 it pairs with
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Literal
@@ -28,12 +25,12 @@ from typing import Literal
 import numpy as np
 
 from nhm.errors import GroupTheoryError, InputError
-from nhm.groups.bcs import BcsKPoint, bcs_table
+from nhm.groups.bcs import BcsKPoint
+from nhm.groups.projective import projective_irreps
 from nhm.groups.seitz import Vec3, as_fraction_vector
-from nhm.groups.spacegroup import SpaceGroup, space_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
 
 CHARACTER_TOL = 1e-3  # BCS tables print 5 significant digits (0.70711)
-NUMERIC_TOL = 1e-8  # for our own floating-point checks
 
 Reality = Literal["alone", "doubled", "paired", "none"]
 
@@ -81,10 +78,7 @@ class LittleGroup:
         ``characters`` may be one vector or a stack (one representation per row). Raises
         GroupTheoryError if the multiplicities are not non-negative integers (not a representation).
         """
-        basis = self._corep_chars if time_reversal else self._irrep_chars
-        m = np.asarray(characters) @ basis.conj().T / self.order
-        if time_reversal:
-            m = m / self._corep_norms  # <chi_corep, chi_corep> = number of irreps in it
+        m = np.asarray(characters) @ self.projector(time_reversal)
         mi = np.rint(m.real)
         if np.max(np.abs(m - mi), initial=0) > 1e-6 or np.any(mi < 0):
             raise GroupTheoryError(
@@ -92,18 +86,18 @@ class LittleGroup:
             )
         return mi.astype(int)
 
-    @cached_property
-    def _irrep_chars(self) -> np.ndarray:
-        return np.array([r.characters for r in self.irreps])
+    def projector(self, time_reversal: bool = False) -> np.ndarray:
+        """The ``(|G_k|, n)`` matrix that turns characters (on ``indices``) into multiplicities of the
+        n irreps (co-reps): ``conj(chi_r) / |G_k|``, divided by ``<chi_r, chi_r>`` for co-reps (the
+        number of irreps in one)."""
+        return self._projectors[time_reversal]
 
     @cached_property
-    def _corep_chars(self) -> np.ndarray:
-        return np.array([r.characters for r in self.coreps])
-
-    @cached_property
-    def _corep_norms(self) -> np.ndarray:
-        c = self._corep_chars
-        return np.einsum("ij,ij->i", c.conj(), c).real / self.order
+    def _projectors(self) -> dict[bool, np.ndarray]:
+        irreps = np.array([r.characters for r in self.irreps])
+        coreps = np.array([r.characters for r in self.coreps])
+        norms = np.einsum("ij,ij->i", coreps.conj(), coreps).real / self.order
+        return {False: irreps.conj().T / self.order, True: coreps.conj().T / self.order / norms}
 
     def irrep(self, label: str) -> Irrep | CoRep:
         for r in (*self.irreps, *self.coreps):
@@ -113,163 +107,83 @@ class LittleGroup:
         raise InputError(f"{self.name or self.k} of space group {self.space_group.number} has no irrep {label!r} (it has {known})")
 
 
-def factor_system(g: SpaceGroup, indices: tuple[int, ...], k: Vec3, double: bool) -> np.ndarray:
-    table, delta, sign = g.multiplication
-    idx = np.array(indices)
-    kf = np.array([float(x) for x in k])
-    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[np.ix_(idx, idx)], kf))
-    if double:
-        phase = phase * sign[np.ix_(idx, idx)]
-    return phase
-
-
-def _validate(mats: list[np.ndarray], omega: np.ndarray, prod: np.ndarray) -> bool:
-    n = omega.shape[0]
-    if sum(m.shape[1] ** 2 for m in mats) != n:
-        return False
-    chars = np.array([np.trace(m, axis1=1, axis2=2) for m in mats])
-    gram = chars.conj() @ chars.T / n
-    if np.max(np.abs(gram - np.eye(len(mats)))) > 1e-6:
-        return False
-    for m in mats:
-        lhs = np.einsum("iab,jbc->ijac", m, m)
-        rhs = omega[:, :, None, None] * m[prod]
-        if np.max(np.abs(lhs - rhs)) > 1e-6:
-            return False
-    return True
-
-
-def _regular_split_irreps(omega: np.ndarray, prod: np.ndarray, seed: int = 0) -> list[np.ndarray]:
-    """All irreps with factor system omega, by splitting the projective regular representation.
-
-    ``L(g) e_h = omega(g, h) e_{gh}``. A group average ``X = sum_g L(g) M L(g)^+`` of a random
-    Hermitian M commutes with L, so its eigenspaces are L-invariant and, for generic M, irreducible.
-    """
-    n = omega.shape[0]
-    reg = np.zeros((n, n, n), dtype=complex)
-    for g in range(n):
-        reg[g, prod[g], np.arange(n)] = omega[g]
-    rng = np.random.default_rng(seed)
-    found: list[np.ndarray] = []
-    chars_found: list[np.ndarray] = []
-    for _ in range(8):
-        m = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
-        m = m + m.conj().T
-        x = np.einsum("gab,bc,gdc->ad", reg, m, reg.conj())
-        w, v = np.linalg.eigh(x)
-        start = 0
-        while start < n:
-            stop = start + 1
-            while stop < n and abs(w[stop] - w[start]) < 1e-6 * max(1.0, abs(w[start])):
-                stop += 1
-            basis = v[:, start:stop]
-            start = stop
-            d = np.einsum("ia,gij,jb->gab", basis.conj(), reg, basis)
-            chi = np.trace(d, axis1=1, axis2=2)
-            if abs(np.vdot(chi, chi).real / n - 1) > 1e-6:
-                continue  # reducible: an accidental degeneracy; another random M will split it
-            if not any(np.max(np.abs(chi - c)) < 1e-6 for c in chars_found):
-                found.append(d)
-                chars_found.append(chi)
-        if sum(f.shape[1] ** 2 for f in found) == n:
-            break
-    return found
-
-
-_IRREP_CACHE: dict[bytes, list[np.ndarray]] = {}
-
-
-def _enumerate_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
-    """Irreps with factor system omega, memoized: many little groups share rotations and factor system."""
-    key = rotations.astype(np.int8).tobytes() + (np.round(omega, 9) + 0.0).astype(np.complex128).tobytes()
-    if key not in _IRREP_CACHE:
-        _IRREP_CACHE[key] = _compute_irreps(rotations, omega, prod)
-    return _IRREP_CACHE[key]
-
-
-def _compute_irreps(rotations: np.ndarray, omega: np.ndarray, prod: np.ndarray) -> list[np.ndarray]:
-    """spgrep's irreps, validated; our regular-representation split where spgrep fails."""
-    from spgrep.symmetry.enumerate import enumerate_unitary_irreps
-
-    for method in ("Neto", "random"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mats, _ = enumerate_unitary_irreps(rotations, factor_system=omega, method=method)
-        except Exception:  # noqa: BLE001 - spgrep raises assorted errors on its failures
-            continue
-        if _validate(mats, omega, prod):
-            return mats
-    mats = _regular_split_irreps(omega, prod)
-    if _validate(mats, omega, prod):
-        return mats
-    raise GroupTheoryError("no valid set of irreps found (spgrep and the regular-representation split failed)")
-
-
 def _label_sort_key(label: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", label)]
 
 
-def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> str | None:
-    for r in table.irreps:
-        ref = r.characters[positions]
-        if np.max(np.abs(np.conj(chars) - ref)) < CHARACTER_TOL:
-            return r.label
-    return None
+def _match(chars: np.ndarray, table: BcsKPoint, positions: list[int]) -> list[str | None]:
+    """BCS labels of the representations with these characters (one per row; None where none matches):
+    the first of BCS's irreps whose characters equal ``conj(chi)`` on the little co-group."""
+    ref = table.character_table[:, positions]
+    close = np.abs(chars.conj()[:, None, :] - ref[None, :, :]).max(axis=-1) < CHARACTER_TOL
+    first = close.argmax(axis=1)
+    return [table.irreps[j].label if ok else None for j, ok in zip(first.tolist(), close.any(axis=1).tolist())]
 
 
-@dataclass(frozen=True)
-class _TimeReversalData:
-    """What the Herring test and the partner search need, computed once per little group."""
+@dataclass(frozen=True, eq=False)
+class _AtK:
+    """What the single- and double-valued little groups at one k-vector share (computed once per k).
 
-    a: int | None  # one operation with a k = -k (None: T relates k to another star)
-    count: int  # how many coset representatives map k to -k
-    square_pos: np.ndarray  # for each such a: position of a^2's coset rep in G_k
-    square_factor: np.ndarray  # exp(-ik.delta) * lift sign * T^2 for each a^2
-    conj_pos: np.ndarray  # position of a^-1 h a for h in G_k
-    conj_factor: np.ndarray  # its phase and lift sign
+    The factor system is ``phase`` (times ``sign`` when double-valued). Time reversal: the coset
+    representatives a with a k = -k (``minus``); for each, the position of a^2 in G_k and its phase and
+    lift sign (the Herring sum); for the first, a^-1 h a = {E|delta} sign ops[conj] for h in G_k.
+    """
+
+    indices: tuple[int, ...]  # coset representatives of G_k / T
+    prod: np.ndarray  # g_i g_j = g_prod[i, j] (positions in ``indices``)
+    phase: np.ndarray  # exp(-2 pi i k.delta(a, b)) on G_k x G_k
+    sign: np.ndarray  # lift signs on G_k x G_k
+    minus: tuple[int, ...]
+    square_pos: np.ndarray
+    square_phase: np.ndarray
+    square_sign: np.ndarray
+    conj_pos: np.ndarray
+    conj_phase: np.ndarray
+    conj_sign: np.ndarray
+
+    def herring(self, chars: np.ndarray, double: bool) -> np.ndarray:
+        """Herring indicators (+1, -1, 0; 2 if no operation maps k to -k) of irreps with these characters (rows)."""
+        if not self.minus:
+            return np.full(len(chars), 2)
+        factor = self.square_phase * (-self.square_sign if double else 1)  # T^2 = -1 on spinors
+        w = (factor * chars[:, self.square_pos]).sum(axis=1) / len(self.indices)
+        wi = np.rint(w.real)
+        bad = (np.abs(w - wi) > 1e-6) | (np.abs(wi) > 1)
+        if bad.any():
+            raise GroupTheoryError(f"Herring sum {w[np.argmax(bad)]:.4f} is not -1, 0 or 1")
+        return wi.astype(int)
+
+    def partner(self, chars: np.ndarray, double: bool) -> np.ndarray:
+        """chi'(h) = conj(chi(a^-1 h a)) for h in G_k: the characters of the time-reversal partner."""
+        factor = self.conj_phase * (self.conj_sign if double else 1)
+        return np.conj(factor * chars[self.conj_pos])
 
 
-def _time_reversal_data(g: SpaceGroup, k: Vec3, indices: tuple[int, ...], double: bool) -> _TimeReversalData:
-    minus = g.minus_k_operations(k)
-    if not minus:
-        empty = np.zeros(0)
-        return _TimeReversalData(None, 0, empty.astype(int), empty, empty.astype(int), empty)
+@cache
+def _at_k(g: SpaceGroup, k: Vec3) -> _AtK:
+    indices = g.little_cogroup(k)
     table, delta, sign = g.multiplication
-    pos = {i: n for n, i in enumerate(indices)}
+    idx = np.array(indices)
     kf = np.array([float(x) for x in k])
+    pos = np.full(g.order, -1)
+    pos[idx] = np.arange(len(idx))
+    prod = pos[table[idx][:, idx]]
+    phase = np.exp(-2j * np.pi * np.einsum("ija,a->ij", delta[idx][:, idx], kf))
+    minus = g.minus_k_operations(k)
+    empty = np.zeros(0, dtype=int)
+    if not minus:
+        return _AtK(indices, prod, phase, sign[idx][:, idx], (), empty, empty, empty, empty, empty, empty)
     m = np.array(minus)
-    sq = table[m, m]
-    factor = np.exp(-2j * np.pi * delta[m, m] @ kf)
-    if double:
-        factor = factor * (-sign[m, m])  # T^2 = -1 on spinors
-    a = minus[0]
-    cidx, cdelta, csign = g.conjugates(a, indices)
-    conj_pos = [pos[j] for j in cidx]
-    conj_factor = np.exp(-2j * np.pi * cdelta @ kf) * (csign if double else 1)
-    return _TimeReversalData(
-        a, len(minus), np.array([pos[i] for i in sq]), factor, np.array(conj_pos), np.array(conj_factor)
+    cidx, cdelta, csign = g.conjugates(minus[0], indices)
+    return _AtK(
+        indices, prod, phase, sign[idx][:, idx], minus,
+        pos[table[m, m]], np.exp(-2j * np.pi * delta[m, m] @ kf), sign[m, m],
+        pos[cidx], np.exp(-2j * np.pi * cdelta @ kf), csign,
     )
 
 
-def _herring(trd: _TimeReversalData, chars: np.ndarray, order: int) -> int:
-    """Herring indicator: +1, -1, 0; 2 if no operation maps k to -k."""
-    if trd.a is None:
-        return 2
-    w = np.sum(trd.square_factor * chars[trd.square_pos]) / order
-    wi = round(w.real)
-    if abs(w - wi) > 1e-6 or wi not in (-1, 0, 1):
-        raise GroupTheoryError(f"Herring sum {w:.4f} is not -1, 0 or 1")
-    return wi
-
-
-def _partner_characters(trd: _TimeReversalData, chars: np.ndarray) -> np.ndarray:
-    """chi'(h) = conj(chi(a^-1 h a)) for h in G_k."""
-    return np.conj(trd.conj_factor * chars[trd.conj_pos])
-
-
 def _resolve_k(g: SpaceGroup, k: str | Vec3 | tuple, double: bool) -> tuple[Vec3, str | None, BcsKPoint | None]:
-    table = bcs_table(g.number, double, False)
+    table = g.bcs_table(double, False)
     if isinstance(k, str):
         name = normalize_k_name(k)
         kp = table.kpoint(name)
@@ -291,48 +205,48 @@ def normalize_k_name(name: str) -> str:
 
 
 @cache
-def _little_group_cached(number: int, k: Vec3, name: str | None, double: bool) -> LittleGroup:
-    g = space_group(number)
-    indices = g.little_cogroup(k)
-    omega = factor_system(g, indices, k, double)
-    table, _, _ = g.multiplication
-    pos = {i: n for n, i in enumerate(indices)}
-    prod = np.array([[pos[table[i, j]] for j in indices] for i in indices])
-    mats = _enumerate_irreps(g.rotations[list(indices)], omega, prod)
+def little_group_at(g: SpaceGroup, k: Vec3, name: str | None, double: bool) -> LittleGroup:
+    """The little group of the exact k-vector ``k`` of ``g`` (conventional reciprocal basis), cached.
 
-    bcs_k = None
-    if name is not None:
-        bcs_k = bcs_table(number, double, False).kpoint(name)
-        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
-        if set(bpos) != set(indices):
-            raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
-        positions = [bpos[i] for i in indices]
-
-    raw = []
-    for m in mats:
-        chars = np.trace(m, axis1=1, axis2=2)
-        label = _match(chars, bcs_k, positions) if bcs_k is not None else None
-        raw.append((label, m, chars))
-    if bcs_k is not None and any(lbl is None for lbl, _, _ in raw):
-        raise GroupTheoryError(f"an irrep at {name} of SG {number} matches no BCS irrep")
-    if bcs_k is not None:
-        raw.sort(key=lambda x: _label_sort_key(x[0]))
-    prefix = name or "k"
-    trd = _time_reversal_data(g, k, indices, double)
-    irreps = []
-    for n, (label, m, chars) in enumerate(raw):
-        irreps.append(Irrep(label or f"{prefix}{n + 1}", m.shape[1], chars, m, _herring(trd, chars, len(indices))))
-    coreps = _build_coreps(g, name, double, indices, irreps, trd)
-    return LittleGroup(g, k, name, double, indices, omega, tuple(irreps), coreps)
+    ``name`` is the BCS name of ``k`` if it is one of BCS's maximal k-vectors: the irreps and co-reps
+    then carry BCS's labels (checked against BCS's characters); ``None`` leaves them ``k1``, ``k2``, ...
+    in the order the irreps were found. :func:`little_group` finds the name (or coordinates) for you.
+    """
+    at = _at_k(g, k)
+    indices = at.indices
+    omega = at.phase * at.sign if double else at.phase
+    mats = projective_irreps(g.rotations[list(indices)], omega, at.prod)
+    chars = np.array([m.trace(axis1=1, axis2=2) for m in mats])
+    if name is None:
+        labels = [f"k{n + 1}" for n in range(len(mats))]
+        order = list(range(len(mats)))
+    else:
+        bcs_k = g.bcs_table(double, False).kpoint(name)
+        positions = _positions(bcs_k, indices, name, g.number)
+        labels = _match(chars, bcs_k, positions)
+        if any(lbl is None for lbl in labels):
+            raise GroupTheoryError(f"an irrep at {name} of SG {g.number} matches no BCS irrep")
+        order = sorted(range(len(mats)), key=lambda n: _label_sort_key(labels[n]))  # type: ignore[arg-type]
+    herring = at.herring(chars[order], double)
+    irreps = tuple(
+        Irrep(labels[n], mats[n].shape[1], chars[n], mats[n], int(w)) for n, w in zip(order, herring)  # type: ignore[arg-type]
+    )
+    coreps = _build_coreps(g, at, name, double, irreps)
+    return LittleGroup(g, k, name, double, indices, omega, irreps, coreps)
 
 
-def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> tuple[CoRep, ...]:
-    out: list[CoRep] = []
+def _positions(bcs_k: BcsKPoint, indices: tuple[int, ...], name: str, number: int) -> list[int]:
+    """Where each of our little co-group's operations stands in BCS's list for this k-vector."""
+    bpos = {i: n for n, i in enumerate(bcs_k.operations)}
+    if set(bpos) != set(indices):
+        raise GroupTheoryError(f"little co-group at {name} of SG {number} differs from BCS's")
+    return [bpos[i] for i in indices]
+
+
+def _build_coreps(g: SpaceGroup, at: _AtK, name: str | None, double: bool, irreps: tuple[Irrep, ...]) -> tuple[CoRep, ...]:
+    chars_all = np.array([ir.characters for ir in irreps])
+    found: list[tuple[tuple[int, ...], str, np.ndarray]] = []
     used: set[int] = set()
-    bcs_k = bcs_table(g.number, double, True).kpoint(name) if name is not None else None
-    if bcs_k is not None:
-        bpos = {i: n for n, i in enumerate(bcs_k.operations)}
-        positions = [bpos[i] for i in indices]
     for n, ir in enumerate(irreps):
         if n in used:
             continue
@@ -342,39 +256,45 @@ def _build_coreps(g, name, double, indices, irreps, trd: _TimeReversalData) -> t
         elif w == -1:
             comps, kind, chars = (n, n), "doubled", 2 * ir.characters
         else:
-            partner = _partner_characters(trd, ir.characters)
-            match = [m for m, other in enumerate(irreps) if np.max(np.abs(other.characters - partner)) < 1e-6]
+            partner = at.partner(ir.characters, double)
+            match = np.nonzero(np.abs(chars_all - partner).max(axis=1) < 1e-6)[0]
             if len(match) != 1 or match[0] == n:
                 raise GroupTheoryError(f"no time-reversal partner for {ir.label} at {name}")
-            comps, kind, chars = (n, match[0]), "paired", ir.characters + irreps[match[0]].characters
+            m = int(match[0])
+            comps, kind, chars = (n, m), "paired", ir.characters + irreps[m].characters
         used.update(comps)
-        label = None
-        if bcs_k is not None:
-            label = _match(chars, bcs_k, positions)
+        found.append((comps, kind, chars))
+    if name is None:
+        labels = ["".join(irreps[c].label for c in comps) for comps, _, _ in found]
+    else:
+        bcs_k = g.bcs_table(double, True).kpoint(name)
+        labels = _match(np.array([c for _, _, c in found]), bcs_k, _positions(bcs_k, at.indices, name, g.number))
+        for label, (comps, _, _) in zip(labels, found):
             if label is None:
                 raise GroupTheoryError(f"co-rep {'+'.join(irreps[c].label for c in comps)} at {name} of SG {g.number} matches no BCS co-rep")
-        if label is None:
-            label = "".join(irreps[c].label for c in comps)
-        out.append(CoRep(label, int(round(chars[0].real)), chars, comps, kind))  # type: ignore[arg-type]
-    return tuple(out)
+    return tuple(
+        CoRep(label, int(round(chars[0].real)), chars, comps, kind)  # type: ignore[arg-type]
+        for label, (comps, kind, chars) in zip(labels, found)
+    )
 
 
-def little_group(space_group_number: int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:
+def little_group(group: SpaceGroup | int, k: str | Vec3 | tuple, *, double: bool = False) -> LittleGroup:
     """The little group of k with its labelled irreps and time-reversal co-reps.
 
-    ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``, ``"H"``, ...) or coordinates in the conventional
-    reciprocal basis (exact Fractions preferred; floats are snapped to 1/48).
+    ``group`` is a :class:`SpaceGroup` or its number; ``k`` is a BCS k-vector name (``"GM"``, ``"Γ"``,
+    ``"H"``, ...) or coordinates in the conventional reciprocal basis (exact Fractions preferred; floats
+    are snapped to 1/48).
     """
     if isinstance(k, str):
-        key = (space_group_number, k, double)
+        key = (group.number if isinstance(group, SpaceGroup) else group, k, double)
         if key not in _BY_NAME:
-            g = space_group(space_group_number)
+            g = as_space_group(group)
             kv, name, _ = _resolve_k(g, k, double)
-            _BY_NAME[key] = _little_group_cached(g.number, kv, name, double)
+            _BY_NAME[key] = little_group_at(g, kv, name, double)
         return _BY_NAME[key]
-    g = space_group(space_group_number)
+    g = as_space_group(group)
     kv, name, _ = _resolve_k(g, k, double)
-    return _little_group_cached(g.number, kv, name, double)
+    return little_group_at(g, kv, name, double)
 
 
 _BY_NAME: dict[tuple, LittleGroup] = {}  # fast path for the common call with a BCS name

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from nhm.crystal.setting import check_space_group_number, primitive_transform
-from nhm.groups.bcs import bcs_table
 from nhm.groups.seitz import Vec3
-from nhm.groups.spacegroup import space_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group
 
 
 @dataclass(frozen=True)
@@ -32,15 +30,16 @@ class PointOfSymmetry:
         }
 
 
-def conventional_to_primitive_k(number: int, k: Vec3) -> Vec3:
-    p = primitive_transform(number)
+def conventional_to_primitive_k(group: SpaceGroup | int, k: Vec3) -> Vec3:
+    """``k_p = P^T k_c``: conventional reciprocal coordinates to those of the BCS primitive cell (exact)."""
+    p = as_space_group(group).primitive_transform
     return tuple(sum((p[j][i] * k[j] for j in range(3)), Fraction(0)) for i in range(3))  # type: ignore[return-value]
 
 
-def points_of_symmetry(number: int, *, time_reversal: bool = False) -> tuple[PointOfSymmetry, ...]:
-    n = check_space_group_number(number)
-    g = space_group(n)
+def points_of_symmetry(group: SpaceGroup | int, *, time_reversal: bool = False) -> tuple[PointOfSymmetry, ...]:
+    """BCS's maximal k-vectors of ``group`` (a :class:`SpaceGroup` or its number), in BCS's order."""
+    g = as_space_group(group)
     return tuple(
-        PointOfSymmetry(kp.name, kp.k, conventional_to_primitive_k(n, kp.k), len(g.little_cogroup(kp.k)))
-        for kp in bcs_table(n, False, time_reversal).kpoints
+        PointOfSymmetry(kp.name, kp.k, conventional_to_primitive_k(g, kp.k), len(g.little_cogroup(kp.k)))
+        for kp in g.bcs_table(False, time_reversal).kpoints
     )

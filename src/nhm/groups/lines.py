@@ -31,13 +31,13 @@ from itertools import product
 
 import numpy as np
 
-from nhm.crystal.setting import lattice_centering, primitive_transform
+from nhm.crystal.setting import lattice_centering
 from nhm.errors import GroupTheoryError
 from nhm.groups.exact import inverse
-from nhm.groups.irreps import LittleGroup, _little_group_cached, little_group
+from nhm.groups.irreps import LittleGroup, little_group, little_group_at
 from nhm.groups.kpoints import points_of_symmetry
 from nhm.groups.seitz import Vec3
-from nhm.groups.spacegroup import space_group
+from nhm.groups.spacegroup import SpaceGroup, as_space_group, space_group
 
 __all__ = ["LineOfSymmetry", "lines_of_symmetry", "default_metric"]
 
@@ -68,6 +68,11 @@ class LineOfSymmetry:
     def name(self) -> str:
         return f"{self.start}-{self.end}{self.tag}"
 
+    @cached_property
+    def group(self) -> SpaceGroup:
+        """The space group (``space_group`` is its number)."""
+        return space_group(self.space_group)
+
     def k_at(self, s: float | np.ndarray) -> np.ndarray:
         """Conventional coordinates (floats) of ``k_start + s (k_end - k_start)``; ``s`` scalar or array."""
         a = np.array([float(x) for x in self.k_start])
@@ -76,13 +81,13 @@ class LineOfSymmetry:
 
     def little_group(self, double: bool = False) -> LittleGroup:
         """Little group at the reference point, its irreps labelled ``<name>.<n>``."""
-        return _line_little_group(self.space_group, self.k_ref, self.name, double)
+        return _line_little_group(self.group, self.k_ref, self.name, double)
 
     @cached_property
     def translations(self) -> np.ndarray:
         """(|G_L|, 3) translations t_g (conventional, floats) of the line's coset representatives."""
-        g = space_group(self.space_group)
-        return np.array([[float(x) for x in g.operations[i].translation] for i in self.little_group().indices])
+        ops = self.group.operations
+        return np.array([[float(x) for x in ops[i].translation] for i in self.little_group().indices])
 
     def phase_to_reference(self, k_conventional: np.ndarray) -> np.ndarray:
         """exp(+2πi (k - k_ref)·t_g) for each line operation: multiplies traces at k into the frame of k_ref."""
@@ -128,8 +133,8 @@ class LineOfSymmetry:
 
 
 @cache
-def _line_little_group(number: int, k_ref: Vec3, name: str, double: bool) -> LittleGroup:
-    lg = _little_group_cached(number, k_ref, None, double)
+def _line_little_group(g: SpaceGroup, k_ref: Vec3, name: str, double: bool) -> LittleGroup:
+    lg = little_group_at(g, k_ref, None, double)
     # relabel k1, k2, ... as <line>.1, <line>.2, ...: same irreps, names a reader can place
     from dataclasses import replace
 
@@ -147,20 +152,19 @@ def _line_little_group(number: int, k_ref: Vec3, name: str, double: bool) -> Lit
 
 def _subduce(line: LineOfSymmetry, end: str, irrep: str, double: bool) -> Counter:
     point = line.start if end == "start" else line.end
-    return Counter(dict(_subduce_cached(line.space_group, line.k_start, line.k_end, line.k_ref, line.name, point, end, irrep, double)))
+    return Counter(dict(_subduce_cached(line.group, line.k_start, line.k_end, line.k_ref, line.name, point, end, irrep, double)))
 
 
 _SUBDUCE: dict = {}
 
 
-def _subduce_cached(number, k_start, k_end, k_ref, name, point, end, irrep, double):
-    key = (number, k_start, k_end, name, end, irrep, double)
+def _subduce_cached(g: SpaceGroup, k_start, k_end, k_ref, name, point, end, irrep, double):
+    key = (g.number, k_start, k_end, name, end, irrep, double)
     if key in _SUBDUCE:
         return _SUBDUCE[key]
     k_end_point = k_start if end == "start" else k_end
-    plg = little_group(number, point, double=double)
-    llg = _line_little_group(number, k_ref, name, double)
-    g = space_group(number)
+    plg = little_group(g, point, double=double)
+    llg = _line_little_group(g, k_ref, name, double)
     # The point's representative may differ from the line's end by a star operation: transport the
     # irrep's characters to the end by the operation that maps the representative there.
     chars = _transported_characters(g, plg, plg.irrep(irrep).characters, k_end_point, llg.indices)
@@ -193,7 +197,7 @@ def _transported_characters(g, plg: LittleGroup, chars: np.ndarray, k_image: Vec
 def _line_spinor(line: LineOfSymmetry, irrep: str) -> Counter:
     single = line.little_group(False)
     double = line.little_group(True)
-    g = space_group(line.space_group)
+    g = line.group
     tr_s = np.array([np.trace(g.operations[i].su2) for i in double.indices])
     chi = next(r for r in single.irreps if r.label == irrep).characters
     m = double.decompose(chi * tr_s)
@@ -222,22 +226,23 @@ def _as_key(v: Vec3) -> tuple:
     return tuple(v)
 
 
-def lines_of_symmetry(number: int, metric: np.ndarray | None = None) -> tuple[LineOfSymmetry, ...]:
-    """The lines of symmetry of space group ``number`` (see the module docstring).
+def lines_of_symmetry(group: SpaceGroup | int, metric: np.ndarray | None = None) -> tuple[LineOfSymmetry, ...]:
+    """The lines of symmetry of ``group`` (a :class:`SpaceGroup` or its number; see the module docstring).
 
     ``metric``: the conventional reciprocal metric ``B Bᵀ`` (rows of B the reciprocal vectors, 1/Å,
     without 2π) of the actual crystal; the default is a representative cell of the lattice system.
     """
-    m = default_metric(number) if metric is None else np.asarray(metric, dtype=float)
-    return _lines(number, tuple(np.round(m, 9).ravel()))
+    g = as_space_group(group)
+    m = default_metric(g.number) if metric is None else np.asarray(metric, dtype=float)
+    return _lines(g, tuple(np.round(m, 9).ravel()))
 
 
 @cache
-def _lines(number: int, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
+def _lines(g: SpaceGroup, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
     metric = np.array(metric_flat).reshape(3, 3)
-    g = space_group(number)
-    pts = points_of_symmetry(number)
-    p = primitive_transform(number)
+    number = g.number
+    pts = points_of_symmetry(g)
+    p = g.primitive_transform
     p_inv_t = [[inverse(p)[j][i] for j in range(3)] for i in range(3)]  # k_c = P^-T k_p
     lattice = [
         tuple(sum((p_inv_t[i][j] * n[j] for j in range(3)), Fraction(0)) for i in range(3))

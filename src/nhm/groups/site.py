@@ -9,14 +9,16 @@ antiunitary elements g T, g in G_q (science.md §2.4).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 
 from nhm.errors import GroupTheoryError
-from nhm.groups.irreps import Reality, _enumerate_irreps, _validate
+from nhm.groups.irreps import Reality
+from nhm.groups.projective import projective_irreps
 from nhm.groups.seitz import SeitzOp, Vec3, vec_sub
-from nhm.groups.spacegroup import SpaceGroup
+from nhm.groups.spacegroup import DENOMINATOR, SpaceGroup
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ class SiteGroup:
     def _multiplication(self) -> tuple[np.ndarray, np.ndarray]:
         g = self.space_group
         table, _, sign = g.multiplication
-        pos = {i: n for n, i in enumerate(self.coset_indices)}
-        idx = list(self.coset_indices)
-        prod = np.array([[pos[table[i, j]] for j in idx] for i in idx])
-        return prod, sign[np.ix_(idx, idx)]
+        idx = np.array(self.coset_indices)
+        pos = np.full(g.order, -1)
+        pos[idx] = np.arange(len(idx))
+        return pos[table[idx][:, idx]], sign[idx][:, idx]
 
     def irreps(self, double: bool) -> tuple[SiteIrrep, ...]:
         return self._irreps[double]
@@ -73,9 +75,7 @@ class SiteGroup:
         rots = self.space_group.rotations[list(self.coset_indices)]
         for double in (False, True):
             omega = sign.astype(complex) if double else np.ones(sign.shape, dtype=complex)
-            mats = _enumerate_irreps(rots, omega, prod)
-            if not _validate(mats, omega, prod):
-                raise GroupTheoryError("site irreps failed validation")
+            mats = projective_irreps(rots, omega, prod)  # validated there
             chars = [np.trace(m, axis1=1, axis2=2) for m in mats]
             # deterministic order: by dimension, then by the characters themselves
             chars.sort(key=lambda c: (round(c[0].real), *np.round(-c.real, 6), *np.round(-c.imag, 6)))
@@ -87,6 +87,15 @@ class SiteGroup:
 
     def coreps(self, double: bool) -> tuple[SiteIrrep, ...]:
         """Physically irreducible site representations (time reversal T, T^2 = -1 on spinors)."""
+        if double not in self._coreps:
+            self._coreps[double] = self._build_coreps(double)
+        return self._coreps[double]
+
+    @cached_property
+    def _coreps(self) -> dict[bool, tuple[SiteIrrep, ...]]:
+        return {}  # filled by coreps(), one setting at a time
+
+    def _build_coreps(self, double: bool) -> tuple[SiteIrrep, ...]:
         irreps = self.irreps(double)
         prod, sign = self._multiplication
         sq = np.array([prod[i, i] for i in range(self.order)])
@@ -131,17 +140,22 @@ def reduce_mod_lattice(g: SpaceGroup, x: Vec3) -> Vec3:
 
 
 def orbit(g: SpaceGroup, q: Vec3) -> tuple[tuple[Vec3, ...], tuple[SeitzOp, ...]]:
-    """Orbit points q_alpha (mod the centred lattice, q_1 = q) and ops g_alpha with g_alpha q = q_alpha exactly."""
+    """Orbit points q_alpha (mod the centred lattice, q_1 = q) and ops g_alpha with g_alpha q = q_alpha exactly.
+
+    The images of q under the coset representatives, in their order, keep the first of each class mod
+    the centred lattice (the class is told by :func:`reduce_mod_lattice`'s representative, in integers).
+    """
+    den, _, images = g.point_images(q)
+    reduced = [np.mod(images - c, den) for c in g.centering_int * (den // DENOMINATOR)]
     points: list[Vec3] = []
     keys: set = set()
     ops: list[SeitzOp] = []
-    for op in g.operations:
-        p = op.apply(q)
-        key = reduce_mod_lattice(g, p)
+    for h, op in enumerate(g.operations):
+        key = min(tuple(r[h].tolist()) for r in reduced)
         if key in keys:
             continue
         keys.add(key)
-        points.append(p)
+        points.append(tuple(Fraction(int(x), den) for x in images[h]))  # type: ignore[arg-type]
         ops.append(op)
     return tuple(points), tuple(ops)
 

@@ -4,23 +4,31 @@ The coset representatives (one per rotation, modulo the centred lattice) and the
 read from irreptables; the tests check that they are exactly spglib's operations for
 ``bcs_hall_number(n)`` (same rotation, translation equal modulo the lattice). Using BCS's translations
 and lifts means our characters and BCS's refer to the very same group elements.
+
+A :class:`SpaceGroup` is resolved once from its number (:func:`space_group`, cached: one object per
+group) and then passed down: it carries its tables (BCS character tables, Wyckoff positions, the
+primitive cell), so that the functions below it need not look the number up again. Entry points that
+other layers call with a number accept either (:func:`as_space_group`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache, cached_property
 from math import lcm
 
 import numpy as np
 
-from nhm.crystal.setting import centering_vectors, check_space_group_number
+from nhm.crystal.setting import centering_vectors, check_space_group_number, primitive_transform
 from nhm.errors import GroupTheoryError
-from nhm.groups.bcs import bcs_table
+from nhm.groups.bcs import BcsEbrData, BcsTable, bcs_ebrs, bcs_table
 from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, vec_add, vec_sub
+from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
 
 
 DENOMINATOR = 24  # every BCS translation is a multiple of 1/24 (checked)
+_BASE3 = 3 ** np.arange(9)  # a rotation's entries + 1 as the digits of its code
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,9 +60,62 @@ class SpaceGroup:
         """Order of the point group |G/T|."""
         return len(self.operations)
 
+    # --- the group's tables (each read once and cached by the module that reads it) ---
+
+    def bcs_table(self, spinor: bool, time_reversal: bool) -> BcsTable:
+        """BCS's character tables at the maximal k-vectors (of the grey group if ``time_reversal``)."""
+        return bcs_table(self.number, spinor, time_reversal)
+
+    def bcs_ebrs(self, spinor: bool, time_reversal: bool) -> BcsEbrData:
+        """BCS's elementary band representations (of the grey group if ``time_reversal``)."""
+        return bcs_ebrs(self.number, spinor, time_reversal)
+
+    def kpoint_names(self, double: bool, time_reversal: bool) -> tuple[str, ...]:
+        """BCS names of the maximal k-vectors, in the order of BCS's table (the grey group's if ``time_reversal``)."""
+        return tuple(kp.name for kp in bcs_table(self.number, double, time_reversal).kpoints)
+
+    @cached_property
+    def wyckoff_positions(self) -> tuple[WyckoffPosition, ...]:
+        """All Wyckoff positions, in letter order (the general position last)."""
+        return wyckoff_positions(self.number)
+
+    @cached_property
+    def maximal_positions(self) -> tuple[WyckoffPosition, ...]:
+        """The Wyckoff positions whose site-symmetry group is maximal (EBRs are induced from these)."""
+        return tuple(w for w in self.wyckoff_positions if w.maximal)
+
+    def wyckoff_position(self, letter: str) -> WyckoffPosition:
+        """The position with this letter; ``"a"`` and ``"2a"`` are both accepted."""
+        return wyckoff_position(self.number, letter)
+
+    @property
+    def primitive_transform(self) -> tuple[tuple[Fraction, ...], ...]:
+        """P (exact) with ``a_p = a_c P`` for the BCS primitive cell."""
+        return primitive_transform(self.number)
+
     def index_of_rotation(self, rotation) -> int:
         key = tuple(tuple(int(x) for x in row) for row in rotation)
         return self._rotation_index[key]
+
+    def rotation_indices(self, rotations: np.ndarray) -> np.ndarray:
+        """Indices of the coset representatives with these rotations (integer array ``(..., 3, 3)``), at once.
+
+        A rotation is told by its entries (-1, 0 or 1 in the conventional basis) read as base-3 digits;
+        GroupTheoryError if one is not a rotation of the group.
+        """
+        r = np.asarray(rotations).reshape(-1, 9)
+        if r.size and (r.min() < -1 or r.max() > 1):
+            raise GroupTheoryError(f"a rotation with entries outside -1, 0, 1 is not in space group {self.number}")
+        index = self._rotation_lookup[(r + 1) @ _BASE3]
+        if (index < 0).any():
+            raise GroupTheoryError(f"a rotation is not in space group {self.number}")
+        return index.reshape(np.shape(rotations)[:-2])
+
+    @cached_property
+    def _rotation_lookup(self) -> np.ndarray:
+        lookup = np.full(3**9, -1, dtype=int)
+        lookup[(self.rotations.reshape(-1, 9) + 1) @ _BASE3] = np.arange(self.order)
+        return lookup
 
     def is_lattice_vector(self, v: Vec3) -> bool:
         return any(is_integer_vector(vec_sub(v, c)) for c in self.centering)
@@ -99,9 +160,7 @@ class SpaceGroup:
         """
         rots, tr = self.rotations, self.translations_int
         n = self.order
-        prod = np.einsum("iab,jbc->ijac", rots, rots).reshape(n * n, 9)
-        keys = {tuple(r.ravel()): i for i, r in enumerate(rots)}
-        table = np.array([keys[tuple(p)] for p in prod], dtype=int).reshape(n, n)
+        table = self.rotation_indices(np.einsum("iab,jbc->ijac", rots, rots))
         delta = np.einsum("iab,jb->ija", rots, tr) + tr[:, None, :] - tr[table]
         # every delta must be a lattice vector: integer after removing some centring vector
         ok = np.zeros((n, n), dtype=bool)
@@ -126,10 +185,8 @@ class SpaceGroup:
         """``ops[a]^-1 ops[h] ops[a] = {E|delta} * sign * ops[index]`` for every h in ``hs`` (vectorized, exact)."""
         hs = np.asarray(hs, dtype=int)
         ra = self.rotations[a]
-        ra_inv = np.rint(np.linalg.inv(ra)).astype(int)
-        rot = np.einsum("ij,hjk,kl->hil", ra_inv, self.rotations[hs], ra)
-        keys = {tuple(r.ravel()): i for i, r in enumerate(self.rotations)}
-        index = np.array([keys[tuple(r.ravel())] for r in rot], dtype=int)
+        ra_inv = self.rotations[self.inverse_index[a]]
+        index = self.rotation_indices(np.einsum("ij,hjk,kl->hil", ra_inv, self.rotations[hs], ra))
         ta, th = self.translations_int[a], self.translations_int[hs]
         t = np.einsum("ij,hj->hi", ra_inv, np.einsum("hij,j->hi", self.rotations[hs], ta) + th - ta)
         delta = t - self.translations_int[index]
@@ -162,20 +219,40 @@ class SpaceGroup:
         mk = (-k[0], -k[1], -k[2])
         return tuple(int(i) for i in np.nonzero(self.kvector_images(k, mk))[0])
 
+    def point_images(self, q: Vec3) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(den, x, images)``: the point ``q = x / den`` and its images ``{R|t} q = images[h] / den`` under
+        every coset representative, as exact integers over one denominator (a multiple of 24)."""
+        den = lcm(DENOMINATOR, *(c.denominator for c in q))
+        x = np.array([int(c * den) for c in q], dtype=np.int64)
+        images = self.rotations @ x + self.translations_int * (den // DENOMINATOR)
+        return den, x, images
+
+    def lattice_mask(self, v: np.ndarray, den: int) -> np.ndarray:
+        """Which of the vectors ``v / den`` (integers, last axis of length 3; ``den`` a multiple of 24)
+        are lattice vectors, centring translations included."""
+        ok = np.zeros(v.shape[:-1], dtype=bool)
+        for c in self.centering_int * (den // DENOMINATOR):
+            ok |= np.all((v - c) % den == 0, axis=-1)
+        return ok
+
     def site_stabilizer(self, q: Vec3) -> tuple[SeitzOp, ...]:
         """The site-symmetry group of point q: the ops {R|t+n} (n in the lattice) with R q + t + n = q."""
+        den, x, images = self.point_images(q)
+        d = x - images  # q - {R|t} q, times den
         out = []
-        for op in self.operations:
-            d = vec_sub(q, op.apply(q))
-            if self.is_lattice_vector(d):
-                out.append(SeitzOp(op.rotation, vec_add(op.translation, d), op.su2))
+        for i in np.nonzero(self.lattice_mask(d, den))[0]:
+            op = self.operations[i]
+            out.append(SeitzOp(op.rotation, vec_add(op.translation, tuple(Fraction(int(c), den) for c in d[i])), op.su2))
         return tuple(out)
 
 
-@cache
 def space_group(number: int) -> SpaceGroup:
-    """Space group ``number`` in the BCS setting (cached)."""
-    n = check_space_group_number(number)
+    """Space group ``number`` in the BCS setting: one object per group (cached), whatever form the number takes."""
+    return _space_group(check_space_group_number(number))
+
+
+@cache
+def _space_group(n: int) -> SpaceGroup:
     scalar = bcs_table(n, False, False)
     spin = bcs_table(n, True, False)
     lifts = {op.rotation: op.su2 for op in spin.operations}
@@ -184,3 +261,8 @@ def space_group(number: int) -> SpaceGroup:
         for op in scalar.operations
     )
     return SpaceGroup(n, scalar.name, ops, centering_vectors(n))
+
+
+def as_space_group(group: SpaceGroup | int) -> SpaceGroup:
+    """``group`` itself, or the space group of that number: where a number from another layer is resolved."""
+    return group if isinstance(group, SpaceGroup) else space_group(group)

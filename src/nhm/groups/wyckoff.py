@@ -12,11 +12,11 @@ given: rationals with large prime denominators, so a generic point never lands o
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from importlib import resources
 
 from nhm.crystal.setting import check_space_group_number
 from nhm.errors import InputError
@@ -71,6 +71,8 @@ class WyckoffPosition:
 
     def point(self, index: int = 0, params: dict[str, Fraction] | None = None) -> Vec3:
         """Exact coordinates of the index-th listed triplet; missing parameters take ``GENERIC`` values."""
+        if not params:
+            return _generic_point(self.coordinates[index])
         return parse_triplet(self.coordinates[index], params)
 
     def orbit(self, params: dict[str, Fraction] | None = None) -> tuple[Vec3, ...]:
@@ -82,21 +84,32 @@ class WyckoffPosition:
 
 
 @cache
-def _table() -> dict[int, tuple[WyckoffPosition, ...]]:
-    raw = json.loads(resources.files("nhm").joinpath("data/wyckoff.json").read_text())
-    out = {}
-    for g in raw["groups"]:
-        n = g["space_group"]
-        out[n] = tuple(
-            WyckoffPosition(n, p["letter"], p["multiplicity"], p["site_symmetry"], tuple(p["coordinates"]), p["maximal"])
-            for p in g["positions"]
-        )
-    return out
+def _generic_point(text: str) -> Vec3:
+    return parse_triplet(text)  # read once: a point is asked for again and again
+
+
+_TABLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "wyckoff.json")
+
+
+@cache
+def _raw_table() -> dict[int, list[dict]]:
+    """The shipped table, read once (without importlib.resources: tens of ms at start-up)."""
+    with open(_TABLE, encoding="utf-8") as f:
+        raw = json.load(f)
+    return {g["space_group"]: g["positions"] for g in raw["groups"]}
+
+
+@cache
+def _positions(n: int) -> tuple[WyckoffPosition, ...]:
+    return tuple(
+        WyckoffPosition(n, p["letter"], p["multiplicity"], p["site_symmetry"], tuple(p["coordinates"]), p["maximal"])
+        for p in _raw_table()[n]
+    )
 
 
 def wyckoff_positions(space_group: int) -> tuple[WyckoffPosition, ...]:
     """All Wyckoff positions of the group, in letter order a, b, c, ... (the general position last)."""
-    return _table()[check_space_group_number(space_group)]
+    return _positions(check_space_group_number(space_group))
 
 
 def wyckoff_position(space_group: int, letter: str) -> WyckoffPosition:

@@ -1,15 +1,21 @@
 """k-space magnetism: Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions.
 
-Layers (each a module, calculation separate from I/O):
+The data flow down the sub-packages, each importing only those before it (calculation separate from I/O):
 
-- :mod:`nhm.kspace.spin` — Pauli matrices, SU(2) ↔ SO(3), the Cartesian frame of the BCS lifts;
-- :mod:`nhm.kspace.mesh` — Γ-centred mesh in the primitive reciprocal basis, stars, time reversal, shells b;
-- :mod:`nhm.kspace.constraints` — the site representation ρ = s ⊗ D½, the band's characters λ_h(k) on the
-  little co-groups (model band = Voronoi assembly, or Bloch states), the constraint spaces for F(k);
-- :mod:`nhm.kspace.construct` — the symmetric, time-reversal-adapted, optimally smooth field F(k);
-- :mod:`nhm.kspace.field` — spin axes n_m(k), spin frames, checks, forced jumps;
-- :mod:`nhm.kspace.wannier` — g(R), centres, spreads, decay fit;
-- :mod:`nhm.kspace.plots` — figures (matplotlib) and a self-contained interactive HTML view.
+- ground: :mod:`~nhm.kspace.spin` (Pauli matrices, SU(2) ↔ SO(3), the frame of the BCS lifts) and
+  :mod:`~nhm.kspace.mesh` (the Γ-centred mesh, stars, time reversal, shells b); :mod:`~nhm.kspace.resources`
+  estimates a run's memory from them;
+- :mod:`~nhm.kspace.constraints` — what symmetry demands: the WFs' site representation, the band's characters λ,
+  the constraint spaces of F(k), the isometries at R2 points;
+- :mod:`~nhm.kspace.sources` — where the band's states come from: a model band, a tight-binding band, GPAW's
+  plane waves, bands of μ branches, a material's candidate;
+- :mod:`~nhm.kspace.construction` — the symmetric, time-reversal-adapted, optimally smooth F(k);
+- :mod:`~nhm.kspace.analysis` — checks, forced jumps, the Fermi surface, Wannier functions, the run, figures.
 
 Conventions are those of science.md §1, §4 (verified, with corrections, in :mod:`nhm.kspace.constraints`).
 """
+
+from nhm._callable import make_callable as _make_callable  # noqa: E402
+
+_make_callable(__name__, "nhm.api:kspace")  # nhm.kspace(...) runs nhm.api.kspace; the package stays the package
+del _make_callable

@@ -30,16 +30,6 @@ def stencil_bonds(space_group_number: int) -> int:
 PLANE_WAVE_BYTES = 2 * (24 + 16) + 16  # DFT path: two unfolded copies of each point's block, G (3 int64) and c (complex), and the overlap table
 
 
-def plane_wave_count(volume_A3: float, ecut_eV: float) -> int:
-    """Plane waves in the cutoff sphere of a cell of ``volume_A3`` Å³ at ``ecut_eV``: V k_max³ / (6π²)."""
-    import math
-
-    from ase.units import Bohr, Ha
-
-    k_max = math.sqrt(2 * ecut_eV / Ha) / Bohr  # 1/Å
-    return int(volume_A3 * k_max**3 / (6 * math.pi**2)) + 1
-
-
 def kspace_memory_bytes(space_group_number: int, n: int, orbitals: int = 0, plane_waves: int = 0) -> int:
     """Estimated peak memory (bytes) of a k-space run on the n×n×n mesh; ``orbitals`` of a tight-binding
     model; ``plane_waves`` per k of a DFT band (its Bloch states unfolded to every mesh point)."""
@@ -52,4 +42,4 @@ def kspace_memory_bytes(space_group_number: int, n: int, orbitals: int = 0, plan
     return BASE_BYTES + n**3 * per_point
 
 
-__all__ = ["GIB", "kspace_memory_bytes", "plane_wave_count", "stencil_bonds"]
+__all__ = ["GIB", "kspace_memory_bytes", "stencil_bonds"]

@@ -41,6 +41,19 @@ from nhm.manybody.wannier_basis import (
 )
 
 INTERACTIONS = ("hubbard", "gaussian")
+
+MODEL_RATIO_MAX = 1e4
+"""Largest |U|, |V|, |J|, |P|, |t′| and e²/a in units of |t|. At |U/t| = 10⁴ the ground state is the atomic limit
+to within t²/U = 10⁻⁴ t; beyond, the t-scale physics (ΔE is of order t) drowns in the rounding of U-scale
+energies, and at 1e308 the sums overflow to NaN."""
+
+HOPPING_RANGE = (1e-6, 1e6)
+"""Allowed |t|. t is the energy unit (ΔE is printed in units of t), so any value describes the same physics
+after rescaling; within this range products of energies stay far from underflow and overflow."""
+
+MAX_SHELLS = 4
+"""Neighbour shells that --V, --J and --P may name: interactions of Wannier functions decay within a few
+neighbours, and the lattices' shell tables hold four shells for every lattice (the chain has no fifth)."""
 AUTO_RESIDUAL_LIMIT = 60_000  # largest f-basis sector for which the residual uses every sector by default
 
 
@@ -87,7 +100,31 @@ class ModelSpec:
         for name in ("t", "t2", "U", "alpha", "coulomb", "strength"):
             if not np.isfinite(getattr(self, name)):
                 raise InputError(f"{name} must be finite")
+        self._check_magnitudes()
         return self
+
+    def _check_magnitudes(self) -> None:
+        """Every energy within :data:`MODEL_RATIO_MAX` |t|, |t| within :data:`HOPPING_RANGE`, at most
+        :data:`MAX_SHELLS` shells, λ ∈ [0, 1]: before any diagonalization (and for every point of a scan)."""
+        low, high = HOPPING_RANGE
+        if not low <= abs(self.t) <= high:
+            raise InputError(f"--t {self.t:g} lies outside [{low:g}, {high:g}] in magnitude: t is the energy unit (U, V, J, P and ΔE "
+                             "are in units of t), so rescale all energies instead")
+        energies = {"--t2": [self.t2], "--U": [self.U], "--V": list(self.V), "--J": list(self.J), "--P": list(self.P)}
+        if self.interaction == "gaussian":
+            energies["--coulomb"] = [self.coulomb]
+        for name, values in energies.items():
+            if name in ("--V", "--J", "--P") and len(values) > MAX_SHELLS:
+                raise InputError(f"{name} gives {len(values)} neighbour shells, more than the {MAX_SHELLS} nhm tabulates: "
+                                 "interactions beyond the fourth neighbours are negligible for Wannier functions")
+            for x in values:
+                if not np.isfinite(x):
+                    raise InputError(f"{name} must be finite, got {x}")
+                if abs(x) > MODEL_RATIO_MAX * abs(self.t):
+                    raise InputError(f"{name} {x:g} exceeds {MODEL_RATIO_MAX:g} |t| = {MODEL_RATIO_MAX * abs(self.t):g}: far in the atomic "
+                                     "limit, where the t-scale ΔE drowns in the rounding of the larger energies")
+        if not 0.0 <= self.strength <= 1.0:
+            raise InputError(f"--strength must lie in [0, 1] (λ of the k-space magnetic structure), got {self.strength:g}")
 
 
 def make_model(spec: ModelSpec) -> LatticeModel:

@@ -21,7 +21,8 @@ from nhm.manybody.wannier_basis import spin_axes
 _AXIS_LABEL = {"U": "U / t", "filling": "electrons N_e", "sites": "sites N", "strength": "strength λ of the k-space texture"}
 
 
-def _save(fig: Figure, directory: str | Path, stem: str) -> list[Path]:
+def save_figure(fig: Figure, directory: str | Path, stem: str) -> list[Path]:
+    """``fig`` as ``stem``.png and ``stem``.svg in ``directory`` (atomically); the paths."""
     out = Path(directory)  # created by the first write (nhm.atomic, which names any failure), not before
     FigureCanvasAgg(fig)
     paths = []
@@ -33,6 +34,11 @@ def _save(fig: Figure, directory: str | Path, stem: str) -> list[Path]:
 
 
 def plot_scan(result: ScanResult, directory: str | Path) -> list[Path]:
+    """:func:`scan_figure` as PNG and SVG in ``directory``."""
+    return save_figure(scan_figure(result), directory, f"manybody_scan_{result.parameter}")
+
+
+def scan_figure(result: ScanResult) -> Figure:
     """ΔE, ⟨G′|H_z|G′⟩ (the variational upper bound of ΔE), E0(H) and E0(H′) against the scanned parameter."""
     x = np.array(result.values)
     pts = result.points
@@ -59,16 +65,24 @@ def plot_scan(result: ScanResult, directory: str | Path) -> list[Path]:
     ax2.set_xlabel(_AXIS_LABEL.get(result.parameter, result.parameter))
     ax2.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    return _save(fig, directory, f"manybody_scan_{result.parameter}")
+    return fig
 
 
 def plot_selection(report: SelectionReport, directory: str | Path, stem: str = "selection_rule") -> list[Path]:
-    """Histogram of |ΔS| of the two-electron processes by category (log counts)."""
+    """:func:`selection_figure` as PNG and SVG in ``directory``."""
+    return save_figure(selection_figure(report), directory, stem)
+
+
+def selection_figure(report: SelectionReport, ax=None) -> Figure:
+    """Histogram of |ΔS| of the two-electron processes by category (log counts); drawn into ``ax`` if given."""
     edges = np.array(report.histogram_edges)
     centres = 0.5 * (edges[1:] + edges[:-1])
     width = edges[1] - edges[0]
-    fig = Figure(figsize=(7.0, 4.2))
-    ax = fig.subplots()
+    if ax is None:
+        fig = Figure(figsize=(7.0, 4.2))
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
     bottom = np.zeros_like(centres)
     for name in CATEGORIES:
         counts = np.array(report.histogram.get(name, np.zeros_like(centres)), dtype=float)
@@ -80,14 +94,23 @@ def plot_selection(report: SelectionReport, directory: str | Path, stem: str = "
     ax.set_title(f"Total-spin change of two-electron processes, {report.n_k}-point mesh", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, directory, stem)
+    return fig
 
 
 def plot_spin_axes(matrices: np.ndarray, cluster: Cluster, directory: str | Path, stem: str = "spin_axes") -> list[Path]:
-    """The axis field n_{+½}(k): components against k (1D) or arrows (n_x, n_y) coloured by n_z (≥ 2D)."""
+    """:func:`spin_axes_figure` as PNG and SVG in ``directory``."""
+    return save_figure(spin_axes_figure(matrices, cluster), directory, stem)
+
+
+def spin_axes_figure(matrices: np.ndarray, cluster: Cluster, ax=None) -> Figure:
+    """The axis field n_{+½}(k): components against k (1D) or arrows (n_x, n_y) coloured by n_z (≥ 2D); drawn
+    into ``ax`` if given."""
     n = spin_axes(matrices)[:, 0, :]
-    fig = Figure(figsize=(6.0, 4.5))
-    ax = fig.subplots()
+    if ax is None:
+        fig = Figure(figsize=(6.0, 4.5))
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
     if cluster.dim == 1:
         k = cluster.k_fractional[:, 0]
         order = np.argsort(k)
@@ -105,4 +128,4 @@ def plot_spin_axes(matrices: np.ndarray, cluster: Cluster, directory: str | Path
         ax.set_ylabel("k_y (1/a)")
     ax.set_title("k-space magnetism: spin axis z_k of the Bloch spinor m = +½", fontsize=9)
     fig.tight_layout()
-    return _save(fig, directory, stem)
+    return fig

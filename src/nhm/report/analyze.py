@@ -24,7 +24,7 @@ from nhm.errors import InputError
 from nhm.groups.kpoints import points_of_symmetry
 from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
 from nhm.wannier.connected import ConnectedCandidate, ConnectedSearch, LevelChoice, connected_search
-from nhm.wannier.search import Level, SearchResult, search
+from nhm.wannier.points_only import PointsOnlySearch, points_only_search
 from nhm.wannier.verdict import WIDTH_REFERENCES, CandidateBand, Criteria, Verdict, WidthReferences, judge
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Analysis:
     zone: ZoneBands | None
     search: ConnectedSearch | None
     verdict: Verdict | None
-    points_only: SearchResult | None
+    points_only: PointsOnlySearch | None
     from_cache: bool
     notes: tuple[str, ...] = field(default=())
     search_range: SearchRange | None = None  # what the bands asked for, before any --window
@@ -143,6 +143,10 @@ def analyze(
     crystal = read_crystal(material, a=a, **({} if symprec is None else {"symprec": symprec}))
     wcentres = wannier_centres(crystal, centres)
     window = _window(window_eV)
+    from nhm.bands.resources import check_dft_memory
+
+    check_dft_memory(crystal, parameters, spacing=DEFAULT_SPACING if spacing is None else spacing, mesh=mesh,
+                     with_zone=with_zone, name=material if isinstance(material, str) else "")  # before GPAW starts
     scf = run_scf(crystal, parameters, progress=progress, use_cache=use_cache, cache_dir=cache_dir)
     ef = scf.fermi_level_eV
     name = material if isinstance(material, str) else crystal.atoms.get_chemical_formula()
@@ -157,6 +161,11 @@ def analyze(
         )
         levels = zone.levels
         searched = rng.narrowed(window)
+        if rng.widened:
+            notes.append(
+                f"no band crosses E_F: the search range was widened to {rng.lo:+.2f}…{rng.hi:+.2f} eV so that every "
+                "point of symmetry has a level in it"
+            )
         excluded = tuple(
             lv for lvs in levels.values() for lv in lvs
             if rng.lo <= lv.energy - ef <= rng.hi and not searched[0] <= lv.energy - ef <= searched[1]
@@ -293,16 +302,15 @@ def analysis_from_external(
         raise InputError(f"{bands.path} records no Fermi level ({bands.code}): give it (--fermi, eV, the file's zero)")
     crystal = bands.crystal
     centres = wannier_centres(crystal)
-    flat = [Level(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in bands.levels.values() for lv in lvs]
+    flat = [LevelChoice(lv.k, lv.energy, lv.irrep, lv.dimension) for lvs in bands.levels.values() for lv in lvs]
     window, notes = _window_with_every_point(bands.levels, ef, window_eV)
-    result = search(
+    result = points_only_search(
         flat, crystal.space_group, centres,
         fermi_level=ef, window=window, readings=tuple(readings), kramers=kramers,  # type: ignore[arg-type]
     )
     notes = [
         f"bands read from the {bands.code} calculation {bands.path} (through irrep; irreps by nhm)",
-        "only the points of symmetry are known: the candidates are assemblies of levels, not traced along "
-        "the lines (no width, filling or verdict over the zone)",
+        *result.notes,
         *notes,
         *structure_notes(crystal),
     ]

@@ -8,9 +8,12 @@ import io
 import re
 from pathlib import Path
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")  # files only; no display needed
+if "matplotlib.pyplot" not in sys.modules and "IPython" not in sys.modules:
+    matplotlib.use("Agg")  # files only, no display needed; a session that chose its backend (a notebook) keeps it
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -47,14 +50,19 @@ def path_order(lines) -> list[list[tuple[int, bool]]]:
 
 
 def band_figure(
-    an: Analysis, *, emin: float | None = None, emax: float | None = None, candidates: int = 1
+    an: Analysis, *, emin: float | None = None, emax: float | None = None, candidates: int = 1, ax=None
 ):
-    """The figure (matplotlib Figure). Energies relative to E_F (eV)."""
+    """The figure (matplotlib Figure). Energies relative to E_F (eV). ``ax``: draw into this Axes (the legend
+    then goes inside it, and the figure's layout is left alone); default a figure of its own."""
     if an.zone is None or an.verdict is None:
         raise ValueError("the figure needs the bands along the lines (an analysis with the zone)")
     ef = an.fermi_level
     zone = an.zone
-    fig, ax = plt.subplots(figsize=(8.5, 5.8))
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(8.5, 5.8))
+    else:
+        fig = ax.figure
     chains = path_order(zone.lines)
     x0 = 0.0
     ticks: list[tuple[float, str]] = []
@@ -119,6 +127,10 @@ def band_figure(
         + (" (marginal)" if an.verdict.marginal else ""),
         fontsize=11,
     )
+    if not own:
+        if shown:
+            ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+        return fig
     entries = len(shown) + (1 if shown else 0)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11 + 0.032 * entries)
     if shown:  # below the axes, so that it never hides a band
@@ -154,10 +166,23 @@ def _label_levels(ax, an: Analysis, ticks, lo: float, hi: float) -> None:
                 last = y
 
 
+FIGURE_FORMATS = ("png", "svg")  # what render_band_figure draws
+
+
+def _stem(formula: str, space_group: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{formula}-{space_group}-bands")
+
+
 def figure_stem(an: Analysis) -> str:
     """File stem of the figures: the formula and space group, sanitized (never the user's path)."""
-    stem = f"{an.formula}-{an.crystal.space_group}-bands"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+    return _stem(an.formula, an.crystal.space_group)
+
+
+def figure_files(crystal) -> list[str]:
+    """The names of the figure files of the analysis of ``crystal`` (known before the analysis runs, so that
+    ``nhm analyze`` can refuse an output that would collide with one of them)."""
+    stem = _stem(crystal.atoms.get_chemical_formula(mode="metal", empirical=True), crystal.space_group)
+    return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
 
 
 def render_band_figure(an: Analysis, **kwargs) -> dict[str, bytes]:
@@ -165,7 +190,7 @@ def render_band_figure(an: Analysis, **kwargs) -> dict[str, bytes]:
     fig = band_figure(an, **kwargs)
     try:
         out = {}
-        for fmt in ("png", "svg"):
+        for fmt in FIGURE_FORMATS:
             buf = io.BytesIO()
             fig.savefig(buf, format=fmt, dpi=150)
             out[fmt] = buf.getvalue()

@@ -18,3 +18,8 @@ against the measured superconductivity of the elements and of compounds.
 
 Nothing is imported here: ``import nhm.screen`` stays cheap for the command line.
 """
+
+from nhm._callable import make_callable as _make_callable  # noqa: E402
+
+_make_callable(__name__, "nhm.api:screen")  # nhm.screen(...) runs nhm.api.screen; the package stays the package
+del _make_callable

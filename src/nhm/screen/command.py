@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from nhm.cli._common import json_text
 from nhm.errors import InputError
 
 __all__ = ["main", "screen"]
@@ -55,12 +56,13 @@ def screen(
     json_file: Annotated[str | None, typer.Option("--json", help="Write the summary (or with --report the report) as JSON to this file ('-': stdout).")] = None,
 ) -> None:
     """Screen many crystals: nhm analyze on each (Dask), one row per crystal in an ASE database; --report compares with measured Tc."""
-    from nhm.atomic import check_writable, check_writable_dir, write_atomically
+    from nhm.atomic import check_outputs, write_atomically
+    from nhm.screen.database import is_url
+    from nhm.screen.exports import EXPORT_FILES
 
-    if json_file:
-        check_writable(json_file)
-    if out:
-        check_writable_dir(out)
+    # before any work: the outputs can be written, and none replaces the database, a crystal or another output
+    check_outputs(files={"--json": json_file}, directories={"--out": (out, EXPORT_FILES)},
+                  inputs={"the database --db": None if is_url(db) else db, **_crystal_files(crystals or [])})
     human = _console(stderr=json_file == "-")
     from nhm.wannier.verdict import Criteria
 
@@ -82,6 +84,8 @@ def screen(
         raise InputError(f"--workers must be at least 1, got {workers}")
     if workers is not None and scheduler is not None:
         raise InputError("--workers sizes the local cluster; with --scheduler the cluster is yours")
+    _check_numbers(scheduler=scheduler, workers=workers, timeout=timeout, ecut=ecut, smearing=smearing, spacing=spacing,
+                   kmesh=kmesh, mesh=mesh)
     from nhm.bands.dft import DftParameters
     from nhm.screen.params import ScreenParameters
     from nhm.screen.run import plan, screen as run_screen
@@ -112,7 +116,7 @@ def screen(
         for name, reason in doc["excluded"].items():
             human.print(escape(f"  left out: {name}: {reason}"), highlight=False)
         if json_file:
-            write_atomically(json_file, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+            write_atomically(json_file, json_text(doc).encode())
         return
     summary = run_screen(
         crystals or [], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
@@ -121,7 +125,7 @@ def screen(
     )
     _print_summary(summary, human)
     if json_file:
-        write_atomically(json_file, (json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n").encode())
+        write_atomically(json_file, json_text(summary.as_dict()).encode())
     if out:
         from nhm.screen.exports import write_exports
         from nhm.screen.report import build_report
@@ -152,6 +156,34 @@ def _compound_lines(names: list[str]) -> list[str]:
         lines.append(f"  {name}: {e['family']}, {s['international']} ({s['pearson']}), {cell}, VEC {e['vec']}, "
                      f"measured: {measured}{flag}")
     return lines
+
+
+def _crystal_files(crystals: list[str]) -> dict[str, str]:
+    """The structure files a screen reads (given, or in a given directory): outputs must not replace them."""
+    import os
+
+    files: dict[str, str] = {}
+    for item in crystals:
+        if os.path.isdir(item):
+            for entry in os.scandir(item):
+                files[f"the crystal {entry.path}"] = entry.path
+        elif os.path.isfile(item):
+            files[f"the crystal {item}"] = item
+    return files
+
+
+def _check_numbers(*, scheduler: str | None, workers: int | None, timeout: float | None, ecut: float, smearing: float,
+                   spacing: float, kmesh: int, mesh: int | None) -> None:
+    """The screen's numbers and addresses, for sense and size, before the crystals are read or a cluster starts."""
+    from nhm import validate
+    from nhm.screen.run import check_scheduler_address
+
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
+    if workers is not None:
+        validate.workers(workers)
+    validate.timeout(timeout)
+    validate.dft_options(ecut=ecut, smearing=smearing, spacing=spacing, kmesh=kmesh, mesh=mesh)
 
 
 def _print_summary(summary, console: Console) -> None:
@@ -188,7 +220,7 @@ def _report(db: str, params_hash: str | None, out: str | None, json_file: str | 
     rep = build_report(db, params_hash, criteria)
     print_report(rep, console)
     if json_file:
-        write_atomically(json_file, (json.dumps(report_json(rep), indent=2, ensure_ascii=False) + "\n").encode())
+        write_atomically(json_file, json_text(report_json(rep)).encode())
     if out:
         files = write_exports(rep, out)
         console.print("Written: " + ", ".join(files))

@@ -88,6 +88,14 @@ def report_csv(rep: ScreenReport) -> str:
     return buf.getvalue()
 
 
+EXPORT_FILES = (
+    "screen-results.csv", "screen-report.json", "periodic-table.html", "periodic-table.png", "periodic-table.svg",
+    "width-sweep.png", "width-sweep.svg", "compounds-tc-vec.html", "compounds-tc-vec.png", "compounds-tc-vec.svg",
+    "compounds-width-sweep.png", "compounds-width-sweep.svg",
+)
+"""Every file :func:`write_exports` may write into --out (checked against the other outputs before any work)."""
+
+
 def write_exports(rep: ScreenReport, out_dir: str) -> list[str]:
     """CSV, JSON and the figures and pages of the rows the screen has, into ``out_dir``."""
     from pathlib import Path

@@ -40,6 +40,14 @@ def _is_structure_file(path: Path) -> bool:
     return path.is_file() and (path.suffix.lower() in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_PREFIXES))
 
 
+def _kind(path: Path) -> str | None:
+    """"dir", "file" or None (nothing there, or a name the file system cannot even look up: too long)."""
+    try:
+        return "dir" if path.is_dir() else "file" if path.is_file() else None
+    except OSError:
+        return None
+
+
 def _element(item: str) -> str | None:
     from ase.data import chemical_symbols
 
@@ -77,13 +85,13 @@ def resolve(
 
     for item in items:
         path = Path(item)
-        if path.is_dir():
+        if _kind(path) == "dir":
             files = sorted(p for p in path.iterdir() if _is_structure_file(p))
             if not files:
                 raise InputError(f"directory {item} holds no structure files (*.cif, *.vasp, *.poscar, POSCAR*, CONTCAR*)")
             for p in files:
                 add(CrystalInput(os.path.normpath(str(p)), "file", str(p.resolve())))
-        elif path.is_file():
+        elif _kind(path) == "file":
             add(CrystalInput(os.path.normpath(item), "file", str(path.resolve())))
         elif _element(item):
             add(CrystalInput(item, "element", item))

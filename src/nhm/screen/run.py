@@ -12,19 +12,36 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
+import signal
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nhm.errors import InputError
-from nhm.screen.database import check_target, connect, describe, latest_rows, make_key_value_pairs, write_row
+from nhm.screen.database import (
+    check_sqlite_file,
+    check_target,
+    connect,
+    describe,
+    is_url,
+    latest_rows,
+    make_key_value_pairs,
+    write_row,
+)
 from nhm.screen.inputs import Excluded, Prepared, prepare, resolve
 from nhm.screen.params import ScreenParameters
 
-__all__ = ["Plan", "ScreenSummary", "default_workers", "plan", "screen"]
+__all__ = ["Plan", "ScreenSummary", "check_scheduler_address", "default_workers", "plan", "screen"]
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask's network protocols (inproc: in one process only)
+SCHEDULER_CONNECT_TIMEOUT = "20s"  # how long a scheduler that does not answer is waited for (then one line)
 
 
 def default_workers() -> int:
@@ -135,6 +152,17 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def check_scheduler_address(address: str) -> None:
+    """InputError (one line) unless ``address`` reads as a Dask scheduler's address, [PROTOCOL://]HOST:PORT."""
+    scheme, sep, location = address.partition("://")
+    if not sep:
+        scheme, location = "tcp", address
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})", location)
+    if scheme not in SCHEDULER_SCHEMES or match is None or not 0 < int(match.group(2)) < 65536:
+        raise InputError(f"--scheduler {address!r} is not the address of a Dask scheduler: write PROTOCOL://HOST:PORT with "
+                         f"PROTOCOL one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.1:8786)")
+
+
 def _client(scheduler: Any, workers: int | None):
     """``(client, cluster_or_None, owned)``: a LocalCluster nhm starts, or a connection to ``scheduler``."""
     import distributed
@@ -143,10 +171,12 @@ def _client(scheduler: Any, workers: int | None):
     if scheduler is not None and not isinstance(scheduler, str):
         return scheduler, None, False  # a distributed.Client the caller owns
     if scheduler:
+        check_scheduler_address(scheduler)
         try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {' '.join(str(exc).split())}") from None
+            client = distributed.Client(scheduler, timeout=SCHEDULER_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} (waited up to {SCHEDULER_CONNECT_TIMEOUT}): "
+                             f"{' '.join(str(exc).split())}") from None
         return client, None, True
     n = default_workers() if workers is None else int(workers)
     if n < 1:
@@ -250,12 +280,12 @@ def plan(
     retry_failed: bool = False,
 ) -> Plan:
     """Read the crystals and the database (never created here) and decide what to compute."""
-    from nhm.screen.database import is_url
-
     params = parameters if parameters is not None else ScreenParameters()
     inputs, excluded = resolve(list(crystals), elements, compounds=compounds, include_flagged=include_flagged,
                                xc=params.dft.xc)
     h = params.hash()
+    if not is_url(db):
+        check_sqlite_file(db)  # a FIFO, /dev/null, a CIF or a foreign SQLite file: refused, also by --dry-run
     existing = latest_rows(connect(db), h) if is_url(db) or os.path.isfile(db) else {}
     out = Plan(h, [ci.name for ci in inputs], [], [], [], [], excluded)
     for ci in inputs:
@@ -350,6 +380,22 @@ def _record(con, prep, result, params, h, replaces, summary, on_result) -> None:
         on_result(name, {"kvp": kvp, "id": summary.row_ids[name]})
 
 
+def _remove_task_directories(token: str) -> None:
+    """After the local cluster is closed (normally, or on Ctrl-C/SIGTERM): stop what the tasks of this screen
+    left running and remove their temporary directories (``nhm-screen-TOKEN-*``, with the ``nhm-gpaw-*``
+    directories of their GPAW runs inside). A closed cluster kills its worker processes without unwinding
+    them, so their own clean-up never runs; the analysis processes they started are ended here, by the
+    process group each recorded in its directory."""
+    from nhm.screen.task import GROUP_FILE, TASK_PREFIX
+
+    for work in Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{token}-*"):
+        try:
+            os.killpg(int((work / GROUP_FILE).read_text()), signal.SIGKILL)
+        except (OSError, ValueError):  # already gone, or it never got that far
+            pass
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _compute(con, todo, params, h, summary, *, scheduler, workers, timeout, use_cache, cache_dir, progress, isolate, on_result):
     import distributed
 
@@ -359,9 +405,9 @@ def _compute(con, todo, params, h, summary, *, scheduler, workers, timeout, use_
     client, cluster, owned = _client(scheduler, workers)
     bar = None
     futures = []
+    token = uuid.uuid4().hex[:8]
     try:
         summary.workers = _threads(client)
-        token = uuid.uuid4().hex[:8]
         by_key: dict[str, tuple[Prepared, list[int]]] = {}
         for i, (prep, replaces) in enumerate(todo):
             request = {
@@ -370,6 +416,7 @@ def _compute(con, todo, params, h, summary, *, scheduler, workers, timeout, use_
                 "parameters": params.as_dict(),
                 "use_cache": use_cache,
                 "cache_dir": None if cache_dir is None else os.fspath(cache_dir),
+                "token": token,  # names the task's temporary directory, so that this client can remove it
             }
             key = f"nhm-screen-{i}-{token}"
             fut = client.submit(task_module.run_task, request, timeout, isolate, key=key, pure=False)
@@ -400,4 +447,7 @@ def _compute(con, todo, params, h, summary, *, scheduler, workers, timeout, use_
         if owned:
             client.close()
         if cluster is not None:
-            cluster.close()
+            try:
+                cluster.close()
+            finally:  # also when closing is interrupted by a second Ctrl-C
+                _remove_task_directories(token)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,8 @@ __all__ = ["analyze_crystal", "atoms_from_dict", "atoms_to_dict", "clean_json", 
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 _PARENT_POLL_S = 0.5
+TASK_PREFIX = "nhm-screen-"  # + the screen's token + "-": the task's temporary directory
+GROUP_FILE = "group"  # in that directory: the process group of the analysis (for the client's clean-up)
 
 
 def atoms_to_dict(atoms) -> dict[str, Any]:
@@ -207,7 +210,8 @@ def _child_env() -> dict[str, str]:
 
 
 def _run_isolated(request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="nhm-screen-") as tmp:
+    token = request.get("token")
+    with tempfile.TemporaryDirectory(prefix=f"{TASK_PREFIX}{token}-" if token else TASK_PREFIX) as tmp:
         work = Path(tmp)
         (work / "request.json").write_text(json.dumps(request))
         with open(work / "stderr.txt", "wb") as stderr:
@@ -266,17 +270,26 @@ def run_task(request: dict[str, Any], timeout: float | None = None, isolate: boo
 # --- the child process --------------------------------------------------------------------------
 
 
-def _watch_parent(parent: int) -> None:
-    """End this process group when the supervising worker is gone (we were re-parented)."""
+def _watch_parent(parent: int, work: Path) -> None:
+    """End this process group when the supervising worker is gone (we were re-parented): the GPAW workers
+    first, then the task's directory (the GPAW runs' own directories are inside it), then everything left.
+    A killed worker never removes the directory itself; on a remote cluster nobody else would."""
     while True:
         time.sleep(_PARENT_POLL_S)
         if os.getppid() != parent:
+            from nhm.bands.dft import stop_workers
+
+            stop_workers()
+            shutil.rmtree(work, ignore_errors=True)
             os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def _child_main(workdir: str) -> int:
     work = Path(workdir)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    (work / GROUP_FILE).write_text(str(os.getpgrp()))
+    # the GPAW runs' temporary directories (nhm-gpaw-*) go inside the task's, so that removing it removes them
+    os.environ["TMPDIR"] = tempfile.tempdir = str(work)
+    threading.Thread(target=_watch_parent, args=(os.getppid(), work), daemon=True).start()
     try:
         request = json.loads((work / "request.json").read_text())
         result = analyze_crystal(request)

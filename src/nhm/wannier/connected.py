@@ -51,7 +51,10 @@ __all__ = [
     "LevelChoice",
     "LinePath",
     "Switch",
+    "carries",
     "connected_search",
+    "level_sets",
+    "levels_in_window",
 ]
 
 ATTACH_TOL_EV = 5e-3  # eV: a branch ends on a level of the point when their energies agree this well
@@ -61,12 +64,12 @@ MAX_CANDIDATES = 20000
 
 @dataclass(frozen=True)
 class LevelChoice:
-    """A level at a point of symmetry (energy eV absolute, single-valued BCS irrep, dimension)."""
+    """A level at a point of symmetry (energy eV absolute, single-valued BCS irrep, dimension; 0: the irrep's)."""
 
     k: str
     energy: float
     irrep: str
-    dimension: int
+    dimension: int = 0
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,27 @@ def _usual_level_sets(number: int, centres, dims, names) -> dict[tuple, set[tupl
     return out
 
 
-def _level_sets(levels: list[LevelChoice], mu: int, reading: str) -> list[tuple[LevelChoice, ...]]:
+def levels_in_window(
+    levels: Sequence[LevelChoice], number: int, fermi_level: float, window: tuple[float, float],
+) -> dict[str, list[LevelChoice]]:
+    """The levels within ``window`` (eV relative to E_F) at each point of symmetry of space group ``number``, their
+    dimensions filled in from the irreps. InputError for a level at another point, or a point left without one."""
+    by_k: dict[str, list[LevelChoice]] = {k: [] for k in points_of_symmetry_names(number)}
+    for lv in levels:
+        if lv.k not in by_k:
+            raise InputError(f"level at {lv.k!r}, which is not a point of symmetry of space group {number}")
+        dim = lv.dimension or little_group(number, lv.k).irrep(lv.irrep).dimension
+        if window[0] <= lv.energy - fermi_level <= window[1]:
+            by_k[lv.k].append(LevelChoice(lv.k, lv.energy, lv.irrep, dim))
+    empty = [k for k, v in by_k.items() if not v]
+    if empty:
+        raise InputError(f"no levels within {window} eV of E_F at {', '.join(empty)}: widen the window")
+    return by_k
+
+
+def level_sets(levels: list[LevelChoice], mu: int, reading: str) -> list[tuple[LevelChoice, ...]]:
+    """The choices of levels at one point a band of μ branches can take: total dimension μ (R1, U), or under R2 also
+    any single level of dimension > μ."""
     out: list[tuple[LevelChoice, ...]] = []
     for size in range(1, mu + 1):
         for combo in combinations(levels, size):
@@ -282,6 +305,15 @@ def _level_sets(levels: list[LevelChoice], mu: int, reading: str) -> list[tuple[
             if dim == mu or (reading == "R2" and size == 1 and dim > mu):
                 out.append(combo)
     return out
+
+
+def carries(number: int, k: str, levels: Sequence[LevelChoice], want: Counter, reading: str) -> bool:
+    """Do ``levels`` at point ``k`` carry ``want``, the representation the site representation induces there: the
+    same single-valued irreps (test U), the same spinor representation (test S, R1), or one that contains it (R2)?"""
+    if reading == "U":
+        return Counter(lv.irrep for lv in levels) == want
+    spin = band_spinor(BandSymmetry(number, {k: tuple(lv.irrep for lv in levels)}), k)
+    return spin == want if reading == "R1" else contains(spin, want)
 
 
 def connected_search(
@@ -298,16 +330,7 @@ def connected_search(
 ) -> ConnectedSearch:
     """Every connected band within ``window`` (eV relative to E_F) that passes test S or test U."""
     names = points_of_symmetry_names(number)
-    by_k: dict[str, list[LevelChoice]] = {k: [] for k in names}
-    for lv in levels:
-        if lv.k not in by_k:
-            raise InputError(f"level at {lv.k!r}, which is not a point of symmetry of space group {number}")
-        dim = lv.dimension or little_group(number, lv.k).irrep(lv.irrep).dimension
-        if window[0] <= lv.energy - fermi_level <= window[1]:
-            by_k[lv.k].append(LevelChoice(lv.k, lv.energy, lv.irrep, dim))
-    empty = [k for k, v in by_k.items() if not v]
-    if empty:
-        raise InputError(f"no levels within {window} eV of E_F at {', '.join(empty)}: widen the window")
+    by_k = levels_in_window(levels, number, fermi_level, window)
     missing = [k for k in names if not any(k in (lb.line.start, lb.line.end) for lb in lines)]
     if missing and len(names) > 1:
         raise InputError(f"no line of symmetry reaches {', '.join(missing)}: the bands cannot be traced there")
@@ -324,21 +347,9 @@ def connected_search(
     path_memo: dict[tuple, list[LinePath]] = {}
 
     for reading, double in tests:
-        sets = {k: _level_sets(by_k[k], mu, "R1" if reading == "U" else reading) for k in names}
+        sets = {k: level_sets(by_k[k], mu, "R1" if reading == "U" else reading) for k in names}
         for site_names, induced in site_representation_choices(number, centres, dims, double, kramers and double):
-            allowed: dict[str, list[tuple[LevelChoice, ...]]] = {}
-            for k in names:
-                want = induced.get(k, Counter())
-                ok = []
-                for combo in sets[k]:
-                    if reading == "U":
-                        match = Counter(lv.irrep for lv in combo) == want
-                    else:
-                        spin = band_spinor(BandSymmetry(number, {k: tuple(lv.irrep for lv in combo)}), k)
-                        match = spin == want if reading == "R1" else contains(spin, want)
-                    if match:
-                        ok.append(combo)
-                allowed[k] = ok
+            allowed = {k: [c for c in sets[k] if carries(number, k, c, induced.get(k, Counter()), reading)] for k in names}
             if not all(allowed.values()):
                 continue
             # σ_L on every line, from the induced representation at its start

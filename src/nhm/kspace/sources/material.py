@@ -4,7 +4,7 @@ The candidate band of :mod:`nhm.wannier.verdict`, in its best variant, fixes the
 along the lines of symmetry; at a mesh point the band takes the index of the nearest line sample (the rule the width and
 filling use, :mod:`nhm.wannier.verdict`). GPAW computes the Bloch states at the primary star
 representatives of the mesh (:func:`nhm.bands.dft_mesh.bloch_states_on_mesh`, cached);
-:class:`nhm.kspace.states.PlaneWaveBand` unfolds them and :func:`nhm.kspace.states.band_on_mesh` gives
+:class:`nhm.kspace.sources.planewaves.PlaneWaveBand` unfolds them and :func:`nhm.kspace.sources.states.band_on_mesh` gives
 λ, the R2 points and |M_kb| on the mesh and on the coarser meshes of the optimisation.
 """
 
@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from nhm.errors import InputError
-from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation
+from nhm.kspace.constraints.characters import BandCharacters
+from nhm.kspace.constraints.site import SpinSiteRepresentation
 from nhm.kspace.mesh import KMesh, make_mesh
-from nhm.kspace.states import BandOnMesh, PlaneWaveBand, band_on_mesh
+from nhm.kspace.sources.planewaves import PlaneWaveBand
+from nhm.kspace.sources.states import BandOnMesh, band_on_mesh
 
 __all__ = ["MaterialBand", "branch_count", "candidate_indices", "material_band", "orbit_material_band"]
 
@@ -82,33 +84,37 @@ def material_band(
     progress=None, use_cache: bool = True, cache_dir=None,
 ) -> MaterialBand:
     """The candidate of ``nhm analyze`` (``zone`` its traced bands) as a band on the n³ mesh."""
-    from nhm.bands.dft_mesh import bloch_states_on_mesh
-
     if branch_count(candidate) != 1:
-        raise InputError("a candidate of several branches is built by orbit_material_band (nhm.kspace.orbit)")
+        raise InputError("a candidate of several branches is built by orbit_material_band (nhm.kspace.sources.orbit)")
     mesh = make_mesh(crystal.space_group, n)
-    idx = candidate_indices(zone, candidate, mesh)
-    reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
-    nb = max(zone.nbands, int(idx.max()) + 1)
-    states = bloch_states_on_mesh(
-        crystal, params, n, mesh.indices[reps], nbands=nb, progress=progress, use_cache=use_cache, cache_dir=cache_dir,
+    states, idx = _states_at_representatives(
+        crystal, params, zone, mesh, candidate_indices(zone, candidate, mesh),
+        progress=progress, use_cache=use_cache, cache_dir=cache_dir,
     )
-    return MaterialBand(PlaneWaveBand(crystal.space_group, states, idx[reps], mesh), candidate.band_text())
+    return MaterialBand(PlaneWaveBand(crystal.space_group, states, idx, mesh), candidate.band_text())
 
 
 def orbit_material_band(
     crystal: Any, params: Any, zone: Any, candidate: Any, n: int, *,
     progress=None, use_cache: bool = True, cache_dir=None,
 ):
-    """A candidate of μ > 1 branches (hcp: μ = 2) as :class:`nhm.kspace.orbit.PlaneWaveOrbitBand` on the n³ mesh."""
-    from nhm.bands.dft_mesh import bloch_states_on_mesh
-    from nhm.kspace.orbit import PlaneWaveOrbitBand
+    """A candidate of μ > 1 branches (hcp: μ = 2) as :class:`nhm.kspace.sources.orbit.PlaneWaveOrbitBand` on the n³ mesh."""
+    from nhm.kspace.sources.orbit import PlaneWaveOrbitBand
 
     mesh = make_mesh(crystal.space_group, n)
-    idx = candidate_indices(zone, candidate, mesh).reshape(mesh.size, -1)
+    states, idx = _states_at_representatives(
+        crystal, params, zone, mesh, candidate_indices(zone, candidate, mesh).reshape(mesh.size, -1),
+        progress=progress, use_cache=use_cache, cache_dir=cache_dir,
+    )
+    return PlaneWaveOrbitBand(crystal.space_group, states, idx, mesh, cell=np.asarray(crystal.primitive_atoms().cell[:], dtype=float))
+
+
+def _states_at_representatives(crystal: Any, params: Any, zone: Any, mesh: KMesh, idx: np.ndarray, **run):
+    """GPAW's Bloch states at the primary representatives of the n³ ``mesh`` (enough bands for the candidate's
+    indices ``idx`` at every mesh point, and for ``zone``'s), and those indices there."""
+    from nhm.bands.dft_mesh import bloch_states_on_mesh
+
     reps = np.array([int(m) for m in mesh.representatives if mesh.primary[m]])
     nb = max(zone.nbands, int(idx.max()) + 1)
-    states = bloch_states_on_mesh(
-        crystal, params, n, mesh.indices[reps], nbands=nb, progress=progress, use_cache=use_cache, cache_dir=cache_dir,
-    )
-    return PlaneWaveOrbitBand(crystal.space_group, states, idx[reps], mesh, cell=np.asarray(crystal.primitive_atoms().cell[:], dtype=float))
+    states = bloch_states_on_mesh(crystal, params, mesh.divisions[0], mesh.indices[reps], nbands=nb, **run)
+    return states, idx[reps]

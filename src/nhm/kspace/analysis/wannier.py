@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nhm.crystal.setting import primitive_transform
-from nhm.kspace.construct import SpinorField
+from nhm.kspace.construction.field import SpinorField
 
 FLOOR = 1e-12  # ‖g(R)‖ below this is round-off
 
@@ -155,7 +155,7 @@ class ModelWannierFunctions:
     w_m = Σ_{R,i,s} W_m(R, i, s) φ_i(r − R − q) u_s, W_m(R) = N⁻¹ Σ_k e^{2πik·R} F_sm(k) c_i(k), with the
     spatial Bloch functions c(k) in the gauge of the constraints (star images P(b)c/c_b(k), time
     reversal c(−k) = c(k)*), so that the WFs are symmetry-adapted exactly (checks below). At R2 points the
-    Bloch spinors are Ψ_K = (V_K ⊗ 1₂)A_K of :class:`nhm.kspace.embedding.R2Spinors`, in the same gauge.
+    Bloch spinors are Ψ_K = (V_K ⊗ 1₂)A_K of :class:`nhm.kspace.sources.tightbinding_levels.R2Spinors`, in the same gauge.
     """
 
     divisions: tuple[int, int, int]

@@ -1,15 +1,15 @@
 """F(k) ∈ U(2μ) for a band of μ branches whose WFs sit on one orbit of μ atoms per primitive cell (hcp: μ = 2).
 
 docs/theory.md §6 ("Bands of μ branches"). The band's spatial states at k are the μ columns of a block
-Φ_k (orthonormal; a DFT block of :class:`PlaneWaveOrbitBand` or a tight-binding one); the 2μ Bloch spinors
+Φ_k (orthonormal; a block of :mod:`nhm.kspace.sources.orbit`, DFT or tight binding); the 2μ Bloch spinors
 are ψ_k = (Φ_k ⊗ u) F(k), columns (j, m): atom j of the orbit, spin m. The spin-dependent WFs transform
 as ρ(a) = Π(a) ⊗ S(α) (Π the μ×μ monomial representation induced from the one-dimensional site irrep s,
-:class:`OrbitSite`), so
+:class:`~nhm.kspace.constraints.site.OrbitSite`), so
 
     (D_k(a) ⊗ S(α)) F(k) = F(αk) ρ_k(a),   D_k(a) = Φ_{αk}† P(a) Φ_k,
     F(−k) = (C ⊗ 1)(1 ⊗ σ_y) F(k)* (1 ⊗ σ_y),   C = Φ_{−k}† Φ_k*.
 
-As on the DFT path for μ = 1 (:mod:`nhm.kspace.states`), the states are computed at the primary star
+As on the DFT path for μ = 1 (:mod:`nhm.kspace.sources.states`), the states are computed at the primary star
 representatives and unfolded: the block at bK *is* P(b)Φ_K (D = 1 there) and the block at a time-reversed
 point is Φ*. F is therefore a variable only at the primary representatives, restricted to the real-linear
 null space V_K of the little-group and antiunitary constraints (D from the states), and propagated
@@ -31,223 +31,16 @@ from typing import Any
 import numpy as np
 
 from nhm.errors import InputError
-from nhm.kspace.constraints import _real_antilinear, _real_linear
+from nhm.kspace.constraints.site import OrbitSite
+from nhm.kspace.constraints.spaces import real_antilinear, real_linear
 from nhm.kspace.mesh import KMesh
 from nhm.kspace.spin import SIGMA, SIGMA_Y, polar_unitary
-from nhm.kspace.states import PlaneWaveBand, PlaneWaveBlock, _orthonormal_rows, plane_wave_block_overlaps
 
-__all__ = [
-    "OrbitField", "OrbitSite", "PlaneWaveOrbitBand", "TightBindingOrbitBand", "build_orbit_field", "orbit_site_representation",
-]
 
-TRIAL_WIDTH = 0.5  # Å: the Gaussians on the atoms that start the optimisation (Wannier90's projections)
 DAMPING = 0.3  # × Σ_b w_b: the weight of the present F in each projected-polar step (keeps simultaneous updates from oscillating)
 STALL_WINDOW = 50  # iterations between checks of the spread
 STALL_TOL = 1e-7  # relative decrease of the spread over STALL_WINDOW iterations below which the relaxation stops
 ORBIT_NULL_TOL = 1e-6  # relative singular value below which a direction solves the constraints (DFT D(a) hold to ~1e-9)
-
-
-# ----------------------------------------------------------------------------- the induced site representation
-
-
-@dataclass(frozen=True, eq=False)
-class OrbitSite:
-    """ρ(a) = Π_k(a) ⊗ S(α) on the μ atoms ρ_j of one Wyckoff orbit (conventional coordinates).
-
-    ``perm[a, j]`` = j′ and ``shift[a, j]`` = R with a ρ_j = ρ_{j′} + R (R a lattice vector);
-    ``s[a, j]`` = s(g_{j′}⁻¹{1|−R} a g_j), the site irrep s of atom 1 on the element that a induces there.
-    Π_k(a)_{j′ j} = s[a, j] e^{−2πi k·R} with k the image point αk as the mesh holds it."""
-
-    space_group: int
-    wyckoff: str
-    label: str
-    single_label: str
-    points: np.ndarray
-    perm: np.ndarray
-    shift: np.ndarray
-    s: np.ndarray
-
-    @property
-    def mu(self) -> int:
-        return int(self.points.shape[0])
-
-    def pi(self, a: int, k_conventional: np.ndarray) -> np.ndarray:
-        mu = self.mu
-        out = np.zeros((mu, mu), dtype=complex)
-        ph = np.exp(-2j * np.pi * (self.shift[a] @ np.asarray(k_conventional, dtype=float)))
-        out[self.perm[a], np.arange(mu)] = self.s[a] * ph
-        return out
-
-    def rho(self, a: int, k_conventional: np.ndarray, lift: np.ndarray) -> np.ndarray:
-        return np.kron(self.pi(a, k_conventional), lift)
-
-
-def orbit_site_representation(number: int, wyckoff: str, name: str) -> OrbitSite:
-    """The induced representation of the spin-dependent WFs ``name`` (e.g. ``"-E1@2c"``: ρ = s ⊗ D½ at atom 1,
-    s one-dimensional and real) on every atom of the orbit of Wyckoff position ``wyckoff``."""
-    from nhm.groups.seitz import vec_sub
-    from nhm.groups.site import orbit, reduce_mod_lattice
-    from nhm.groups.spacegroup import space_group
-    from nhm.groups.wyckoff import wyckoff_position
-    from nhm.kspace.constraints import one_dim_site_irrep
-
-    g = space_group(number)
-    w = wyckoff_position(number, wyckoff.lstrip("0123456789")) if isinstance(wyckoff, str) else wyckoff
-    site, s_site, single_label, label = one_dim_site_irrep(g, w, name)
-    pts, gj = orbit(g, w.point())
-    keys = [reduce_mod_lattice(g, p) for p in pts]
-    pos = {i: n for n, i in enumerate(site.coset_indices)}
-    rot = [np.array(op.rotation, dtype=int) for op in gj]
-    mu = len(pts)
-    perm = np.zeros((g.order, mu), dtype=int)
-    shift = np.zeros((g.order, mu, 3))
-    s = np.zeros((g.order, mu), dtype=complex)
-    for a, op in enumerate(g.operations):
-        ra = np.array(op.rotation, dtype=int)
-        for j, p in enumerate(pts):
-            img = op.apply(p)
-            jj = keys.index(reduce_mod_lattice(g, img))
-            r = vec_sub(img, pts[jj])
-            if not g.is_lattice_vector(r):
-                raise AssertionError("orbit image is not a lattice translate")  # reduce_mod_lattice guarantees it
-            h = np.rint(np.linalg.inv(rot[jj]) @ ra @ rot[j]).astype(int)
-            perm[a, j] = jj
-            shift[a, j] = [float(x) for x in r]
-            s[a, j] = s_site[pos[g.index_of_rotation(h)]]
-    return OrbitSite(number, w.label, label, single_label, np.array([[float(x) for x in p] for p in pts]), perm, shift, s)
-
-
-# ----------------------------------------------------------------------------- band sources with μ states per point
-
-
-class PlaneWaveOrbitBand(PlaneWaveBand):
-    """The μ branches of a DFT band (:class:`nhm.bands.dft_mesh.MeshStates`; ``band_index`` (n_points, μ), aligned
-    with ``states.points``): at each point the block of its μ states, unfolded as by :class:`nhm.kspace.states.
-    PlaneWaveBand` (whose block operations it shares). InputError where the μ states do not span whole degenerate
-    levels (reading R2 for μ > 1, or a crossing between a mesh point and its nearest line sample)."""
-
-    def __init__(self, space_group: int, states, band_index: np.ndarray, mesh: KMesh, tol: float | None = None, cell=None) -> None:
-        self.cell = cell  # the BCS primitive cell (Å, rows) of the states: for the trial functions
-        super().__init__(space_group, states, np.sort(np.asarray(band_index, dtype=int), axis=1), mesh, tol)
-
-    def _computed(self, i: int, m: int) -> PlaneWaveBlock:
-        e = self.states.energies[i]
-        idx = [int(x) for x in self.band_index[i]]
-        level: set[int] = set()
-        for b in idx:  # the degenerate groups of the band's states
-            lo, hi = self._level_of(e, b, i)
-            level |= set(range(lo, hi))
-        extra = sorted(level - set(idx))
-        if extra:
-            kc = ", ".join(str(x) for x in self.fine.k_conventional(m))
-            raise InputError(
-                f"at k = ({kc}) (conventional) the band's states {idx} (energy order, from the nearest traced line sample) cut a "
-                f"degenerate level that also holds state(s) {extra}: either the band takes part of a larger level there (reading "
-                "R2, built for μ = 1 only) or a crossing lies between this point and its nearest line sample; another --mesh "
-                "avoids the latter (docs/theory.md §6, 'Bands of μ branches')"
-            )
-        return PlaneWaveBlock(self.states.g_vectors[i], _orthonormal_rows(self.states.coefficients[i][idx]))
-
-    def energies(self) -> np.ndarray:
-        """(N, μ) the band's energies (eV, absolute) at every point of the mesh the states were computed for."""
-        mesh = self.fine
-        n = mesh.divisions[0]
-        pts = self.states.points
-        e_pts = np.take_along_axis(self.states.energies, self.band_index, axis=1)
-        e = np.full((mesh.size, e_pts.shape[1]), np.nan)
-        e[(pts[:, 0] * n + pts[:, 1]) * n + pts[:, 2]] = e_pts
-        direct = np.where(mesh.time_reversed, mesh.minus, np.arange(mesh.size))
-        return e[mesh.star_rep[direct]]
-
-    def blocks(self, mesh: KMesh) -> list:
-        blocks = self.unfolded(mesh)
-        if blocks is None:
-            raise InputError("the μ-branch DFT band is built on the mesh its states were computed on")
-        return blocks
-
-    def trial(self, mesh: KMesh, blocks: list, site: OrbitSite) -> np.ndarray | None:
-        """(N, μ, μ) ⟨φ_{k,i}|g_{k,j}⟩ with g_j a Gaussian (σ = TRIAL_WIDTH Å) on atom j (Bloch sum), from the plane-wave
-        coefficients: Σ_G c*_{iG} e^{−σ²|k+G|²/2} e^{−2πi (k+G)·τ_j}. None without the primitive cell."""
-        if self.cell is None:
-            return None
-        from nhm.crystal.setting import primitive_transform
-
-        b = 2 * np.pi * np.linalg.inv(np.asarray(self.cell, dtype=float)).T  # reciprocal rows, 1/Å
-        p = np.array(primitive_transform(self.space_group), dtype=float)
-        tau = site.points @ np.linalg.inv(p).T  # primitive fractional
-        kp = mesh.k_primitive
-        out = np.empty((mesh.size, site.mu, site.mu), dtype=complex)
-        for k, blk in enumerate(blocks):
-            q = kp[k] + blk.g
-            env = np.exp(-0.5 * TRIAL_WIDTH**2 * np.sum((q @ b) ** 2, axis=1))
-            out[k] = blk.c.conj() @ (env[:, None] * np.exp(-2j * np.pi * q @ tau.T))
-        return out
-
-    def block_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-        return plane_wave_block_overlaps(blocks, table, shifts, np.ones(table.shape, dtype=bool))
-
-
-class TightBindingOrbitBand:
-    """Bands ``band_indices`` (μ of them, energy-ordered) of a tight-binding model with μ atoms per cell, as a block
-    source (eigenvectors at the primary representatives, unfolded by the model's P(g) and complex conjugation)."""
-
-    def __init__(self, model, band_indices, mesh: KMesh, gap_tol: float = 1e-6) -> None:
-        from nhm.crystal.setting import primitive_transform
-        from nhm.kspace.states import unfold
-
-        self.model = model
-        self.space_group = model.space_group
-        self.band_indices = sorted(int(b) for b in band_indices)
-        self.gap_tol = gap_tol
-        self._pc = np.linalg.inv(np.array(primitive_transform(self.space_group), dtype=float)).T
-        n = mesh.divisions[0]
-        self.fine = mesh
-        self._blocks = unfold(mesh, self, lambda m: self._computed(mesh.indices[m] / n))
-        self._e = np.array([self.model.bands(self._pc @ k)[0][self.band_indices] for k in mesh.k_primitive])
-
-    def _computed(self, kp: np.ndarray) -> np.ndarray:
-        e, v = self.model.bands(self._pc @ kp)
-        b = self.band_indices
-        lo, hi = b[0], b[-1]
-        if (lo > 0 and abs(e[lo] - e[lo - 1]) < self.gap_tol) or (hi + 1 < len(e) and abs(e[hi + 1] - e[hi]) < self.gap_tol):
-            raise InputError("the model's bands touch other bands: the μ-branch band is not isolated there")
-        return v[:, b]
-
-    def energies(self) -> np.ndarray:
-        return self._e
-
-    def blocks(self, mesh: KMesh) -> list:
-        return self._blocks
-
-    def rotate(self, op, k_src, k_dst, blk):
-        return self.model.symmetry_matrix(op, self._pc @ np.asarray(k_src, dtype=float)) @ blk
-
-    def conjugate(self, k_src, k_dst, blk):
-        return blk.conj()
-
-    def overlap(self, a, b, shift) -> np.ndarray:
-        return a.conj().T @ b
-
-    def trial(self, mesh: KMesh, blocks: list, site: OrbitSite) -> np.ndarray:
-        """(N, μ, μ) ⟨φ_{k,i}|g_{k,j}⟩ with g_j the first orbital of atom j (a localized, atom-centred trial function)."""
-        first = [min(n for n, o in enumerate(self.model.orbitals) if o.atom == j) for j in range(site.mu)]
-        return np.array([b[first, :].conj().T for b in blocks])
-
-    def block_overlaps(self, blocks: list, table: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-        v = np.array(blocks)  # (N, n_orb, μ)
-        return np.einsum("kom,knop->knmp", v.conj(), v[table])
-
-    def level(self, mesh: KMesh, m: int, blk):
-        """D(a) = Φ†P(a)Φ of the μ-state block on the little co-group (checked to be a representation)."""
-        from nhm.kspace.embedding import REP_TOL, SpatialLevel, _exact, _level_symmetry
-
-        g = mesh.group
-        kx = _exact(mesh.k_conventional(m))
-        kf = np.array([float(x) for x in kx])
-        ops = tuple(int(i) for i in g.little_cogroup(kx))
-        d_mats = np.array([blk.conj().T @ self.model.symmetry_matrix(op, kf) @ blk for op in ops])
-        rep, u, trr = _level_symmetry(g, kx, ops, d_mats, lambda: blk.conj().T @ blk.conj(), REP_TOL)
-        return SpatialLevel(tuple(float(x) for x in kf), tuple(self.band_indices), float("nan"), blk, ops, d_mats, u, rep, trr)
 
 
 # ----------------------------------------------------------------------------- constraints, propagation, relaxation
@@ -301,7 +94,6 @@ def _maps(mesh: KMesh, site: OrbitSite) -> _Maps:
     if np.any(slot[~tr] < 0):
         raise AssertionError("a direct mesh point without a primary representative")
     return _Maps(reps, slot, left, right, tr)
-
 
 
 def _propagate(maps: _Maps, minus: np.ndarray, f_reps: np.ndarray, mu: int) -> np.ndarray:
@@ -372,7 +164,7 @@ def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m
         lv = source.level(mesh, m, blocks[m])
         for h, dm in zip(lv.ops, lv.d_mats):
             lin = _sandwich(np.kron(dm, lifts[h]), np.eye(n)) - _sandwich(np.eye(n), site.rho(int(h), kc, lifts[h]))
-            rows.append(_real_linear(lin))
+            rows.append(real_linear(lin))
     if mesh.partner_rep[m] == m:  # −K is in the star of K (or K is time-reversal invariant)
         mk = int(mesh.minus[m])
         b = int(mesh.star_op[mk])
@@ -382,7 +174,7 @@ def _constraint_space(mesh: KMesh, source: Any, blocks: list, site: OrbitSite, m
         y = np.kron(np.eye(mu), SIGMA_Y)
         star = _sandwich(np.kron(a, lifts[b]), site.rho(b, kck, lifts[b]).conj().T)
         anti = _sandwich(np.kron(c, np.eye(2)) @ y, y)
-        rows.append(_real_linear(star) - _real_antilinear(anti))
+        rows.append(real_linear(star) - real_antilinear(anti))
     if not rows:
         return np.eye(2 * n * n)
     a = np.vstack(rows)
@@ -545,6 +337,9 @@ def _has_unitary(q: np.ndarray, n: int, rng: np.random.Generator) -> bool:
         return False
 
 
+# ----------------------------------------------------------------------------- checks and the usual choice
+
+
 def orbit_residuals(fld: OrbitField, source: Any, blocks: list, bases: list, rng: np.random.Generator, star_samples: int = 400) -> dict:
     """The conditions checked on the propagated field, each from the states themselves:
 
@@ -641,18 +436,3 @@ def usual_orbit_choice(fld: OrbitField, bases: list, max_iter: int = 3000, tol: 
     xs = _to_r(big)
     viol = max(float(np.linalg.norm(x - q @ (q.T @ x))) for q, x in zip(bases, xs))
     return {"spread_with_spatial_overlaps": val, "symmetry_violation": viol}
-
-
-def fermi_points(mesh: KMesh, energies: np.ndarray, fermi_level: float) -> np.ndarray:
-    """Mesh points with a stencil bond across E_F in any of the μ branches."""
-    de = np.asarray(energies, dtype=float) - float(fermi_level)
-    _, _, table = mesh.neighbours
-    cross = np.any(np.sign(de[table]) != np.sign(de)[:, None, :], axis=(1, 2))
-    return np.nonzero(cross)[0]
-
-
-def axis_variation(axes: np.ndarray) -> float:
-    """1 − λ_max⟨z zᵀ⟩ of unit directors z (0: one axis everywhere; 2/3: isotropic)."""
-    z = axes / np.maximum(np.linalg.norm(axes, axis=-1, keepdims=True), 1e-300)
-    q = z.T @ z / len(z)
-    return float(max(1.0 - np.linalg.eigvalsh(q)[-1], 0.0))

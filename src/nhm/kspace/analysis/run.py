@@ -3,6 +3,9 @@
 :func:`run_kspace` is the hook for every source of a band (a model band written by hand, the best
 superconducting candidate of ``nhm analyze``, a tight-binding band); :func:`result_json` turns its
 plain result into JSON-ready data (I/O stays in the CLI).
+
+A band of μ > 1 branches runs through :func:`run_orbit_kspace` (F(k) ∈ U(2μ), :mod:`nhm.kspace.construction.orbit`)
+and :func:`orbit_result_json`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ import numpy as np
 from nhm.bands.symmetry import BandSymmetry
 from nhm.errors import InputError
 from nhm.groups.wyckoff import WyckoffPosition
-from nhm.kspace.constraints import BandCharacters, SpinSiteRepresentation, model_band_characters, spin_site_representation
-from nhm.kspace.construct import SpinorField, build_field
-from nhm.kspace.field import FieldChecks, JumpReport, check_field, jump_report
+from nhm.kspace.analysis.checks import FieldChecks, JumpReport, check_field, jump_report
+from nhm.kspace.analysis.fermi import AXIS_VARIATION_TOL, axis_variation, fermi_points, fermi_surface_axes
+from nhm.kspace.analysis.wannier import DecayFit, WannierData, decay_fit, wannier_functions
+from nhm.kspace.constraints.characters import BandCharacters
+from nhm.kspace.constraints.site import SpinSiteRepresentation, orbit_site_representation, spin_site_representation
+from nhm.kspace.construction.field import SpinorField, spread
+from nhm.kspace.construction.optimise import build_field
+from nhm.kspace.construction.orbit import bond_terms, build_orbit_field
 from nhm.kspace.mesh import KMesh, make_mesh
-from nhm.kspace.wannier import DecayFit, WannierData, decay_fit, wannier_functions
+from nhm.kspace.sources.model import model_band_characters
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,44 +72,11 @@ def r2_point_list(fld: SpinorField) -> list[dict]:
     return out
 
 
-AXIS_VARIATION_TOL = 1e-6  # 1 − λ_max⟨z zᵀ⟩ above this: z_k is not constant (round-off of a constant field ~1e-15)
-
-
-def fermi_surface_axes(fld: SpinorField, energies: np.ndarray | None = None, fermi_level: float | None = None) -> dict:
-    """Is there k-space magnetism on the Fermi surface? The spin axes z_k = n_{+½}(k) at the mesh points
-    next to the Fermi surface (a stencil bond across E_F of the band's ``energies``, (N,) eV) where F is
-    defined; without energies, the mesh points nearest to the free-electron sphere at half filling.
-
-    The measure is 1 − λ_max of ⟨z zᵀ⟩ (the axis as a director: the Kramers partner has −z): 0 when z_k is
-    the same axis everywhere, 2/3 when the axes are isotropic. Present when above AXIS_VARIATION_TOL."""
-    from nhm.kspace.field import fermi_surface_points, fibonacci_directions
-
-    mesh = fld.mesh
-    if energies is None:
-        idx = np.unique(mesh.nearest_index(fermi_surface_points(mesh, fibonacci_directions(600))))
-        where = "mesh points nearest to the free-electron sphere at half filling (no band energies)"
-    else:
-        de = np.asarray(energies, dtype=float) - float(fermi_level)
-        _, _, table = mesh.neighbours
-        idx = np.nonzero(np.any(np.sign(de[table]) != np.sign(de)[:, None], axis=1))[0]
-        where = "mesh points with a stencil bond across E_F (the band's own Fermi surface)"
-    idx = idx[fld.defined[idx]]
-    if not len(idx):
-        return {"points": 0, "axis_variation": None, "present": None, "where": where}
-    z = fld.spin_axes[idx, 0]
-    q = z.T @ z / len(z)
-    variation = float(max(1.0 - np.linalg.eigvalsh(q)[-1], 0.0))
-    return {"points": int(len(idx)), "axis_variation": variation, "present": bool(variation > AXIS_VARIATION_TOL),
-            "tolerance": AXIS_VARIATION_TOL, "where": where}
-
-
 def usual_choice(fld: SpinorField) -> dict:
     """The usual (spin-independent) Wannier functions of the same band for comparison: F ≡ 1 (each spin
     keeps its own axis everywhere). Their phase-free spread, with the band's spatial overlaps where known
     (the bonds of R2 points with their fixed Bloch spinors), in a²; and how far F ≡ 1 is from the symmetry
     constraints, max|λ − 1|·√2 over every λ_h(k) and λ^Γ (0 for a usual band: then it is the optimum)."""
-    from nhm.kspace.construct import spread
-
     mesh = fld.mesh
     f1 = np.broadcast_to(np.eye(2, dtype=complex), (mesh.size, 2, 2)).copy()
     f1[~fld.defined] = np.nan
@@ -132,7 +107,7 @@ def run_kspace(
     Raises InputError if the band is not superconducting while ``require_superconducting`` (a usual band
     has k-independent F; "neither" has no spin-dependent WFs at all), for more than one centre orbit,
     and for meshes that miss a point of symmetry. ``characters`` replaces the model band's Voronoi
-    assembly: ``characters(mesh, site)`` computes λ from Bloch states (e.g. :func:`nhm.kspace.constraints.
+    assembly: ``characters(mesh, site)`` computes λ from Bloch states (e.g. :func:`nhm.kspace.sources.tightbinding.
     tight_binding_characters`), on the mesh and on the coarser meshes of the coarse-to-fine optimisation;
     ``overlaps(mesh)`` gives |M_kb| of the spatial band, which then enters the spread. ``reading``
     is the reading of Krüger's tests (R2 for a band that lies in multi-dimensional levels at points of
@@ -236,14 +211,14 @@ def result_json(res: KSpaceResult) -> dict:
     }
 
 
-# ----------------------------------------------------------------------------- bands of μ > 1 branches (nhm.kspace.orbit)
+# ----------------------------------------------------------------------------- bands of μ > 1 branches (nhm.kspace.construction.orbit)
 
 
 @dataclass(frozen=True, eq=False)
 class OrbitResult:
     band: BandSymmetry
     verdict: str
-    field: object  # nhm.kspace.orbit.OrbitField
+    field: object  # nhm.kspace.construction.orbit.OrbitField
     fermi_surface: dict
     notes: tuple[str, ...] = ()
 
@@ -269,10 +244,8 @@ def run_orbit_kspace(
     require_superconducting: bool = True, reading: str = "R1", energies: np.ndarray | None = None,
     fermi_level: float | None = None,
 ) -> OrbitResult:
-    """k-space magnetism of a band of μ > 1 branches (F(k) ∈ U(2μ), :mod:`nhm.kspace.orbit`) from its Bloch states
+    """k-space magnetism of a band of μ > 1 branches (F(k) ∈ U(2μ), :mod:`nhm.kspace.construction.orbit`) from its Bloch states
     ``source`` on ``mesh``; ``energies`` (N, μ) eV and ``fermi_level`` locate its Fermi surface."""
-    from nhm.kspace.orbit import axis_variation, build_orbit_field, fermi_points, orbit_site_representation
-
     c = orbit_classification(band, centre, reading, require_superconducting)
     name = site_rep_name or c.spin_site_representations[0][0]
     site = orbit_site_representation(band.space_group, centre.label, name)
@@ -343,8 +316,6 @@ def _spread_sites(f) -> dict:
     """How the spread divides between the stencil bonds that touch the stars without a spin-independent F and the rest,
     and the bonds that carry the most (the jumps of F: k of both ends, conventional, and the order of their little
     co-groups, 1 for a general point)."""
-    from nhm.kspace.orbit import bond_terms
-
     mesh = f.mesh
     _, _, table = mesh.neighbours
     terms = bond_terms(mesh, f.f, f.overlaps)

@@ -1,49 +1,45 @@
-"""The search for superconducting bands among the levels near the Fermi level (science.md §3).
+"""Superconducting-band candidates from the levels at the points of symmetry alone (science.md §3), untraced.
 
-A superconducting band is assembled from pieces of branches that cross along lines of symmetry, so
-single-valued connectivity is NOT demanded: an *assembly* is one choice of level(s) per point of
-symmetry with consistent dimensions. Rather than testing every assembly, we prune exactly: for each
-site representation, the levels admissible at k are those whose representation matches the induced
-one at k, and the admissible assemblies are the product of those per-point lists.
-
-Every candidate is reported with its energy range at the points of symmetry, its width, its position
-relative to E_F and its filling: the fraction of its states at the points of symmetry that lie below
-E_F, each point weighted by the size of its star (the number of k in the first Brillouin zone that
-carry the same energies). No thresholds are imposed; candidates are ranked by |filling - 1/2|, then by
-width.
+For DFT output that holds nothing but the points of symmetry (``nhm analyze --from-dft``: the external readers of
+:mod:`nhm.bands.external` give no lines). A candidate here is an *assembly*: one choice of level(s) per point
+with consistent dimensions that passes Krüger's test S for some site representation (or test U: a usual band).
+The assemblies are pruned exactly: for each site representation, the levels admissible at k are those whose
+representation matches the induced one there (:func:`nhm.wannier.connected.carries`), and the admissible
+assemblies are the product of those lists. Nothing joins the levels along the lines: an assembly need not be a
+band at all, and its width and filling are those of its levels at the points (each point weighted by the size of
+its star: the number of k in the first Brillouin zone with the same energies), not over the zone; every result
+says so in its ``notes``. nhm's own runs trace the bands and use the connected search (:mod:`nhm.wannier.connected`).
+No thresholds are imposed; candidates are ranked by |filling − 1/2|, then by width.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import product
 from typing import Sequence
 
 from nhm.bandrep.induce import induction
-from nhm.bands.symmetry import BandSymmetry, points_of_symmetry_names
-from nhm.errors import InputError
+from nhm.bands.symmetry import points_of_symmetry_names
 from nhm.groups.irreps import little_group
 from nhm.groups.spacegroup import space_group
 from nhm.groups.wyckoff import WyckoffPosition
-from nhm.wannier.krueger import Reading, band_spinor, contains, site_representation_choices
+from nhm.wannier.connected import LevelChoice, carries, level_sets, levels_in_window
+from nhm.wannier.krueger import Reading, site_representation_choices
+
+NOTE = (
+    "only the points of symmetry are known: the candidates are assemblies of levels, not traced along "
+    "the lines (no width, filling or verdict over the zone)"
+)
 
 
 @dataclass(frozen=True)
-class Level:
-    """A (possibly degenerate) level at a point of symmetry: energy in eV and single-valued BCS irrep."""
+class LevelAssembly:
+    """One choice of level(s) per point of symmetry that passes test S (or U), with the measures of its levels."""
 
-    k: str
-    energy: float
-    irrep: str
-    dimension: int = 0  # filled in from the irrep when 0
-
-
-@dataclass(frozen=True)
-class Candidate:
     verdict: str  # "superconducting" or "usual"
     reading: Reading
-    levels: tuple[Level, ...]  # one entry per chosen level, in point order
+    levels: tuple[LevelChoice, ...]  # one entry per chosen level, in point order
     site_representations: tuple[tuple[str, ...], ...]
     energy_min: float
     energy_max: float
@@ -78,14 +74,16 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class SearchResult:
+class PointsOnlySearch:
+    """The assemblies found, best first; ``notes`` say that they are not traced."""
+
     space_group: int
     centres: tuple[str, ...]
     fermi_level: float
     window: tuple[float, float]
-    superconducting: tuple[Candidate, ...]
-    usual: tuple[Candidate, ...]
-    notes: tuple[str, ...] = field(default=())
+    superconducting: tuple[LevelAssembly, ...]
+    usual: tuple[LevelAssembly, ...]
+    notes: tuple[str, ...] = field(default=(NOTE,))
 
 
 def _star_sizes(number: int) -> dict[str, int]:
@@ -93,19 +91,8 @@ def _star_sizes(number: int) -> dict[str, int]:
     return {k: g.order // little_group(number, k).order for k in points_of_symmetry_names(number)}
 
 
-def _level_sets(levels: list[Level], mu: int, reading: Reading) -> list[tuple[Level, ...]]:
-    """Choices of levels at one point: total dimension mu (R1), or any single level of dimension >= mu (R2)."""
-    out: list[tuple[Level, ...]] = []
-    for size in range(1, mu + 1):
-        for combo in combinations(levels, size):
-            dim = sum(lv.dimension for lv in combo)
-            if dim == mu or (reading == "R2" and size == 1 and dim > mu):
-                out.append(combo)
-    return out
-
-
-def search(
-    levels: Sequence[Level],
+def points_only_search(
+    levels: Sequence[LevelChoice],
     number: int,
     centres: Sequence[WyckoffPosition],
     *,
@@ -114,54 +101,36 @@ def search(
     readings: Sequence[Reading] = ("R1", "R2"),
     kramers: bool = False,
     wfs_per_atom: int = 1,
-) -> SearchResult:
-    """All superconducting-band candidates and usual bands within ``window`` (eV, relative to E_F)."""
+) -> PointsOnlySearch:
+    """All level assemblies within ``window`` (eV, relative to E_F) that pass test S, and those that pass test U."""
     names = points_of_symmetry_names(number)
-    by_k: dict[str, list[Level]] = {k: [] for k in names}
-    for lv in levels:
-        if lv.k not in by_k:
-            raise InputError(f"level at {lv.k!r}, which is not a point of symmetry of space group {number}")
-        dim = lv.dimension or little_group(number, lv.k).irrep(lv.irrep).dimension
-        if window[0] <= lv.energy - fermi_level <= window[1]:
-            by_k[lv.k].append(Level(lv.k, lv.energy, lv.irrep, dim))
-    empty = [k for k, v in by_k.items() if not v]
-    if empty:
-        raise InputError(f"no levels within {window} eV of E_F at {', '.join(empty)}: widen the window")
+    by_k = levels_in_window(levels, number, fermi_level, window)
     mu = sum(len(induction(number, w.point()).orbit) * wfs_per_atom for w in centres)
     stars = _star_sizes(number)
-    template = BandSymmetry(number, {k: () for k in names})
 
-    found: dict[tuple[Reading, tuple[Level, ...]], set] = {}
-    usual: dict[tuple[Level, ...], set] = {}
+    found: dict[tuple[Reading, tuple[LevelChoice, ...]], set] = {}
+    usual: dict[tuple[LevelChoice, ...], set] = {}
     for reading in readings:
-        sets = {k: _level_sets(by_k[k], mu, reading) for k in names}
+        sets = {k: level_sets(by_k[k], mu, reading) for k in names}
         for site_names, induced in site_representation_choices(number, centres, [wfs_per_atom] * len(centres), True, kramers):
-            allowed = []
-            for k in names:
-                want = induced.get(k, Counter())
-                ok = []
-                for combo in sets[k]:
-                    spin = band_spinor(BandSymmetry(number, {k: tuple(lv.irrep for lv in combo)}), k)
-                    if (spin == want) if reading == "R1" else contains(spin, want):
-                        ok.append(combo)
-                allowed.append(ok)
+            allowed = [[c for c in sets[k] if carries(number, k, c, induced.get(k, Counter()), reading)] for k in names]
             for choice in product(*allowed):
                 key = tuple(lv for combo in choice for lv in combo)
                 found.setdefault((reading, key), set()).add(site_names)
         if reading == "R1" or "R1" not in readings:
             for site_names, induced in site_representation_choices(number, centres, [wfs_per_atom] * len(centres), False, False):
                 allowed = [
-                    [c for c in sets[k] if sum(x.dimension for x in c) == mu and Counter(x.irrep for x in c) == induced.get(k, Counter())]
+                    [c for c in sets[k] if sum(x.dimension for x in c) == mu and carries(number, k, c, induced.get(k, Counter()), "U")]
                     for k in names
                 ]
                 for choice in product(*allowed):
                     usual.setdefault(tuple(lv for combo in choice for lv in combo), set()).add(site_names)
 
-    def make(verdict: str, reading: Reading, key: tuple[Level, ...], sites: set) -> Candidate:
+    def make(verdict: str, reading: Reading, key: tuple[LevelChoice, ...], sites: set) -> LevelAssembly:
         energies = [lv.energy for lv in key]
         below = sum(stars[lv.k] * min(lv.dimension, mu) for lv in key if lv.energy < fermi_level)
         total = sum(stars[lv.k] * min(lv.dimension, mu) for lv in key)
-        return Candidate(
+        return LevelAssembly(
             verdict, reading, key, tuple(sorted(sites)), min(energies), max(energies),
             sum(energies) / len(energies) - fermi_level, below / total,
         )
@@ -173,7 +142,7 @@ def search(
         sc.append(make("superconducting", reading, key, sites))
     us = [make("usual", "R1", key, sites) for key, sites in usual.items()]
     rank = lambda c: (abs(c.filling - 0.5), c.width, abs(c.centre))  # noqa: E731
-    return SearchResult(
+    return PointsOnlySearch(
         number, tuple(w.label for w in centres), fermi_level, window,
         tuple(sorted(sc, key=rank)), tuple(sorted(us, key=rank)),
     )

@@ -1,28 +1,28 @@
-"""Figures of k-space magnetism (matplotlib) and a self-contained interactive 3D page (no network).
+"""Figures of k-space magnetism (matplotlib): seed Fig. 1 (a) and (b), and the plane of a band of μ branches.
 
 - :func:`figure_plane` — seed Fig. 1(a): the spin axes z_k on a plane of k (arrows: in-plane part,
   colour: out-of-plane part; background: the Voronoi cells of the model band; black: forced jumps) and
   on the Fermi contour in that plane (black arrows k, red arrows z_k at their tips).
 - :func:`figure_symmetry_related` — seed Fig. 1(b): k vectors related by the rotations about z and
   their spin axes, which are related by the same rotations (P3: three of them).
-- :func:`write_html` — the field on a Fermi surface as a rotatable 3D view: one HTML file with inline
-  JavaScript and canvas, data embedded, nothing fetched at view time.
+- :func:`figure_orbit_plane` — a band of μ > 1 branches: the spin axes of the Bloch-spinor columns on a plane.
 
-z_k at a k that is not a mesh point is the axis of the nearest mesh point (no interpolation: forced
-jumps stay visible). Calculation lives in :mod:`nhm.kspace.field`; this module only draws and writes.
+z_k at a k that is not a mesh point is the axis of the nearest mesh point (no interpolation: forced jumps stay
+visible). Calculation lives in :mod:`nhm.kspace.analysis.checks` and :mod:`nhm.kspace.analysis.fermi`; this module
+only draws and writes (the interactive page is :mod:`nhm.kspace.analysis.viewer`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from nhm.atomic import save_figure_atomically, write_text_atomically
+from nhm.atomic import save_figure_atomically
 from nhm.errors import InputError
-from nhm.kspace.construct import SpinorField
-from nhm.kspace.field import fermi_crossings, fermi_surface_points, fibonacci_directions, spin_axes
+from nhm.kspace.analysis.checks import spin_axes
+from nhm.kspace.analysis.fermi import fermi_crossings, fermi_points, fermi_surface_points
+from nhm.kspace.construction.field import SpinorField
 
 
 def _plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,13 +35,15 @@ def _plane_basis(normal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return n, u, np.cross(n, u)
 
 
-def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dispersion=None, title: str | None = None):
+def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dispersion=None, title: str | None = None,
+                 ax=None):
     """Seed Fig. 1(a) for ``field`` on the plane n̂·k = offset (Cartesian k, units 1/a without 2π).
 
     The default plane (1, −1, 0) of a cubic group contains Γ, H, N and P. Left: every mesh point of the
     plane with the in-plane part of z_k (arrow) and its out-of-plane part (colour), the Voronoi cells
     of the model band, and the bonds where F jumps. Right: the Fermi contour in the plane (free-electron
-    sphere at half filling unless ``dispersion`` is given), k (black) and z_k (red) in 3D.
+    sphere at half filling unless ``dispersion`` is given), k (black) and z_k (red) in 3D. With ``ax`` (a 2D
+    Axes), only the left panel is drawn, into it; its figure is returned.
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
@@ -51,8 +53,11 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     k = mesh.k_cartesian_bz
     on = np.abs(k @ n - offset) < 1e-6
     axes = spin_axes(field)[:, 0]
-    fig = plt.figure(figsize=(14, 6.5))
-    ax1 = fig.add_subplot(1, 2, 1)
+    if ax is None:
+        fig = plt.figure(figsize=(14, 6.5))
+        ax1 = fig.add_subplot(1, 2, 1)
+    else:
+        fig, ax1 = ax.figure, ax
     x, y = k[on] @ u, k[on] @ v
     steps = np.linalg.norm(np.diff(np.sort(np.stack([x, y], 1), axis=0), axis=0), axis=1)
     spacing = np.min(steps[steps > 1e-9], initial=1.0 / min(mesh.divisions))
@@ -95,6 +100,8 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     ax1.set_ylabel(f"k · ({', '.join(f'{c:.2f}' for c in v)})  (1/a)")
     ax1.legend(loc="lower left", fontsize=7, framealpha=0.8)
     ax1.set_title("z_k = n_{+½}(k) at the mesh points of the plane")
+    if ax is not None:
+        return fig
     ax2 = fig.add_subplot(1, 2, 2, projection="3d")
     if segments is not None:  # the band's own contour: 16 points spread along its pieces
         allpts = np.vstack(segments) if segments else np.zeros((0, 3))
@@ -124,8 +131,10 @@ def figure_plane(field: SpinorField, normal=(1, -1, 0), offset: float = 0.0, dis
     return fig
 
 
-def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), dispersion=None, title: str | None = None):
-    """Seed Fig. 1(b): the images of one Fermi-surface k under the rotations about z, with their axes."""
+def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), dispersion=None, title: str | None = None,
+                            ax=None):
+    """Seed Fig. 1(b): the images of one Fermi-surface k under the rotations about z, with their axes (into ``ax``,
+    a 3D Axes, if given)."""
     import matplotlib.pyplot as plt
 
     mesh = field.mesh
@@ -148,8 +157,11 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
                 kstar.append(kr)
     kstar = np.array(kstar)
     z = spin_axes(field)[mesh.nearest_index(kstar), 0]
-    fig = plt.figure(figsize=(7, 6))
-    ax = fig.add_subplot(projection="3d")
+    if ax is None:
+        fig = plt.figure(figsize=(7, 6))
+        ax = fig.add_subplot(projection="3d")
+    else:
+        fig = ax.figure
     o = np.zeros((len(kstar), 3))
     ax.quiver(*o.T, *kstar.T, color="k", arrow_length_ratio=0.08)
     s = 0.35 * np.linalg.norm(k0)
@@ -169,14 +181,12 @@ def figure_symmetry_related(field: SpinorField, k_direction=(0.8, 0.25, 0.45), d
 
 
 def figure_orbit_plane(fld, energies=None, fermi_level: float | None = None, normal=None, offset: float = 0.0, title: str | None = None):
-    """A band of μ > 1 branches (:class:`nhm.kspace.orbit.OrbitField`) on the plane n̂·k = offset: one panel per atom j
+    """A band of μ > 1 branches (:class:`nhm.kspace.construction.orbit.OrbitField`) on the plane n̂·k = offset: one panel per atom j
     of the orbit, the spin axis ⟨σ⟩ of the Bloch-spinor column (j, +½) at every mesh point of the plane (arrow:
     in-plane part; colour: normal part; its length is below 1 where the column mixes the branches' spins), the
     mesh points where a branch crosses E_F (orange rings) and those whose stars admit no symmetric spin-independent
     F (red rings). The default plane holds the c axis and, in hexagonal groups, Γ, K, H and A (else k_y = 0)."""
     import matplotlib.pyplot as plt
-
-    from nhm.kspace.orbit import fermi_points
 
     mesh = fld.mesh
     if normal is None:
@@ -239,94 +249,3 @@ def save_figures(figures: dict[str, object], directory: str | Path) -> list[Path
     for fig in figures.values():
         plt.close(fig)  # type: ignore[arg-type]
     return paths
-
-
-_HTML = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>__TITLE__</title>
-<style>body{margin:0;font-family:sans-serif;background:#fff}#c{display:block}#info{position:absolute;left:10px;top:8px;font-size:13px;background:rgba(255,255,255,.8)}</style>
-</head><body><div id="info">__TITLE__<br>drag: rotate · wheel: zoom · red: z_k at mesh points on the Fermi surface, colour = direction</div>
-<canvas id="c"></canvas>
-<script>
-const D = __DATA__;
-const cv = document.getElementById('c'), cx = cv.getContext('2d');
-let W, H, yaw = 0.6, pitch = 0.4, zoom = 1.0, drag = null;
-function resize(){ W = cv.width = innerWidth; H = cv.height = innerHeight; draw(); }
-function rot(p){ const cy=Math.cos(yaw), sy=Math.sin(yaw), cp=Math.cos(pitch), sp=Math.sin(pitch);
-  const x = cy*p[0] + sy*p[1], y = -sy*p[0] + cy*p[1], z = p[2];
-  return [x, cp*y - sp*z, sp*y + cp*z]; }
-function proj(p){ const r = rot(p), s = zoom*0.38*Math.min(W,H)/D.scale, f = 4/(4 + r[1]/D.scale);
-  return [W/2 + s*f*r[0], H/2 - s*f*r[2], r[1]]; }
-function colour(n){ return 'rgb(' + n.map(c => Math.round(127*(1+c))).join(',') + ')'; }
-function draw(){ if(!W) return; cx.clearRect(0,0,W,H);
-  cx.strokeStyle = '#bbb'; cx.lineWidth = 1;
-  for(const e of D.edges){ const a = proj(e[0]), b = proj(e[1]); cx.beginPath(); cx.moveTo(a[0],a[1]); cx.lineTo(b[0],b[1]); cx.stroke(); }
-  const items = D.points.map((p,i) => [proj(p)[2], i]).sort((a,b) => b[0]-a[0]);
-  for(const [_, i] of items){ const p = D.points[i], n = D.axes[i], L = D.arrow;
-    const a = proj(p), b = proj([p[0]+L*n[0], p[1]+L*n[1], p[2]+L*n[2]]), c = proj([p[0]-L*n[0], p[1]-L*n[1], p[2]-L*n[2]]);
-    cx.fillStyle = '#888'; cx.beginPath(); cx.arc(a[0], a[1], 2, 0, 6.3); cx.fill();
-    cx.strokeStyle = colour(n); cx.lineWidth = 2.2; cx.beginPath(); cx.moveTo(c[0],c[1]); cx.lineTo(b[0],b[1]); cx.stroke();
-    cx.fillStyle = colour(n); cx.beginPath(); cx.arc(b[0], b[1], 3, 0, 6.3); cx.fill(); }
-}
-cv.onmousedown = e => drag = [e.clientX, e.clientY];
-onmouseup = () => drag = null;
-onmousemove = e => { if(!drag) return; yaw += (e.clientX-drag[0])*0.01; pitch += (e.clientY-drag[1])*0.01; drag = [e.clientX, e.clientY]; draw(); };
-cv.onwheel = e => { e.preventDefault(); zoom *= Math.exp(-e.deltaY*0.001); draw(); };
-onresize = resize; resize();
-</script></body></html>
-"""
-
-
-def _bz_edges(mesh) -> list:
-    """Edges of the first Brillouin zone (Cartesian), from the Voronoi cell of Γ among reciprocal vectors."""
-    from itertools import combinations
-
-    b = mesh.k_to_cart
-    g = np.array([b @ np.array(v) for v in np.ndindex(5, 5, 5)]) - b @ np.array([2, 2, 2])
-    g = g[np.linalg.norm(g, axis=1) > 1e-9]
-    g = g[np.argsort(np.linalg.norm(g, axis=1))][:40]
-    verts = []
-    for i, j, k in combinations(range(len(g)), 3):
-        a = np.array([g[i], g[j], g[k]])
-        if abs(np.linalg.det(a)) < 1e-9:
-            continue
-        x = np.linalg.solve(a, 0.5 * np.sum(a * a, axis=1))
-        if np.all(g @ x <= 0.5 * np.sum(g * g, axis=1) + 1e-9):
-            if not any(np.linalg.norm(x - v) < 1e-7 for v in verts):
-                verts.append(x)
-    verts = np.array(verts)
-    edges = []
-    for i, j in combinations(range(len(verts)), 2):
-        # an edge lies on two faces: both endpoints satisfy two common planes with equality
-        on_i = np.abs(g @ verts[i] - 0.5 * np.sum(g * g, axis=1)) < 1e-7
-        on_j = np.abs(g @ verts[j] - 0.5 * np.sum(g * g, axis=1)) < 1e-7
-        if np.sum(on_i & on_j) >= 2:
-            edges.append([verts[i].tolist(), verts[j].tolist()])
-    return edges
-
-
-def write_html(field: SpinorField, path: str | Path, dispersion=None, n_points: int = 600, title: str | None = None) -> Path:
-    """The field on a Fermi surface as a self-contained interactive HTML page (inline JS, no network)."""
-    mesh = field.mesh
-    if getattr(dispersion, "fermi_level", None) is not None:  # the band's own Fermi surface (any shape)
-        pts, near = fermi_crossings(mesh, dispersion, field.defined)
-        pick = np.linspace(0, len(pts) - 1, min(len(pts), 3 * n_points)).astype(int) if len(pts) else np.zeros(0, dtype=int)
-        pts, axes = pts[pick], spin_axes(field)[near[pick], 0]
-    else:
-        pts = fermi_surface_points(mesh, fibonacci_directions(n_points), dispersion)
-        axes = spin_axes(field)[mesh.nearest_index(pts), 0]
-    scale = float(np.max(np.linalg.norm(pts, axis=1)))
-    data = {
-        "points": np.round(pts, 5).tolist(),
-        "axes": np.round(axes, 4).tolist(),
-        "edges": _bz_edges(mesh),
-        "scale": scale,
-        "arrow": 0.12 * scale,
-    }
-    text = title or f"k-space magnetism: {field.characters.band_text} ({field.characters.site.label}), mesh {mesh.label}"
-    html = _HTML.replace("__DATA__", json.dumps(data)).replace("__TITLE__", text)
-    p = Path(path)
-    write_text_atomically(p, html)
-    return p
-
-
-__all__ = ["figure_plane", "figure_symmetry_related", "save_figures", "write_html"]
