@@ -212,7 +212,7 @@ def test_a_fifo_as_the_structure_is_refused_without_blocking(tmp_path, feed):
         for args in (("analyze", "s.cif", "--no-plot"), ("classify", "--structure", "s.cif", "--wyckoff", "4a", "--band", "GM:GM1+"),
                      ("kspace", "s.cif"), ("screen", "s.cif", "--dry-run", "--db", "x.db")):
             r = nhm(tmp_path, *args)
-            refused(r, "neither an element symbol nor an existing structure file" if args[0] == "screen" else
+            refused(r, "nor an existing structure file or directory" if args[0] == "screen" else
                     "it is a named pipe (FIFO), not a regular file")
     finally:
         if feeder is not None:

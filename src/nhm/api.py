@@ -386,8 +386,8 @@ def screen(
         criteria=Criteria(filling_min, filling_max, width_factor, width_reference),
     )
     summary = run_screen(
-        [os.fspath(c) for c in crystals], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db, scheduler=scheduler,
-        workers=workers, force=force, retry_failed=retry_failed, parameters=params, timeout=timeout, use_cache=use_cache,
-        progress=progress,
+        [os.fspath(c) for c in crystals], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
+        scheduler=scheduler, workers=workers, force=force, retry_failed=retry_failed, parameters=params, timeout=timeout,
+        use_cache=use_cache, progress=progress,
     )
     return ScreenResult(summary)

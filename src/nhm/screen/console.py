@@ -79,19 +79,37 @@ def _row_table(rows: list[ReportRow], title: str):
     from rich.table import Table
 
     t = Table(title=title)
-    for col in ("crystal", "SG", "status", "verdict", "best candidate", "R", "width", "filling", "DOS", "measured Tc", "matrix"):
-        t.add_column(col, no_wrap=col not in ("best candidate",))
+    for col in ("crystal", "SG", "status", "verdict", "R", "width", "filling", "DOS", "measured Tc", "matrix"):
+        t.add_column(col, no_wrap=True)
     for r in rows:
         status = r.status if r.status == "ok" else f"[red]{r.status}[/red]"
         t.add_row(
-            escape(r.name), f"{r.space_group or ''} {r.pearson}", status, _verdict_cell(r),
-            escape(str(r.best.get("band", ""))), str(r.best.get("reading", "")),
+            escape(r.name), f"{r.space_group or ''} {r.pearson}", status, _verdict_cell(r), str(r.best.get("reading", "")),
             _fmt(r.best.get("width")) + _span(r.best, "width"), _fmt(r.best.get("filling")) + _span(r.best, "filling"),
             _fmt(r.best.get("dos"), ".3f"), measured_text(r), r.outcome or ("excl." if r.group else ""),
         )
     t.caption = escape("width in eV over the zone, filling, DOS at E_F per eV, spin and cell, of the best candidate "
                        "superconducting band (best assignment [interval over its admissible assignments]); "
-                       "matrix: TP/FP/FN/TN or excluded (below)")
+                       "matrix: TP/FP/FN/TN or excluded (below); the candidates' levels in the next table")
+    return t
+
+
+def _candidate_table(rows: list[ReportRow]):
+    """The best candidate of every row that has one: its levels (a column of its own, so it is never squeezed)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    shown = [r for r in rows if r.best.get("band")]
+    if not shown:
+        return None
+    t = Table(title="The best candidate band of each crystal: its irreps at the points of symmetry")
+    t.add_column("crystal", no_wrap=True)
+    t.add_column("verdict", no_wrap=True)
+    t.add_column("levels (best candidate)", overflow="fold")
+    t.add_column("variants", justify="right", no_wrap=True)
+    for r in shown:
+        t.add_row(escape(r.name), _verdict_cell(r), escape(str(r.best["band"])),
+                  str(r.best.get("variants") or ""))
     return t
 
 
@@ -151,6 +169,9 @@ def print_report(rep: ScreenReport, console) -> None:
     head = f"nhm screen {escape(rep.db)} (params {rep.params_hash}): {len(rep.rows)} crystals"
     if elements or not compounds:
         console.print(_row_table(elements, head))
+        candidates = _candidate_table(elements)
+        if candidates is not None:
+            console.print(candidates)
         console.print(_matrix_table(Scores(rep.matrix, rep.precision, rep.recall, rep.accuracy),
                                     "Confusion matrix (elements the model covers, measured answer known)"))
         console.print(_scores_line(Scores(rep.matrix, rep.precision, rep.recall, rep.accuracy), "elements"))

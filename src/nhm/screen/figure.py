@@ -168,32 +168,44 @@ def render_periodic_table(rep: ScreenReport, formats: tuple[str, ...] = ("png", 
 REFERENCE_COLOURS = {"free-electron": "#c2185b", "median": "#1565c0", "widest": "#2e7d32"}
 
 
+REFERENCE_STYLES = {"free-electron": ("o", "-"), "median": ("s", "--"), "widest": ("^", ":")}
+
+
 def render_sweep(sweep: dict, rep: ScreenReport, what: str = "elements",
                  formats: tuple[str, ...] = ("png", "svg")) -> dict[str, bytes]:
-    """Precision (solid) and recall (dashed) against the width factor, one colour per width reference, for the
-    sweep ``sweep`` (``rep.sweep``: the elements, ``rep.compound_sweep``: the compounds)."""
+    """Precision (top) and recall (bottom) against the width factor, one colour, marker and line style per width
+    reference (lines that coincide stay visible), for the sweep ``sweep`` (``rep.sweep``: the elements,
+    ``rep.compound_sweep``: the compounds). A factor with no positive verdict has no precision (a gap)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
     for ref, pts in sweep.items():
         colour = REFERENCE_COLOURS.get(ref, "0.3")
+        marker, style = REFERENCE_STYLES.get(ref, ("x", "-."))
         f = [p.factor for p in pts]
-        ax.plot(f, [float("nan") if p.precision is None else p.precision for p in pts], color=colour, lw=2,
-                label=f"precision, × {ref} width")
-        ax.plot(f, [float("nan") if p.recall is None else p.recall for p in pts], color=colour, lw=2, ls="--",
-                label=f"recall, × {ref} width")
+        precision = [float("nan") if p.precision is None else p.precision for p in pts]
+        recall = [float("nan") if p.recall is None else p.recall for p in pts]
+        kw = {"color": colour, "lw": 1.8, "ls": style, "marker": marker, "ms": 5, "mfc": "none", "label": f"× {ref} width"}
+        top.plot(f, precision, **kw)
+        bottom.plot(f, recall, **kw)
+        for p, r in zip(pts, recall):
+            if ref == "free-electron" and abs(p.factor - 1.0) < 1e-9:  # the default criterion's count
+                bottom.annotate(f"default: TP {p.matrix['TP']}", (p.factor, r), textcoords="offset points", xytext=(-8, 10),
+                                fontsize=7.5, color=colour, ha="right")
     crit = rep.criteria[0] if rep.criteria else {}
-    ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel("width factor: narrow means width ≤ factor × reference width")
-    ax.set_ylabel("precision / recall")
-    ax.set_ylim(-0.03, 1.03)
+    for ax, label in ((top, "precision  TP / (TP + FP)"), (bottom, "recall  TP / (TP + FN)")):
+        ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
+        ax.set_ylabel(label)
+        ax.set_ylim(-0.03, 1.05)
+        ax.grid(alpha=0.3)
+    bottom.set_xlabel("width factor: narrow means width ≤ factor × reference width")
     n = next((sum(p.matrix.values()) for pts in sweep.values() for p in pts[:1]), 0)
-    ax.set_title(f"The width criterion over the screen ({n} {what}; filling "
-                 f"{crit.get('filling_min', 0.25):g}–{crit.get('filling_max', 0.75):g})", fontsize=11)
-    ax.legend(fontsize=8, ncol=2, loc="lower right", frameon=False)
-    ax.grid(alpha=0.3)
+    top.set_title(f"The width criterion over the screen ({n} {what}; filling "
+                  f"{crit.get('filling_min', 0.25):g}–{crit.get('filling_max', 0.75):g}; a gap: no positive verdict)",
+                  fontsize=11)
+    top.legend(fontsize=8, ncol=3, loc="lower right", frameon=False)
     fig.tight_layout()
     return save_figure(fig, formats)
