@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA_VERSION", "AnalysisResult", "ClassifyResult", "EbrResult", "IrrepsResult", "KSpaceResult", "ManyBodyResult",
-    "Result", "ScreenResult",
+    "Result", "ScreenResult", "json_document",
 ]
 
 SCHEMA_VERSION = 1
@@ -40,12 +40,12 @@ SCHEMA_VERSION = 1
 when a key is renamed or removed or its meaning changes; new keys do not raise it."""
 
 
-def _document(doc: Any) -> Any:
+def json_document(doc: Any) -> Any:
     """``doc`` as strict JSON data with ``schema_version`` first (in each document of a list)."""
-    from nhm.screen.task import clean_json
+    from nhm.jsondata import clean_json
 
     if isinstance(doc, list):
-        return [_document(d) for d in doc]
+        return [json_document(d) for d in doc]
     return clean_json({"schema_version": SCHEMA_VERSION, **doc})
 
 
@@ -188,7 +188,7 @@ class AnalysisResult(Result):
         """The document of ``nhm analyze --json``, with ``schema_version`` first."""
         from nhm.report.analyze import analysis_json
 
-        return _document(analysis_json(self.analysis))
+        return json_document(analysis_json(self.analysis))
 
     def plot(self, ax: Any = None, *, emin: float | None = None, emax: float | None = None, candidates: int = 1) -> Figure:
         """The band figure of ``nhm analyze``: branches along the lines, levels with their irreps, the best
@@ -315,7 +315,7 @@ class KSpaceResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``nhm kspace --json``, with ``schema_version`` first."""
-        return _document(self.run.data)
+        return json_document(self.run.data)
 
     def plot(self, ax: Any = None, kind: str = "kspace_plane") -> Any:
         """A figure of ``nhm kspace --plot``: ``kspace_plane`` (seed Fig. 1(a): z_k on a plane of k and on the Fermi
@@ -390,7 +390,7 @@ class ClassifyResult(Result):
     def to_dict(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The JSON of ``nhm classify --json``: one document for one reading, a list of two for ``reading="both"``
         (as the command writes it), each with ``schema_version`` first."""
-        return _document(self.run.as_dict())
+        return json_document(self.run.as_dict())
 
     def _repr_html_(self) -> str:
         rows: list[tuple[str, Any]] = [("band", f"{self.band} (SG {self.space_group})")]
@@ -444,7 +444,7 @@ class ManyBodyResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``nhm manybody --json``, with ``schema_version`` first."""
-        return _document(self.run.data)
+        return json_document(self.run.data)
 
     def plot(self, ax: Any = None, kind: str | None = None) -> Figure:
         """A figure of ``nhm manybody --plot``: ``spin_axes`` (the field's spin axes on the cluster; the default for
@@ -508,7 +508,7 @@ class IrrepsResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``nhm irreps --json``, with ``schema_version`` first."""
-        return _document(self.table.as_dict())
+        return json_document(self.table.as_dict())
 
     def _repr_html_(self) -> str:
         t = self.table
@@ -545,7 +545,7 @@ class EbrResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``nhm ebr --json``, with ``schema_version`` first."""
-        return _document(self.table.as_dict())
+        return json_document(self.table.as_dict())
 
     def _repr_html_(self) -> str:
         t = self.table
@@ -614,7 +614,7 @@ class ScreenResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The document of ``nhm screen --json``, with ``schema_version`` first."""
-        return _document(self.summary.as_dict())
+        return json_document(self.summary.as_dict())
 
     def report(self) -> Any:
         """The report of this screen's rows against measured superconductivity (``nhm screen --report``):

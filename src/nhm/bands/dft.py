@@ -47,7 +47,6 @@ from nhm.bands.dft_parameters import (
     kmesh_from_density,
     rich_progress,
 )
-from nhm.bands.dft_parameters import valence_electrons as _valence_electrons  # the name nhm.screen.elements imports
 from nhm.bands.dft_worker import base_request, logs_directory, run_worker, stop_workers
 from nhm.errors import InputError
 

@@ -20,7 +20,7 @@ def stdout_console(stderr: bool = False):
 def json_text(data: Any) -> str:
     """``data`` as strict JSON text (RFC 8259: a NaN or infinite number becomes null; numpy scalars plain
     numbers), indented, with a final newline: what every command writes for ``--json``."""
-    from nhm.screen.task import clean_json
+    from nhm.jsondata import clean_json
 
     return json.dumps(clean_json(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from nhm.cli._common import json_text
+from nhm.results import json_document
 from nhm.errors import InputError
 
 __all__ = ["main", "screen"]
@@ -116,7 +117,7 @@ def screen(
         for name, reason in doc["excluded"].items():
             human.print(escape(f"  left out: {name}: {reason}"), highlight=False)
         if json_file:
-            write_atomically(json_file, json_text(doc).encode())
+            write_atomically(json_file, json_text(json_document(doc)).encode())
         return
     summary = run_screen(
         crystals or [], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
@@ -125,7 +126,7 @@ def screen(
     )
     _print_summary(summary, human)
     if json_file:
-        write_atomically(json_file, json_text(summary.as_dict()).encode())
+        write_atomically(json_file, json_text(json_document(summary.as_dict())).encode())
     if out:
         from nhm.screen.exports import write_exports
         from nhm.screen.report import build_report
@@ -220,7 +221,7 @@ def _report(db: str, params_hash: str | None, out: str | None, json_file: str | 
     rep = build_report(db, params_hash, criteria)
     print_report(rep, console)
     if json_file:
-        write_atomically(json_file, json_text(report_json(rep)).encode())
+        write_atomically(json_file, json_text(json_document(report_json(rep))).encode())
     if out:
         files = write_exports(rep, out)
         console.print("Written: " + ", ".join(files))

@@ -86,11 +86,11 @@ class Feasibility:
 def _has_setup(symbol: str, xc: str) -> tuple[bool, str]:
     from ase.data import atomic_numbers
 
-    from nhm.bands.dft import _valence_electrons
+    from nhm.bands.dft_parameters import valence_electrons
     from nhm.errors import NhmError
 
     try:
-        _valence_electrons(atomic_numbers[symbol], xc)
+        valence_electrons(atomic_numbers[symbol], xc)
     except NhmError as exc:
         return False, str(exc)
     return True, ""

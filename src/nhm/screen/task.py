@@ -30,6 +30,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from nhm.jsondata import clean_json
+
 __all__ = ["analyze_crystal", "atoms_from_dict", "atoms_to_dict", "clean_json", "run_task", "summarize"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -51,25 +53,6 @@ def atoms_from_dict(d: dict[str, Any]):
     import ase
 
     return ase.Atoms(numbers=d["numbers"], cell=d["cell"], scaled_positions=d["scaled_positions"], pbc=d["pbc"])
-
-
-def clean_json(obj: Any) -> Any:
-    """Strict JSON: non-finite floats become None, numpy scalars plain numbers, tuples lists."""
-    if isinstance(obj, dict):
-        return {str(k): clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean_json(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int):
-        return int(obj)
-    try:
-        f = float(obj)
-    except (TypeError, ValueError):
-        return str(obj)
-    if hasattr(obj, "dtype") and getattr(obj.dtype, "kind", "") in "iub":
-        return int(obj) if obj.dtype.kind != "b" else bool(obj)
-    return f if math.isfinite(f) else None
 
 
 def _number(v: Any) -> float | None:
