@@ -103,7 +103,10 @@ def render_compounds(rep: ScreenReport, formats: tuple[str, ...] = ("png", "svg"
     norm = colors.Normalize(0.0, 1.0)
     top = max([p.tc for pts in panels.values() for p in pts]
               + [o["tc_K"] or 0.0 for pts in panels.values() for p in pts for o in p.others] + [1.0])
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels) + 1.2, 6.0), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(2, len(panels), figsize=(5.6 * len(panels) + 1.2, 10.0), sharey="row", squeeze=False,
+                             gridspec_kw={"height_ratios": (1.25, 1.0)})
+    for ax, (family, points) in zip(axes[1], panels.items()):
+        _draw_centre_fillings(ax, family, points, rep)
     for ax, (family, points) in zip(axes[0], panels.items()):
         for p in points:
             for o in p.others:  # other reports: where the literature disagrees or scatters
@@ -124,13 +127,13 @@ def render_compounds(rep: ScreenReport, formats: tuple[str, ...] = ("png", "svg"
         ax.set_xticks(range(lo, hi + 1))
         ax.set_xlim(lo - 0.75, hi + 0.75)
         ax.set_title(names.get(family, family), fontsize=11)
-        ax.set_xlabel("valence electrons per formula unit (VEC)")
         ax.grid(alpha=0.3)
         ax.axhline(0, color="0.6", lw=0.8)
     axes[0][0].set_ylabel("measured Tc (K); 0: not superconducting")
     axes[0][0].set_ylim(-0.14 * top - 2.5, 1.15 * top + 1)
+    axes[1][0].set_ylabel("filling of the best candidate band,\neach atom orbit alone as centres")
     sm = cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(sm, cax=fig.add_axes((0.915, 0.22, 0.012, 0.63)))
+    bar = fig.colorbar(sm, cax=fig.add_axes((0.915, 0.5, 0.012, 0.36)))
     bar.set_label("filling of the best candidate band (grey: no candidate)")
     for f in (0.25, 0.75):
         bar.ax.axhline(f, color="white", lw=1.5)
@@ -143,8 +146,10 @@ def render_compounds(rep: ScreenReport, formats: tuple[str, ...] = ("png", "svg"
         Line2D([], [], marker="o", ls="", ms=10, mfc="white", mec=OUTSIDE, mew=2.4,
                label="NAME?: measurement disputed/uncertain"),
         Line2D([], [], marker="D", ls=":", color="0.45", ms=5, label="other reports (Tc; bar: none)"),
+        Line2D([], [], marker="o", ls="", ms=8, mfc=METAL_SITE, mec="k", label="lower panels: metal site"),
+        Line2D([], [], marker="o", ls="", ms=8, mfc=OTHER_SITE, mec="k", label="lower panels: C, N or B site"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8.5, frameon=False, bbox_to_anchor=(0.45, -0.01))
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8.5, frameon=False, bbox_to_anchor=(0.45, -0.005))
     sc = rep.compounds
     summary = "" if sc is None else (
         f"all atoms as centres: TP {sc.matrix['TP']}, FP {sc.matrix['FP']}, FN {sc.matrix['FN']}, TN {sc.matrix['TN']}")
@@ -152,10 +157,53 @@ def render_compounds(rep: ScreenReport, formats: tuple[str, ...] = ("png", "svg"
                  y=0.985)
     lines = parameters_lines(rep)
     if lines:
-        fig.text(0.5, 0.925, "; ".join(lines) + ". Under each point: the verdict with each atom orbit alone as centres.",
+        fig.text(0.5, 0.948, "; ".join(lines) + ". Under each point: the verdict with each atom orbit alone as centres.",
                  fontsize=7, color="0.35", ha="center")
-    fig.subplots_adjust(bottom=0.22, top=0.85, left=0.06, right=0.9, wspace=0.08)
+    fig.subplots_adjust(bottom=0.12, top=0.91, left=0.07, right=0.9, wspace=0.08, hspace=0.12)
     return save_figure(fig, formats)
+
+
+METAL_SITE, OTHER_SITE = "#6a3d9a", "#ff7f00"
+
+
+def _draw_centre_fillings(ax: Any, family: str, points: list[CompoundPoint], rep: ScreenReport) -> None:
+    """The electron count tunes the filling: the best candidate's filling of every single-orbit choice of centres
+    against VEC (● superconducting band, ■ none), the filling window of the criteria shaded."""
+    from nhm.screen.compounds import measured_compounds
+
+    table = measured_compounds()
+    crit = rep.criteria[0] if rep.criteria else {}
+    ax.axhspan(crit.get("filling_min", 0.25), crit.get("filling_max", 0.75), color="0.92", zorder=0)
+    for p in points:
+        metal = _metal_of(table.get(p.row.compound or "", {}))
+        for c in p.row.centres:
+            f = c.best.get("filling")
+            if c.default or f is None:
+                continue
+            element = c.name.split()[0]
+            colour = METAL_SITE if element == metal else OTHER_SITE
+            lo, hi = c.best.get("filling_min"), c.best.get("filling_max")
+            if lo is not None and hi is not None and hi - lo > 5e-3:
+                ax.plot([p.x, p.x], [lo, hi], color=colour, lw=1.2, alpha=0.6, zorder=2)
+            marker = "o" if c.verdict == "superconducting" else "s"
+            ax.scatter([p.x], [f], marker=marker, s=60, c=colour, edgecolors="k", linewidths=0.6, zorder=3)
+            ax.annotate(f"{p.row.name} ({element})", (p.x, f), xytext=(5, -3), textcoords="offset points", fontsize=6.5,
+                        color="0.25", zorder=4)
+    lo, hi = vec_range(family)
+    ax.set_xticks(range(lo, hi + 1))
+    ax.set_xlim(lo - 0.75, hi + 0.75)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("valence electrons per formula unit (VEC)")
+    ax.grid(alpha=0.3)
+
+
+def _metal_of(entry: dict[str, Any]) -> str | None:
+    """The compound's metal: the first element of its formula (TiC, MgB2)."""
+    import re
+
+    name = entry.get("formula") or entry.get("name") or ""
+    m = re.match(r"[A-Z][a-z]?", name)
+    return m.group(0) if m else None
 
 
 def _centre_marks(row: ReportRow) -> str:
