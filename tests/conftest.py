@@ -1,12 +1,46 @@
-"""Shared fixtures: one DFT cache for the slow GPAW tests of a session (the same crystal at the same
-parameters is computed once, whichever test asks first)."""
+"""Shared fixtures and the suite's layout over pytest-xdist workers.
+
+- One DFT cache for the whole run (``dft_cache``; also ``$NHM_CACHE_DIR`` of every test that does not set its own,
+  so no test reads or writes the user's ~/.cache/nhm): the same crystal at the same parameters is computed once,
+  whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
+  compute the same entry at once both leave a whole file).
+- Tests of one module run on one worker (their module fixtures — DFT runs, models — are built once); modules that
+  share an expensive DFT run name a common ``xdist_group`` (Zr: tests/test_verdict_dft.py and the Zr test of
+  tests/test_kspace_orbit.py).
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
 
+def _run_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, shared by its workers
+    path = root / "dft-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def dft_cache(tmp_path_factory):
-    """A DFT cache directory shared by the slow tests of this session (never the user's ~/.cache/nhm)."""
-    return tmp_path_factory.mktemp("dft-cache")
+def dft_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DFT cache directory of this test run (never the user's ~/.cache/nhm)."""
+    return _run_cache(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_the_run(dft_cache: Path):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NHM_CACHE_DIR", str(dft_cache))
+    yield
+    mp.undo()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))

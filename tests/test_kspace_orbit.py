@@ -127,6 +127,7 @@ def test_spin_free_elements_are_detected(hcp_s):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("zr")  # Zr's SCF and zone computed once, with tests/test_verdict_dft.py
 def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path, dft_cache):
     """`nhm kspace Zr --allow-usual --mesh 6`: Zr's only connected candidate (μ = 2 branches on 2c, a filled usual band)
     from GPAW's Bloch states: residuals of the DFT level (D from the states, ~1e-8), time reversal and unitarity exact,

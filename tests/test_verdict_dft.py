@@ -10,7 +10,7 @@ import pytest
 from nhm.report.analyze import analyze
 from nhm.wannier.connected import ATTACH_TOL_EV
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("zr")]  # Zr shared with tests/test_kspace_orbit.py
 
 
 def _summary(an):
