@@ -4,6 +4,7 @@
   so no test reads or writes the user's ~/.cache/nhm): the same crystal at the same parameters is computed once,
   whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
   compute the same entry at once both leave a whole file).
+- Modules with slow tests are collected first, and each worker runs with one BLAS thread.
 - Tests of one module run on one worker (their module fixtures — DFT runs, models — are built once); modules that
   share an expensive DFT run name a common ``xdist_group`` (Zr: tests/test_verdict_dft.py and the Zr test of
   tests/test_kspace_orbit.py).
@@ -15,6 +16,11 @@ import os
 from pathlib import Path
 
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # a worker per core: BLAS threads of one worker would only take the other workers' cores
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 
 def _run_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -44,3 +50,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+    # modules with slow (end-to-end) tests first, each module kept in one piece (its module fixtures are built
+    # once): the long groups start early and the short ones fill the gaps at the end
+    slow = {item.module for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.module not in slow)

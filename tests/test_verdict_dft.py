@@ -10,7 +10,9 @@ import pytest
 from nhm.report.analyze import analyze
 from nhm.wannier.connected import ATTACH_TOL_EV
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("zr")]  # Zr shared with tests/test_kspace_orbit.py
+pytestmark = pytest.mark.slow
+# xdist: the tests of one fixture's crystals on one worker; Zr's with the Zr test of tests/test_kspace_orbit.py
+TA_AL, ZR = pytest.mark.xdist_group("ta-al"), pytest.mark.xdist_group("zr")
 
 
 def _summary(an):
@@ -35,6 +37,7 @@ def runs(dft_cache):
     return out
 
 
+@TA_AL
 def test_ta_has_nbs_band_by_default(runs):
     """Ta's H5+ lies 6.8 eV above E_F: the band search must reach it without being told."""
     an = runs["Ta"]
@@ -44,12 +47,14 @@ def test_ta_has_nbs_band_by_default(runs):
     assert [b.band_text() for b in an.verdict.superconducting][:1] == ["GM:GM5+ H:H5+ N:N3+ P:P4"]
 
 
+@TA_AL
 @pytest.mark.parametrize("name", ["Ta", "Al"])
 def test_a_window_wider_than_the_range_changes_nothing(runs, name):
     assert _summary(runs[name]) == _summary(runs[name, "wide"])
     assert runs[name, "wide"].excluded_levels == ()
 
 
+@TA_AL
 def test_a_window_that_leaves_a_point_without_levels_is_refused(runs, dft_cache):
     """--window can only narrow: cutting Al's Γ5+ (+12.7 eV) leaves Γ without a level of its bands, one line."""
     from nhm.errors import InputError
@@ -58,6 +63,7 @@ def test_a_window_that_leaves_a_point_without_levels_is_refused(runs, dft_cache)
         analyze("Al", cache_dir=dft_cache, window_eV=10.0)
 
 
+@TA_AL
 def test_al_band_that_crosses_ef_is_searched_to_its_top(runs):
     """Al's band #2 crosses E_F and reaches Γ5+ at +12.7 eV: it is a candidate (too wide: an sp band)."""
     an = runs["Al"]
@@ -68,6 +74,7 @@ def test_al_band_that_crosses_ef_is_searched_to_its_top(runs):
     assert "GM5+" in best.band_text() and best.narrow == "no" and best.best.width > an.verdict.references.free_electron
 
 
+@TA_AL
 def test_a_narrow_window_lists_what_it_cut(dft_cache):
     an = analyze("Ta", cache_dir=dft_cache, window_eV=6.0)
     assert any(lv.irrep == "H5+" for lv in an.excluded_levels)
@@ -79,6 +86,7 @@ def zr(dft_cache):
     return analyze("Zr", cache_dir=dft_cache)
 
 
+@ZR
 def test_zr_every_level_in_the_range_has_its_branches_on_every_line(zr):
     """No branch is dropped: every level inside the search range is the end of branches carrying its whole
     subduction on every line that reaches its point."""
@@ -102,6 +110,7 @@ def test_zr_every_level_in_the_range_has_its_branches_on_every_line(zr):
             assert np.all(br.energies[br.present] == br.energies[br.present]) and not np.any(br.states[~br.present] >= 0)
 
 
+@ZR
 def test_zr_no_usual_level_set_is_superconducting(zr):
     from nhm.bands.symmetry import BandSymmetry
     from nhm.wannier.krueger import classify
@@ -117,24 +126,43 @@ def test_zr_no_usual_level_set_is_superconducting(zr):
     assert any(b.reading != "U" and b.usual_sites for b in zr.verdict.usual) or any(b.reading == "U" for b in zr.verdict.usual)
 
 
-@pytest.mark.parametrize(("material", "centres"), [("Al", "4b"), ("MgB2", "3g")])
-def test_any_wyckoff_position_as_centres(dft_cache, material, centres, tmp_path):
+@TA_AL
+def test_an_empty_wyckoff_position_as_centres(runs, dft_cache):
+    """fcc Al with its Wannier centres on the empty octahedral site 4b (from the same DFT run as the defaults)."""
+    an = analyze("Al", cache_dir=dft_cache, centres=["4b"])
+    assert [w.label for w in an.centres] == ["4b"] and an.search.mu == 1
+    assert an.verdict is not None and an.fermi_level == runs["Al"].fermi_level
+
+
+def test_bond_centres_of_mgb2():
+    """MgB2 with its centres on the B–B bond midpoints 3g (μ = 3): the σ-bond band is the usual band Ag@3g, full —
+    not a superconducting band. A light DFT (8³, 350 eV) gives the verdict of the defaults (Ag@3g, 0.98 filled)."""
     from ase import Atoms
 
-    source = material
-    if material == "MgB2":
-        a, c = 3.086, 3.524
-        source = Atoms("MgB2", scaled_positions=[(0, 0, 0), (1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)],
-                       cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]], pbc=True)
-    an = analyze(source, cache_dir=dft_cache, centres=[centres])
-    assert [w.label for w in an.centres] == [centres]
-    assert an.search.mu == {"4b": 1, "3g": 3}[centres]
-    assert an.verdict is not None
+    from nhm.bands.dft import DftParameters
+
+    a, c = 3.086, 3.524
+    mgb2 = Atoms("MgB2", scaled_positions=[(0, 0, 0), (1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)],
+                 cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]], pbc=True)
+    an = analyze(mgb2, centres=["3g"], parameters=DftParameters(kmesh=8, mode_ecut_eV=350), spacing=0.15)
+    assert [w.label for w in an.centres] == ["3g"] and an.search.mu == 3
+    assert not an.verdict.superconducting
+    assert any(b.usual_sites and ("Ag@3g",) in b.usual_sites and b.best.filling > 0.9 for b in an.verdict.usual)
 
 
-def test_every_candidate_of_every_crystal_is_physical(runs, zr):
-    for an in (runs["Ta"], runs["Al"], zr):
-        for b in (*an.verdict.superconducting, *an.verdict.usual):
-            for a in b.assignments:
-                m = a.measures
-                assert 0.0 <= m.filling <= 1.0 and m.dos_at_fermi >= 0.0 and m.width > 0.0
+def _physical(an) -> None:
+    for b in (*an.verdict.superconducting, *an.verdict.usual):
+        for a in b.assignments:
+            m = a.measures
+            assert 0.0 <= m.filling <= 1.0 and m.dos_at_fermi >= 0.0 and m.width > 0.0
+
+
+@TA_AL
+def test_every_candidate_of_ta_and_al_is_physical(runs):
+    for name in ("Ta", "Al"):
+        _physical(runs[name])
+
+
+@ZR
+def test_every_candidate_of_zr_is_physical(zr):
+    _physical(zr)
