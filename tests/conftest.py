@@ -5,9 +5,8 @@
   whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
   compute the same entry at once both leave a whole file).
 - Modules with slow tests are collected first, and each worker runs with one BLAS thread.
-- Tests of one module run on one worker (their module fixtures — DFT runs, models — are built once); modules that
-  share an expensive DFT run name a common ``xdist_group`` (Zr: tests/test_verdict_dft.py and the Zr test of
-  tests/test_kspace_orbit.py).
+- Tests of one module run on one worker (``--dist loadfile``: their module fixtures — DFT runs, models — are built
+  once); the tests of an expensive DFT run live in one module (Zr: tests/test_zr_dft.py).
 """
 
 from __future__ import annotations
@@ -46,12 +45,8 @@ def _cache_of_the_run(dft_cache: Path):
     mp.undo()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the groups into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
     # modules with slow (end-to-end) tests first, each module kept in one piece (its module fixtures are built
-    # once): the long groups start early and the short ones fill the gaps at the end
+    # once): the long modules start early and the short ones fill the gaps at the end
     slow = {item.module for item in items if item.get_closest_marker("slow") is not None}
     items.sort(key=lambda item: item.module not in slow)

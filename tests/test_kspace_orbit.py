@@ -124,33 +124,3 @@ def test_spin_free_elements_are_detected(hcp_s):
     assert 0 < sites["fraction_on_bonds_touching_those_stars"] <= 1 and 0 < sites["bonds_touching_those_stars"] < 1
     assert np.sum(bond_terms(m8, fld.f, fld.overlaps)) / m8.size == pytest.approx(fld.spread)
     assert sites["largest_bonds"][0]["share_each"] >= sites["largest_bonds"][-1]["share_each"]
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("zr")  # Zr's SCF and zone computed once, with tests/test_verdict_dft.py
-def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path, dft_cache):
-    """`nhm kspace Zr --allow-usual --mesh 6`: Zr's only connected candidate (μ = 2 branches on 2c, a filled usual band)
-    from GPAW's Bloch states: residuals of the DFT level (D from the states, ~1e-8), time reversal and unitarity exact,
-    the usual choice compared, no Fermi surface; refused without --allow-usual (it passes test U)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    nhm = [sys.executable, "-m", "nhm.cli"]
-    env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache)}  # Zr's SCF and zone shared with tests/test_verdict_dft.py
-    r = subprocess.run([*nhm, "kspace", "Zr", "--allow-usual", "--mesh", "6", "--json", "-", "--plot", "zfigs"], cwd=tmp_path,
-                       env=env, capture_output=True, text=True, timeout=1500)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    assert out["branches"] == 2 and out["site_representation"] == "-E1@2c" and out["verdict"] == "usual"
-    assert out["constraint_residual"] < 1e-6 and out["time_reversal_residual"] < 1e-10 and out["unitarity_residual"] < 1e-10
-    assert out["spread_with_spatial_overlaps"] > 0 and out["usual_choice"]["spread_with_spatial_overlaps"] > 0
-    assert 0 <= out["where_the_spread_sits"]["fraction_on_bonds_touching_those_stars"] <= 1
-    assert out["k_space_magnetism"]["points"] == 0 and out["k_space_magnetism"]["present"] is None
-    assert 0 <= out["k_space_magnetism"]["whole_zone"]["axis_variation"] <= 2 / 3
-    assert (tmp_path / "zfigs" / "kspace_plane.png").stat().st_size > 1000
-    assert "μ = 2 branches" in r.stderr
-    bad = subprocess.run([*nhm, "kspace", "Zr", "--mesh", "6"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    # Zr's level set passes test U (A1'@2c): a usual band, offered only with --allow-usual
-    assert bad.returncode == 2 and "usual band" in bad.stderr and "--allow-usual" in bad.stderr and "Traceback" not in bad.stderr

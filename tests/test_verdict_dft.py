@@ -1,6 +1,6 @@
 """The verdict on real band structures (GPAW, slow): the search range comes from the bands, not from a
-window (Ta, Al), every level in the range has its branches (Zr), usual level sets stay usual, any Wyckoff
-position as centres (fcc 4b, MgB2 3g), and the measures are physical for every candidate of every crystal."""
+window (Ta, Al), any Wyckoff position as centres (fcc 4b, MgB2 3g), and the measures are physical for every
+candidate; Zr's (every level in the range has its branches, usual level sets stay usual) are in tests/test_zr_dft.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from nhm.report.analyze import analyze
 from nhm.wannier.connected import ATTACH_TOL_EV
 
 pytestmark = pytest.mark.slow
-# xdist: the tests of one fixture's crystals on one worker; Zr's with the Zr test of tests/test_kspace_orbit.py
-TA_AL, ZR = pytest.mark.xdist_group("ta-al"), pytest.mark.xdist_group("zr")
 
 
 def _summary(an):
@@ -37,7 +35,6 @@ def runs(dft_cache):
     return out
 
 
-@TA_AL
 def test_ta_has_nbs_band_by_default(runs):
     """Ta's H5+ lies 6.8 eV above E_F: the band search must reach it without being told."""
     an = runs["Ta"]
@@ -47,14 +44,12 @@ def test_ta_has_nbs_band_by_default(runs):
     assert [b.band_text() for b in an.verdict.superconducting][:1] == ["GM:GM5+ H:H5+ N:N3+ P:P4"]
 
 
-@TA_AL
 @pytest.mark.parametrize("name", ["Ta", "Al"])
 def test_a_window_wider_than_the_range_changes_nothing(runs, name):
     assert _summary(runs[name]) == _summary(runs[name, "wide"])
     assert runs[name, "wide"].excluded_levels == ()
 
 
-@TA_AL
 def test_a_window_that_leaves_a_point_without_levels_is_refused(runs, dft_cache):
     """--window can only narrow: cutting Al's Γ5+ (+12.7 eV) leaves Γ without a level of its bands, one line."""
     from nhm.errors import InputError
@@ -63,7 +58,6 @@ def test_a_window_that_leaves_a_point_without_levels_is_refused(runs, dft_cache)
         analyze("Al", cache_dir=dft_cache, window_eV=10.0)
 
 
-@TA_AL
 def test_al_band_that_crosses_ef_is_searched_to_its_top(runs):
     """Al's band #2 crosses E_F and reaches Γ5+ at +12.7 eV: it is a candidate (too wide: an sp band)."""
     an = runs["Al"]
@@ -74,59 +68,12 @@ def test_al_band_that_crosses_ef_is_searched_to_its_top(runs):
     assert "GM5+" in best.band_text() and best.narrow == "no" and best.best.width > an.verdict.references.free_electron
 
 
-@TA_AL
 def test_a_narrow_window_lists_what_it_cut(dft_cache):
     an = analyze("Ta", cache_dir=dft_cache, window_eV=6.0)
     assert any(lv.irrep == "H5+" for lv in an.excluded_levels)
     assert any("levels not searched" in n and "H5+" in n for n in an.notes)
 
 
-@pytest.fixture(scope="module")
-def zr(dft_cache):
-    return analyze("Zr", cache_dir=dft_cache)
-
-
-@ZR
-def test_zr_every_level_in_the_range_has_its_branches_on_every_line(zr):
-    """No branch is dropped: every level inside the search range is the end of branches carrying its whole
-    subduction on every line that reaches its point."""
-    ef = zr.fermi_level
-    lo, hi = zr.window
-    for lb in zr.zone.lines:
-        for end, i in (("start", 0), ("end", -1)):
-            point = lb.line.start if end == "start" else lb.line.end
-            for lv in zr.levels[point]:
-                if not lo <= lv.energy - ef <= hi:
-                    continue
-                sub = lb.line.subduce(end, lv.irrep)
-                attached = [br for br in lb.branches if abs(br.energies[i] - lv.energy) < ATTACH_TOL_EV]
-                have: dict[str, int] = {}
-                for br in attached:
-                    have[br.irrep] = have.get(br.irrep, 0) + 1
-                assert all(have.get(x, 0) >= m for x, m in sub.items()), (lb.name, point, lv.irrep, sub, have)
-        # every state up to the top of the range is labelled: a partial branch is unknown only above it
-        assert np.all(lb.first_unlabelled() > ef + hi), lb.name
-        for br in lb.branches:
-            assert np.all(br.energies[br.present] == br.energies[br.present]) and not np.any(br.states[~br.present] >= 0)
-
-
-@ZR
-def test_zr_no_usual_level_set_is_superconducting(zr):
-    from nhm.bands.symmetry import BandSymmetry
-    from nhm.wannier.krueger import classify
-
-    for b in zr.verdict.superconducting:
-        per_k: dict[str, list[str]] = {}
-        for lv in b.levels:
-            per_k.setdefault(lv.k, []).append(lv.irrep)
-        dims = {k: sum(lv.dimension for lv in b.levels if lv.k == k) for k in per_k}
-        if set(dims.values()) == {zr.search.mu}:
-            assert not classify(BandSymmetry(194, {k: tuple(v) for k, v in per_k.items()}), list(zr.centres)).usual
-    # the band with A1'@2c's levels and a detour through a crossing is reported, as usual
-    assert any(b.reading != "U" and b.usual_sites for b in zr.verdict.usual) or any(b.reading == "U" for b in zr.verdict.usual)
-
-
-@TA_AL
 def test_an_empty_wyckoff_position_as_centres(runs, dft_cache):
     """fcc Al with its Wannier centres on the empty octahedral site 4b (from the same DFT run as the defaults)."""
     an = analyze("Al", cache_dir=dft_cache, centres=["4b"])
@@ -150,19 +97,14 @@ def test_bond_centres_of_mgb2():
     assert any(b.usual_sites and ("Ag@3g",) in b.usual_sites and b.best.filling > 0.9 for b in an.verdict.usual)
 
 
-def _physical(an) -> None:
+def physical(an) -> None:
+    """Every assignment of every candidate band of ``an`` has a physical filling, DOS and width."""
     for b in (*an.verdict.superconducting, *an.verdict.usual):
         for a in b.assignments:
             m = a.measures
             assert 0.0 <= m.filling <= 1.0 and m.dos_at_fermi >= 0.0 and m.width > 0.0
 
 
-@TA_AL
 def test_every_candidate_of_ta_and_al_is_physical(runs):
     for name in ("Ta", "Al"):
-        _physical(runs[name])
-
-
-@ZR
-def test_every_candidate_of_zr_is_physical(zr):
-    _physical(zr)
+        physical(runs[name])
