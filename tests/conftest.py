@@ -4,7 +4,8 @@
   so no test reads or writes the user's ~/.cache/nhm): the same crystal at the same parameters is computed once,
   whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
   compute the same entry at once both leave a whole file).
-- Modules with slow tests are collected first, and each worker runs with one BLAS thread.
+- The longest modules are collected first (``HEAVY_FIRST``), then the other slow ones; each worker runs with one
+  BLAS thread.
 - Tests of one module run on one worker (``--dist loadfile``: their module fixtures — DFT runs, models — are built
   once); the tests of an expensive DFT run live in one module (Zr: tests/test_zr_dft.py).
 """
@@ -45,8 +46,22 @@ def _cache_of_the_run(dft_cache: Path):
     mp.undo()
 
 
+# The modules that take longest (measured with --durations on two cores), longest first: with --dist loadfile the
+# workers take modules in this order, so the long ones start at once and share no DFT run while both are cold (Zr,
+# Ta/Al/MgB2 and then Nb are each computed by one worker before another module asks for them).
+HEAVY_FIRST = ("test_zr_dft", "test_verdict_dft", "test_analyze", "test_screen", "test_screen_compounds",
+               "test_manybody", "test_api", "test_connected")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # modules with slow (end-to-end) tests first, each module kept in one piece (its module fixtures are built
-    # once): the long modules start early and the short ones fill the gaps at the end
+    # then the other modules with slow (end-to-end) tests, then the fast ones; each module stays in one piece (its
+    # module fixtures are built once)
     slow = {item.module for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.module not in slow)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.module.__name__ if item.module else ""
+        if name in HEAVY_FIRST:
+            return 0, HEAVY_FIRST.index(name)
+        return (1 if item.module in slow else 2), 0
+
+    items.sort(key=rank)

@@ -83,7 +83,7 @@ def test_an_empty_wyckoff_position_as_centres(runs, dft_cache):
 
 def test_bond_centres_of_mgb2():
     """MgB2 with its centres on the B–B bond midpoints 3g (μ = 3): the σ-bond band is the usual band Ag@3g, full —
-    not a superconducting band. A light DFT (8³, 350 eV) gives the verdict of the defaults (Ag@3g, 0.98 filled)."""
+    not a superconducting band. A light DFT (6³, 300 eV) gives the verdict of the defaults (Ag@3g, 0.98 filled)."""
     from ase import Atoms
 
     from nhm.bands.dft import DftParameters
@@ -91,7 +91,7 @@ def test_bond_centres_of_mgb2():
     a, c = 3.086, 3.524
     mgb2 = Atoms("MgB2", scaled_positions=[(0, 0, 0), (1 / 3, 2 / 3, 0.5), (2 / 3, 1 / 3, 0.5)],
                  cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]], pbc=True)
-    an = analyze(mgb2, centres=["3g"], parameters=DftParameters(kmesh=8, mode_ecut_eV=350), spacing=0.15)
+    an = analyze(mgb2, centres=["3g"], parameters=DftParameters(kmesh=6, mode_ecut_eV=300), spacing=0.2)
     assert [w.label for w in an.centres] == ["3g"] and an.search.mu == 3
     assert not an.verdict.superconducting
     assert any(b.usual_sites and ("Ag@3g",) in b.usual_sites and b.best.filling > 0.9 for b in an.verdict.usual)
