@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from nhm.atomic import write_atomically
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "nhm" / "data" / "compounds_superconductivity.json"
 
@@ -335,12 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     doc = build()
     out = Path(args.out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_atomically(out, (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode())
     c = doc["compounds"]
     print(f"{out}: {len(c)} compounds, {sum(1 for e in c.values() if e['superconducting'])} superconducting, "
           f"{sum(1 for e in c.values() if e['disputed'])} disputed")

@@ -34,11 +34,11 @@ import gzip
 import importlib.metadata
 import importlib.util
 import json
-import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
+
+from nhm.atomic import write_atomically
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "nhm" / "data" / "elements_superconductivity.json"
 
@@ -364,12 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         print("note: no pymatgen data given or installed: the comparison is left out", file=sys.stderr)
     doc = build(pymatgen, origin, args.tolerance)
     out = Path(args.out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_atomically(out, (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode())
     print(f"{out}: {len(doc['elements'])} elements, {doc['superconducting_at_ambient_pressure']} superconducting at "
           f"ambient pressure, {len(doc['disagreements'])} disagreements with pymatgen")
     for d in doc["disagreements"]:
