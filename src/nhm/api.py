@@ -362,27 +362,14 @@ def screen(
         What was computed, failed, skipped; ``.report()`` compares the rows with measured superconductivity and
         ``.plot()`` draws the periodic table.
     """
-    from nhm import validate
-    from nhm.bands.dft import DftParameters
     from nhm.report.run_analyze import readings_of
-    from nhm.screen.params import ScreenParameters
-    from nhm.screen.run import check_scheduler_address, screen as run_screen
+    from nhm.screen.params import checked_parameters
+    from nhm.screen.run import screen as run_screen
     from nhm.wannier.verdict import Criteria
 
-    readings = readings_of(reading)
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
-    if workers is not None and scheduler is not None:
-        raise InputError("--workers sizes the local cluster; with --scheduler the cluster is yours")
-    if isinstance(scheduler, str):
-        check_scheduler_address(scheduler)
-    if workers is not None:
-        validate.workers(workers)
-    validate.timeout(timeout)
-    validate.dft_options(ecut=ecut, smearing=smearing, spacing=spacing, kmesh=kmesh, mesh=mesh)
-    params = ScreenParameters(
-        dft=DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing),
-        spacing=spacing, mesh=mesh, window=window, readings=readings, kramers=kramers,
+    params = checked_parameters(
+        scheduler=scheduler, workers=workers, timeout=timeout, ecut=ecut, xc=xc, kmesh=kmesh, smearing=smearing,
+        spacing=spacing, mesh=mesh, window=window, readings=readings_of(reading), kramers=kramers,
         criteria=Criteria(filling_min, filling_max, width_factor, width_reference),
     )
     summary = run_screen(

@@ -6,7 +6,6 @@ error handling as ``nhm`` (one line ``nhm: error: ...``, exit 2).
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import Annotated
@@ -81,18 +80,11 @@ def screen(
         raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise InputError(f"--timeout must be a positive number of seconds, got {timeout}")
-    if workers is not None and workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
-    if workers is not None and scheduler is not None:
-        raise InputError("--workers sizes the local cluster; with --scheduler the cluster is yours")
-    _check_numbers(scheduler=scheduler, workers=workers, timeout=timeout, ecut=ecut, smearing=smearing, spacing=spacing,
-                   kmesh=kmesh, mesh=mesh)
-    from nhm.bands.dft import DftParameters
-    from nhm.screen.params import ScreenParameters
+    from nhm.screen.params import checked_parameters
     from nhm.screen.run import plan, screen as run_screen
 
-    params = ScreenParameters(
-        dft=DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing),
+    params = checked_parameters(
+        scheduler=scheduler, workers=workers, timeout=timeout, ecut=ecut, xc=xc, kmesh=kmesh, smearing=smearing,
         spacing=spacing, mesh=mesh, window=window, readings=("R1", "R2") if reading == "both" else (reading,),
         kramers=kramers, criteria=criteria,
     )
@@ -171,20 +163,6 @@ def _crystal_files(crystals: list[str]) -> dict[str, str]:
         elif os.path.isfile(item):
             files[f"the crystal {item}"] = item
     return files
-
-
-def _check_numbers(*, scheduler: str | None, workers: int | None, timeout: float | None, ecut: float, smearing: float,
-                   spacing: float, kmesh: int, mesh: int | None) -> None:
-    """The screen's numbers and addresses, for sense and size, before the crystals are read or a cluster starts."""
-    from nhm import validate
-    from nhm.screen.run import check_scheduler_address
-
-    if scheduler is not None:
-        check_scheduler_address(scheduler)
-    if workers is not None:
-        validate.workers(workers)
-    validate.timeout(timeout)
-    validate.dft_options(ecut=ecut, smearing=smearing, spacing=spacing, kmesh=kmesh, mesh=mesh)
 
 
 def _print_summary(summary, console: Console) -> None:

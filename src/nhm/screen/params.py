@@ -11,7 +11,7 @@ from nhm.bands.dft import DftParameters
 from nhm.errors import InputError
 from nhm.wannier.verdict import Criteria
 
-__all__ = ["ScreenParameters"]
+__all__ = ["ScreenParameters", "checked_parameters"]
 
 # the defaults of `nhm analyze` on the command line
 DEFAULT_SPACING = 0.08
@@ -82,3 +82,31 @@ class ScreenParameters:
 
         payload = json.dumps({"parameters": self.as_dict(), "nhm": nhm.__version__}, sort_keys=True)
         return "sha256-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def checked_parameters(
+    *, scheduler: Any, workers: int | None, timeout: float | None, ecut: float, xc: str, kmesh: int, smearing: float,
+    spacing: float, mesh: int | None, window: float | None, readings: tuple[str, ...], kramers: bool,
+    criteria: Criteria,
+) -> ScreenParameters:
+    """The screen's parameters from its options (``nhm screen`` and `nhm.screen` alike), each number and the cluster's
+    address checked for sense and size before the crystals are read or a cluster starts. ``scheduler``: an address
+    (checked) or a ``distributed.Client``."""
+    from nhm import validate
+    from nhm.screen.run import check_scheduler_address
+
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers sizes the local cluster; with --scheduler the cluster is yours")
+    if isinstance(scheduler, str):
+        check_scheduler_address(scheduler)
+    if workers is not None:
+        validate.workers(workers)
+    validate.timeout(timeout)
+    validate.dft_options(ecut=ecut, smearing=smearing, spacing=spacing, kmesh=kmesh, mesh=mesh)
+    return ScreenParameters(
+        dft=DftParameters(mode_ecut_eV=ecut, xc=xc, kmesh=kmesh, smearing_eV=smearing),
+        spacing=spacing, mesh=mesh, window=window, readings=readings, kramers=kramers, criteria=criteria,
+    )
+
