@@ -9,13 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_docs_build_strict_and_offline(tmp_path):
-    pytest.importorskip("mkdocstrings")
+    import mkdocstrings  # noqa: F401 - a test dependency (pyproject [test]); missing means a broken set-up
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
                        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)

@@ -26,7 +26,7 @@ def test_committed_notebook_has_no_outputs():
 def test_notebook_runs(dft_cache, tmp_path):
     """The notebook, cell by cell in a fresh kernel (nbmake), with NHM_CACHE_DIR on the session's cache (the kernel
     inherits it): Nb's analysis, the band figure, kspace on an 8³ mesh and the selection rule."""
-    pytest.importorskip("nbmake")
+    import nbmake  # noqa: F401 - a test dependency (pyproject [test]); missing means a broken set-up
     env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache), "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbmake", "--nbmake-timeout=3600",

@@ -622,9 +622,9 @@ def _postgres_bin() -> Path | None:
 def postgres_url():
     """A PostgreSQL server of its own: initdb in a temporary directory, a free port, stopped afterwards."""
     bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries are not installed (Debian package postgresql)")
-    pytest.importorskip("psycopg2")
+    # scripts/setup.sh installs Debian's postgresql and psycopg2: a missing server is a broken set-up, not a skip
+    assert bindir is not None, "PostgreSQL server binaries are not installed: run scripts/setup.sh (Debian package postgresql)"
+    import psycopg2  # noqa: F401
     import ase_db_backends.postgresql  # noqa: F401 - ASE's PostgreSQL backend must be installed (no skip)
 
     data = Path(tempfile.mkdtemp(prefix="nhm-pg-"))

@@ -16,6 +16,7 @@ The wrapped objects stay reachable (``AnalysisResult.analysis``, ``KSpaceResult.
 from __future__ import annotations
 
 import html
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,12 +72,12 @@ def _complex_text(z: complex) -> str:
     return f"{im:g}i" if abs(re_) < 1e-4 else f"{re_:g}{im:+g}i"
 
 
-class Result:
+class Result(ABC):
     """What every result has: its JSON document and a notebook view."""
 
+    @abstractmethod
     def to_dict(self) -> Any:
         """The JSON document of the command's ``--json``, with ``schema_version`` first."""
-        raise NotImplementedError
 
     def to_json(self) -> str:
         """`to_dict` as strict JSON text (indented, final newline), as the command writes it."""
