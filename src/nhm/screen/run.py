@@ -185,8 +185,11 @@ def _client(scheduler: Any, workers: int | None):
 
     with warnings.catch_warnings():  # the scheduler's HTTP server moves to another port if 8787 is taken: fine
         warnings.filterwarnings("ignore", message="Port .* is already in use")
+        # the workers' own log stays silent even at ERROR: nhm reports every task's failure as a row and a stopped or
+        # lost worker through the client; a worker that outlives the scheduler by a heartbeat on Ctrl-C would print
+        # a traceback ("Failed to communicate with scheduler during heartbeat") after nhm's one line
         cluster = distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR,
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL,
         )
     return distributed.Client(cluster), cluster, True
 
