@@ -4,8 +4,8 @@
   so no test reads or writes the user's ~/.cache/nhm): the same crystal at the same parameters is computed once,
   whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
   compute the same entry at once both leave a whole file).
-- The longest modules are collected first (``HEAVY_FIRST``), then the other slow ones; each worker runs with one
-  BLAS thread.
+- The longest modules are collected first (``HEAVY_FIRST``), then the other slow ones, and the workers take them
+  in that order (``--no-loadscope-reorder`` in pyproject.toml); each worker runs with one BLAS thread.
 - Tests of one module run on one worker (``--dist loadfile``: their module fixtures — DFT runs, models — are built
   once); the tests of an expensive DFT run live in one module (Zr: tests/test_zr_dft.py).
 """
@@ -46,11 +46,13 @@ def _cache_of_the_run(dft_cache: Path):
     mp.undo()
 
 
-# The modules that take longest (measured with --durations on two cores), longest first: with --dist loadfile the
-# workers take modules in this order, so the long ones start at once and share no DFT run while both are cold (Zr,
-# Ta/Al/MgB2 and then Nb are each computed by one worker before another module asks for them).
-HEAVY_FIRST = ("test_zr_dft", "test_verdict_dft", "test_analyze", "test_screen", "test_screen_compounds",
-               "test_manybody", "test_api", "test_connected")
+# The modules that take longest (measured with --durations on two cores), longest first, in the order the workers take
+# them (--no-loadscope-reorder: xdist would otherwise put the modules with the most tests first). Zr and Nb start
+# at once on the two workers: test_analyze computes Nb at the defaults, which test_api, test_dft and the other Nb
+# tests that follow then read from the run's cache instead of computing it again side by side.
+HEAVY_FIRST = ("test_zr_dft", "test_analyze", "test_verdict_dft", "test_api", "test_screen", "test_dft",
+               "test_nothing_lost", "test_manybody", "test_screen_compounds", "test_robust_runs", "test_bandrep",
+               "test_connected", "test_groups", "test_kspace")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

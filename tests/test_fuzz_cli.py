@@ -254,7 +254,7 @@ MESHES = st.one_of(st.integers(-10, 8), st.integers(10**4, 10**30), st.floats(al
 
 
 @FUZZ
-@given(option=st.sampled_from(["--mesh", "--window", "--candidate", "--max-memory", "--symprec"]), data=st.data())
+@given(option=st.sampled_from(["--mesh", "--window", "--candidate", "--max-memory", "--symprec", "--kmesh", "--ecut"]), data=st.data())
 def test_kspace_numbers(option, data):
     value = data.draw(MESHES if option == "--mesh" else NUMBERS)
     check("kspace", "bcc:GM1+,H1+,P1,N2+", "--json", "-", *(() if option == "--mesh" else ("--mesh", "4")), option, _text(value))

@@ -26,7 +26,7 @@ from nhm.errors import InputError
 from selfcontained_html import check_self_contained_html
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREEN = [sys.executable, "-m", "nhm.screen.command"]
+SCREEN = [sys.executable, "-m", "nhm.cli.screen"]
 SMALL = ["--kmesh", "4", "--ecut", "300", "--spacing", "0.3"]
 
 
@@ -677,7 +677,7 @@ def test_screen_on_an_existing_dask_scheduler(tmp_path, light_cache):
     """--scheduler ADDRESS: a scheduler and a worker started apart from nhm (as dask-jobqueue would)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ)
+    env = {**os.environ, "NHM_CACHE_DIR": str(light_cache)}  # the workers' own cache: the crystals of the local-cluster test
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                   "--port", str(port), "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
@@ -687,7 +687,7 @@ def test_screen_on_an_existing_dask_scheduler(tmp_path, light_cache):
     try:
         db = tmp_path / "remote.db"
         r = subprocess.run([*SCREEN, *LIGHT, "--scheduler", address, "--db", str(db), *SMALL, "--json", "-"],
-                           env={**env, "NHM_CACHE_DIR": str(light_cache)}, capture_output=True, text=True, timeout=900)
+                           env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, r.stderr
         summary = json.loads(r.stdout)
         assert sorted(summary["computed"]) == sorted(LIGHT) and summary["workers"] == 2

@@ -21,7 +21,7 @@ import importlib
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a tenth of `import nhm`'s time)
 
-__version__ = "0.2.0"
+from nhm.version import __version__
 
 __all__ = ["__version__", "analyze", "classify", "ebr", "irreps", "kspace", "manybody", "screen"]
 

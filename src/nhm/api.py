@@ -145,6 +145,8 @@ def kspace(
     candidate: int = 1,
     max_memory: float = 8.0,
     symprec: float = DEFAULT_SYMPREC,
+    kmesh: int | None = None,
+    ecut: float | None = None,
 ) -> KSpaceResult:
     """k-space magnetism of a band (``nhm kspace``): the Bloch spinors F(k), the spin axes z_k on the band's Fermi
     surface, the forced jumps and the spin-dependent Wannier functions.
@@ -161,6 +163,8 @@ def kspace(
         candidate: materials: which candidate of ``nhm analyze`` (1 = the best).
         max_memory: refuse meshes whose estimated memory exceeds this many GiB.
         symprec: materials: spglib's tolerance (Å).
+        kmesh: materials: n of the SCF's Γ-centred n×n×n k-mesh of ``nhm analyze`` (also its zone mesh; default 12).
+        ecut: materials: plane-wave cutoff of that run in eV (default 500).
 
     Returns:
         The band's verdict, residuals, spread and k-space magnetism on its Fermi surface; ``.plot(kind=...)`` draws

@@ -32,8 +32,8 @@ from nhm.groups.lines import LineOfSymmetry, lines_of_symmetry
 
 __all__ = ["DEFAULT_SPACING", "ZoneBands", "crystal_metric", "zone_bands"]
 
-DEFAULT_SPACING = 0.1
-LABELS_VERSION = 2  # in the cache key: bump when the naming of line irreps changes  # Å⁻¹ (2π convention, as ASE and GPAW print k): distance between samples on a line
+DEFAULT_SPACING = 0.08  # Å⁻¹ (2π convention, as ASE and GPAW print k): distance between samples on a line; nhm analyze's default
+LABELS_VERSION = 2  # in the cache key: bump when the naming of line irreps changes
 
 
 def crystal_metric(crystal: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ module                    commands
 :mod:`nhm.cli.analyze`    ``analyze`` (DFT bands, connected superconducting bands, verdict)
 :mod:`nhm.cli.kspace`     ``kspace`` (k-space magnetism of a band)
 :mod:`nhm.cli.manybody`   ``manybody`` (exact diagonalization of the NHM Hamiltonian)
-:mod:`nhm.screen.command` ``screen`` (many crystals on Dask into an ASE database; report vs measured Tc)
+:mod:`nhm.cli.screen`     ``screen`` (many crystals on Dask into an ASE database; report vs measured Tc)
 ========================  ==========================================================================
 
 :func:`main` is the entry point (``nhm = "nhm.cli:main"``, ``python -m nhm.cli``); error handling,
@@ -46,7 +46,7 @@ COMMANDS: dict[str, str] = {  # command -> module defining a function of that na
     "analyze": "nhm.cli.analyze",
     "kspace": "nhm.cli.kspace",
     "manybody": "nhm.cli.manybody",
-    "screen": "nhm.screen.command",
+    "screen": "nhm.cli.screen",
 }
 
 

@@ -32,6 +32,8 @@ def kspace(
     candidate: Annotated[int, typer.Option(help="Materials: which connected superconducting candidate of 'nhm analyze' (1 = the best, its ranking).")] = 1,
     max_memory: Annotated[float, typer.Option("--max-memory", metavar="GIB", help="Refuse meshes whose estimated memory exceeds this many GiB.")] = 8.0,
     symprec: Annotated[float, typer.Option("--symprec", metavar="Å", help="Materials: spglib's tolerance for the space group (Å).")] = DEFAULT_SYMPREC,
+    kmesh: Annotated[int | None, typer.Option(help="Materials: n of the Γ-centred n×n×n k-mesh of nhm analyze's SCF (also its zone mesh), as 'nhm analyze --kmesh'. Default 12.")] = None,
+    ecut: Annotated[float | None, typer.Option(help="Materials: plane-wave cutoff (eV) of nhm analyze's run and of the Bloch states on the mesh, as 'nhm analyze --ecut'. Default 500.")] = None,
 ) -> None:
     """k-space magnetism: the Bloch spinors f(k), spin axes z_k and spin-dependent Wannier functions of a band."""
     from nhm.api import KSpaceResult
@@ -39,7 +41,8 @@ def kspace(
     from nhm.report.run_kspace import kspace_request, run_request, write_plots
 
     req = kspace_request(material_or_model, dict(mesh=mesh, site=site, allow_usual=allow_usual, mode=mode, window=window,
-                                                 candidate=candidate, max_memory=max_memory, symprec=symprec))
+                                                 candidate=candidate, max_memory=max_memory, symprec=symprec,
+                                                 kmesh=kmesh, ecut=ecut))
     # the figures' own names, before the work; no output onto the structure file or onto another output
     check_outputs(files={"--json": json_file}, directories={"--plot": (plot, PLOT_FILES)},
                   inputs={"the structure file": material_or_model})

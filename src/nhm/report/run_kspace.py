@@ -121,25 +121,38 @@ def _one_orbit(material: Any, crystal) -> None:
 
 def candidate_of_material(
     material: Any, number: int = 1, symprec: float | None = None, window: float | None = None, allow_usual: bool = False,
+    parameters: Any = None,
 ):
     """``(Analysis, CandidateBand)``: the ``number``-th (1-based, in the ranking of ``nhm analyze``) candidate
-    superconducting band of ``material`` (a DFT run, cached), in its best variant; with ``allow_usual`` the usual
-    bands follow the superconducting ones in that ranking. InputError if there is none, for several atom orbits,
-    or for a number out of range."""
+    superconducting band of ``material`` (a DFT run at ``parameters``, a :class:`~nhm.bands.dft_parameters.DftParameters`,
+    default nhm analyze's; cached), in its best variant; with ``allow_usual`` the usual bands follow the superconducting
+    ones in that ranking. InputError if there is none, for several atom orbits, or for a number out of range."""
+    from nhm.bands.dft_parameters import DftParameters
     from nhm.report.analyze import analyze
 
     name = _name(material)
-    an = analyze(material, readings=("R1", "R2"), symprec=symprec, window_eV=window)
+    parameters = DftParameters() if parameters is None else parameters
+    an = analyze(material, readings=("R1", "R2"), symprec=symprec, window_eV=window, parameters=parameters)
     _one_orbit(material, an.crystal)
     v = an.verdict
     cands = ([*v.superconducting, *(v.usual if allow_usual else ())]) if v is not None else []
     if not cands:
         usual = f" (its {len(v.usual)} usual band(s): --allow-usual)" if v is not None and v.usual else ""
         narrowed = f"; --window {window:g} narrowed the search range, without it every band that crosses E_F is searched" if window is not None else ""
-        raise InputError(f"nhm analyze found no connected superconducting band of {name}{usual} (see 'nhm analyze {name}'{narrowed})")
+        raise InputError(f"nhm analyze found no connected superconducting band of {name}{usual} (see 'nhm analyze {name}{_dft_flags(parameters)}'{narrowed})")
     if not 1 <= number <= len(cands):
-        raise InputError(f"--candidate {number} does not exist: {name} has {len(cands)} candidate band(s) (see 'nhm analyze {name} --json -')")
+        raise InputError(f"--candidate {number} does not exist: {name} has {len(cands)} candidate band(s) (see 'nhm analyze {name}{_dft_flags(parameters)} --json -')")
     return an, cands[number - 1]
+
+
+def _dft_flags(parameters: Any) -> str:
+    """The options of ``nhm analyze`` that repeat ``parameters`` where they differ from its defaults."""
+    from nhm.bands.dft_parameters import DftParameters
+
+    d = DftParameters()
+    flags = [f" --kmesh {parameters.kmesh}" if parameters.kmesh != d.kmesh and isinstance(parameters.kmesh, int) else "",
+             f" --ecut {parameters.mode_ecut_eV:g}" if parameters.mode_ecut_eV != d.mode_ecut_eV else ""]
+    return "".join(flags)
 
 
 def _spin_site(site: str | None, cand) -> str | None:
@@ -191,9 +204,18 @@ class KSpaceRequest:
     candidate: int
     max_memory: float  # GiB, at most what the machine has
     symprec: float
+    kmesh: int | None = None  # materials: n of the SCF's n×n×n k-mesh (None: nhm analyze's default)
+    ecut: float | None = None  # materials: plane-wave cutoff in eV (None: nhm analyze's default)
+
+    def dft_parameters(self):
+        """The GPAW parameters of a material's ``nhm analyze`` run (its defaults where not given)."""
+        from nhm.bands.dft_parameters import DftParameters
+
+        given = {"kmesh": self.kmesh, "mode_ecut_eV": self.ecut}
+        return DftParameters(**{k: v for k, v in given.items() if v is not None})
 
 
-OPTIONS = ("mesh", "site", "allow_usual", "mode", "window", "candidate", "max_memory", "symprec")
+OPTIONS = ("mesh", "site", "allow_usual", "mode", "window", "candidate", "max_memory", "symprec", "kmesh", "ecut")
 """The options of ``nhm kspace`` as :func:`nhm.api.kspace` names them (its signature holds their defaults)."""
 
 
@@ -201,7 +223,9 @@ def kspace_request(material_or_model: Any, options: dict[str, Any]) -> KSpaceReq
     """Every option (:data:`OPTIONS`, all of them, by name) checked before anything long starts (InputError naming the
     option as the command line spells it, and its limit)."""
     from nhm.report.run_analyze import checked_options
-    from nhm.validate import memory_cap, positive_finite, positive_int, symprec as check_symprec
+    from nhm.bands.dft_parameters import DftParameters
+    from nhm.bands.dft_zone import DEFAULT_SPACING
+    from nhm.validate import dft_options, memory_cap, positive_finite, positive_int, symprec as check_symprec
 
     o = checked_options(options, OPTIONS)
     mesh, candidate, window, mode = o["mesh"], o["candidate"], o["window"], o["mode"]
@@ -214,7 +238,14 @@ def kspace_request(material_or_model: Any, options: dict[str, Any]) -> KSpaceReq
     if mode not in MODES:
         raise InputError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
     symprec = check_symprec("--symprec", o["symprec"])
-    return KSpaceRequest(material_or_model, mesh, o["site"], o["allow_usual"], mode, window, candidate, limit, symprec)
+    kmesh, ecut = o["kmesh"], o["ecut"]
+    if kmesh is not None and positive_int("--kmesh", kmesh) < 2:
+        raise InputError(f"--kmesh is also the zone mesh of nhm analyze's width and filling, and needs at least 2 points per direction, got {kmesh}")
+    if ecut is not None:
+        ecut = positive_finite("--ecut", ecut)
+    defaults = DftParameters()
+    dft_options(ecut=defaults.mode_ecut_eV if ecut is None else ecut, smearing=defaults.smearing_eV, spacing=DEFAULT_SPACING, kmesh=kmesh)
+    return KSpaceRequest(material_or_model, mesh, o["site"], o["allow_usual"], mode, window, candidate, limit, symprec, kmesh, ecut)
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,6 +300,8 @@ def run_request(req: KSpaceRequest, hooks: Hooks = QUIET) -> KSpaceRun:
     limit, mesh, site, mode = req.max_memory, req.mesh, req.site, req.mode
     tb = parse_tight_binding(spec) if isinstance(spec, str) else None
     parsed = parse_model(spec) if tb is None and isinstance(spec, str) else None
+    if (tb is not None or parsed is not None) and (req.kmesh is not None or req.ecut is not None):
+        raise InputError(f"--kmesh and --ecut set the DFT run of a material; {spec!r} is a {'tight-binding' if tb else 'model'} band, which has none")
     if tb is None and parsed is None:  # a material: its structure and the memory guard before the DFT run
         from nhm.crystal import read_crystal
         from nhm.crystal.caveats import structure_notes
@@ -319,7 +352,8 @@ def run_request(req: KSpaceRequest, hooks: Hooks = QUIET) -> KSpaceRun:
         from nhm.kspace.mesh import default_divisions
         from nhm.kspace.sources.material import branch_count, material_band
 
-        an, mc = candidate_of_material(spec, req.candidate, symprec=req.symprec, window=req.window, allow_usual=req.allow_usual)
+        an, mc = candidate_of_material(spec, req.candidate, symprec=req.symprec, window=req.window, allow_usual=req.allow_usual,
+                                       parameters=req.dft_parameters())
         cand = mc.candidate
         if branch_count(cand) > 1:  # μ > 1 branches (hcp): F(k) ∈ U(2μ), nhm.kspace.construction.orbit
             return _run_orbit(req, label, an, mc, hooks)

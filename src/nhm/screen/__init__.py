@@ -14,7 +14,7 @@ against the measured superconductivity of the elements and of compounds.
   :mod:`nhm.screen.console` prints it, :mod:`nhm.screen.exports` writes CSV/JSON and the figures
   (:mod:`nhm.screen.figure`: periodic table and sweep, :mod:`nhm.screen.compound_figure`: Tc against VEC) and
   the plotly pages (:mod:`nhm.screen.pages`);
-- :mod:`nhm.screen.command` — the ``nhm screen`` command (typer).
+- the ``nhm screen`` command (typer) is :mod:`nhm.cli.screen`, with the other commands.
 
 Nothing is imported here: ``import nhm.screen`` stays cheap for the command line.
 """

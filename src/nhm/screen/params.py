@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from nhm.bands.dft import DftParameters
+from nhm.bands.dft_zone import DEFAULT_SPACING
 from nhm.errors import InputError
 from nhm.wannier.verdict import Criteria
 
-__all__ = ["ScreenParameters", "checked_parameters"]
+__all__ = ["SCHEDULER_SCHEMES", "ScreenParameters", "check_scheduler_address", "checked_parameters", "versions"]
 
-# the defaults of `nhm analyze` on the command line
-DEFAULT_SPACING = 0.08
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ class ScreenParameters:
     def hash(self) -> str:
         """``sha256-`` and 16 hex digits of all parameters and the nhm version (a string ASE's database
         keeps as a string: a bare hex number could read as a float)."""
-        import nhm
+        from nhm.version import __version__
 
-        payload = json.dumps({"parameters": self.as_dict(), "nhm": nhm.__version__}, sort_keys=True)
+        payload = json.dumps({"parameters": self.as_dict(), "nhm": __version__}, sort_keys=True)
         return "sha256-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -93,7 +93,6 @@ def checked_parameters(
     address checked for sense and size before the crystals are read or a cluster starts. ``scheduler``: an address
     (checked) or a ``distributed.Client``."""
     from nhm import validate
-    from nhm.screen.run import check_scheduler_address
 
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -110,3 +109,24 @@ def checked_parameters(
         spacing=spacing, mesh=mesh, window=window, readings=readings, kramers=kramers, criteria=criteria,
     )
 
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask's network protocols (inproc: in one process only)
+
+
+def check_scheduler_address(address: str) -> None:
+    """InputError (one line) unless ``address`` reads as a Dask scheduler's address, [PROTOCOL://]HOST:PORT."""
+    scheme, sep, location = address.partition("://")
+    if not sep:
+        scheme, location = "tcp", address
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})", location)
+    if scheme not in SCHEDULER_SCHEMES or match is None or not 0 < int(match.group(2)) < 65536:
+        raise InputError(f"--scheduler {address!r} is not the address of a Dask scheduler: write PROTOCOL://HOST:PORT with "
+                         f"PROTOCOL one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.1:8786)")
+
+
+def versions() -> dict[str, str]:
+    """The versions a screen's row records: nhm's and GPAW's."""
+    from nhm.bands.dft import gpaw_version
+    from nhm.version import __version__
+
+    return {"nhm_version": __version__, "gpaw_version": gpaw_version()}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import signal
 import sys
@@ -36,11 +35,10 @@ from nhm.screen.database import (
     write_row,
 )
 from nhm.screen.inputs import Excluded, Prepared, prepare, resolve
-from nhm.screen.params import ScreenParameters
+from nhm.screen.params import ScreenParameters, check_scheduler_address, versions
 
-__all__ = ["Plan", "ScreenSummary", "check_scheduler_address", "default_workers", "plan", "screen"]
+__all__ = ["Plan", "ScreenSummary", "default_workers", "plan", "screen"]
 
-SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # Dask's network protocols (inproc: in one process only)
 SCHEDULER_CONNECT_TIMEOUT = "20s"  # how long a scheduler that does not answer is waited for (then one line)
 
 
@@ -152,17 +150,6 @@ def _quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def check_scheduler_address(address: str) -> None:
-    """InputError (one line) unless ``address`` reads as a Dask scheduler's address, [PROTOCOL://]HOST:PORT."""
-    scheme, sep, location = address.partition("://")
-    if not sep:
-        scheme, location = "tcp", address
-    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})", location)
-    if scheme not in SCHEDULER_SCHEMES or match is None or not 0 < int(match.group(2)) < 65536:
-        raise InputError(f"--scheduler {address!r} is not the address of a Dask scheduler: write PROTOCOL://HOST:PORT with "
-                         f"PROTOCOL one of {', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://10.0.0.1:8786)")
-
-
 def _client(scheduler: Any, workers: int | None):
     """``(client, cluster_or_None, owned)``: a LocalCluster nhm starts, or a connection to ``scheduler``."""
     import distributed
@@ -246,13 +233,6 @@ def _row(prep: Prepared, result: dict[str, Any], params: ScreenParameters, param
         data["error_detail"] = result["detail"]
     atoms = prep.primitive if prep.primitive is not None else ase.Atoms()
     return atoms, kvp, data
-
-
-def _versions() -> dict[str, str]:
-    import nhm
-    from nhm.bands.dft import gpaw_version
-
-    return {"nhm_version": nhm.__version__, "gpaw_version": gpaw_version()}
 
 
 # --- the screen -----------------------------------------------------------------------------------
@@ -355,7 +335,7 @@ def screen(
     todo, unreadable = pl.todo, pl.unreadable
     for prep, replaces in unreadable:  # nothing to compute: the reading error is the row
         result = {"status": "failed", "error": f"cannot read the crystal: {prep.error}", "error_type": prep.error_type,
-                  "runtime_s": 0.0, **_versions()}
+                  "runtime_s": 0.0, **versions()}
         _record(con, prep, result, params, h, replaces, summary, on_result)
 
     if todo:
@@ -433,7 +413,7 @@ def _compute(con, todo, params, h, summary, *, scheduler, workers, timeout, use_
                 result = fut.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker), a task that could not run
                 result = {"status": "failed", "error": f"the task did not run: {type(exc).__name__}: {exc}",
-                          "error_type": type(exc).__name__, "runtime_s": None, **_versions()}
+                          "error_type": type(exc).__name__, "runtime_s": None, **versions()}
             remaining -= 1
             summary.workers = max(summary.workers, _threads(client))  # a remote cluster may still be growing
             _record(con, prep, result, params, h, replaces, summary, on_result)

@@ -166,13 +166,6 @@ def _document(an, name: str) -> dict[str, Any]:
     return doc
 
 
-def _versions() -> dict[str, str]:
-    import nhm
-    from nhm.bands.dft import gpaw_version
-
-    return {"nhm_version": nhm.__version__, "gpaw_version": gpaw_version()}
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -236,6 +229,8 @@ def run_task(request: dict[str, Any], timeout: float | None = None, isolate: boo
     ``isolate``: run the analysis in a child process (needed for ``timeout``); False runs it in the
     worker itself (tests with a fake :func:`analyze_crystal` on a threaded cluster).
     """
+    from nhm.screen.params import versions
+
     start = time.perf_counter()
     try:
         if isolate:
@@ -246,7 +241,7 @@ def run_task(request: dict[str, Any], timeout: float | None = None, isolate: boo
             out = {"status": "ok", **this.analyze_crystal(request)}
     except Exception as exc:  # noqa: BLE001 - a failing crystal is a record, not a failed screen
         out = _failure(str(exc), type(exc).__name__, traceback.format_exc(limit=6))
-    out.update(name=request["name"], runtime_s=time.perf_counter() - start, host=socket.gethostname(), **_versions())
+    out.update(name=request["name"], runtime_s=time.perf_counter() - start, host=socket.gethostname(), **versions())
     return out
 
 

@@ -1,6 +1,6 @@
 """``nhm screen``: the command (a typer function; the CLI registers it with ``app.command()(screen)``).
 
-``main(argv)`` runs it as a program of its own (``python -m nhm.screen.command ...``), with the same
+``main(argv)`` runs it as a program of its own (``python -m nhm.cli.screen ...``), with the same
 error handling as ``nhm`` (one line ``nhm: error: ...``, exit 2).
 """
 
@@ -206,7 +206,7 @@ def _report(db: str, params_hash: str | None, out: str | None, json_file: str | 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m nhm.screen.command ARGS``: the command alone, with nhm's exit statuses."""
+    """``python -m nhm.cli.screen ARGS``: the command alone, with nhm's exit statuses."""
     from nhm.entrypoint import run
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
