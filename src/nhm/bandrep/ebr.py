@@ -85,20 +85,22 @@ def full_zone_characters(group: SpaceGroup | int, point, site_irrep: SiteIrrep, 
 
 
 def _subgroups(prod: np.ndarray) -> list[frozenset[int]]:
-    """All subgroups of a finite group given by its multiplication table (joins of cyclic subgroups)."""
+    """All subgroups of a finite group given by its multiplication table (joins of cyclic subgroups; the identity
+    at index 0)."""
     n = prod.shape[0]
 
-    def closure(gens: set[int]) -> frozenset[int]:
-        elems = set(gens) | {0}
-        frontier = list(elems)
-        while frontier:
-            a = frontier.pop()
-            for b in list(elems):
-                for c in (prod[a, b], prod[b, a]):
-                    if c not in elems:
-                        elems.add(int(c))
-                        frontier.append(int(c))
-        return frozenset(elems)
+    def closure(gens) -> frozenset[int]:
+        # the products of the set with itself until nothing new appears: a finite group's generated subgroup
+        elems = np.zeros(n, dtype=bool)
+        elems[0] = True
+        elems[list(gens)] = True
+        while True:
+            idx = np.flatnonzero(elems)
+            grown = elems.copy()
+            grown[prod[np.ix_(idx, idx)].ravel()] = True
+            if grown.sum() == idx.size:
+                return frozenset(idx.tolist())
+            elems = grown
 
     cyclic = {closure({i}) for i in range(n)}
     subgroups = set(cyclic)
@@ -106,7 +108,9 @@ def _subgroups(prod: np.ndarray) -> list[frozenset[int]]:
     while frontier:
         h = frontier.pop()
         for c in cyclic:
-            j = closure(set(h) | set(c))
+            if c <= h:
+                continue
+            j = closure(h | c)
             if j not in subgroups:
                 subgroups.add(j)
                 frontier.append(j)
@@ -122,6 +126,19 @@ def _site(g: SpaceGroup, point: tuple) -> SiteGroup:
 
 
 @cache
+def _maximal_points_near_the_cell(g: SpaceGroup) -> tuple[list[tuple], list[WyckoffPosition], np.ndarray]:
+    """The points of every maximal Wyckoff position in the cell and its neighbours (exact, their positions, floats)."""
+    candidates, owners = [], []
+    for w in g.maximal_positions:
+        for p in w.orbit():
+            for c in g.centering:
+                for shift in product((-1, 0, 1), repeat=3):
+                    candidates.append(tuple(p[i] + c[i] + shift[i] for i in range(3)))
+                    owners.append(w)
+    return candidates, owners, np.array([[float(x) for x in p] for p in candidates])
+
+
+@cache
 def _sliding_paths(g: SpaceGroup, q_a: tuple) -> tuple:
     """Lines and planes through the maximal point q_a: (H at a generic point, [(G_qb, position of q_b), ...])."""
     site_a = induction(g, q_a).site
@@ -134,14 +151,7 @@ def _sliding_paths(g: SpaceGroup, q_a: tuple) -> tuple:
         ops_a = [site_a.operations[i] for i in order]
     else:
         ops_a = list(site_a.operations)
-    candidates, owners = [], []
-    for w in g.maximal_positions:
-        for p in w.orbit():
-            for c in g.centering:
-                for shift in product((-1, 0, 1), repeat=3):
-                    candidates.append(tuple(p[i] + c[i] + shift[i] for i in range(3)))
-                    owners.append(w)
-    cand = np.array([[float(x) for x in p] for p in candidates])
+    candidates, owners, cand = _maximal_points_near_the_cell(g)
     qa = np.array([float(x) for x in q_a])
     out = []
     for h in _subgroups(prod):
@@ -161,10 +171,16 @@ def _sliding_paths(g: SpaceGroup, q_a: tuple) -> tuple:
         d = cand - qa
         coef, *_ = np.linalg.lstsq(v.T, d.T, rcond=None)
         on = np.linalg.norm(v.T @ coef - d.T, axis=0) < 1e-9
+        # every point of q_a + span(basis) is fixed by H (its rotations fix the span, its translations q_a): checked
+        # in floats, exact for the small denominators of maximal positions
+        rot = np.array([op.rotation for op in ops], dtype=float)
+        tra = np.array([[float(x) for x in op.translation] for op in ops])
+        pts = cand[on]
+        fixed = np.all(np.abs(np.einsum("mij,kj->mki", rot, pts) + tra[:, None, :] - pts[None]) < 1e-9, axis=(0, 2))
         others = []
-        for idx in np.nonzero(on)[0]:
+        for idx, fixed_here in zip(np.nonzero(on)[0], fixed):
             qb = candidates[idx]
-            if qb == q_a or not all(op.apply(qb) == qb for op in ops):
+            if qb == q_a or not fixed_here:
                 continue
             site_b = _site(g, qb)
             if site_b.order > len(h):

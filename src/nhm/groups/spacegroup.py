@@ -239,10 +239,11 @@ class SpaceGroup:
         """The site-symmetry group of point q: the ops {R|t+n} (n in the lattice) with R q + t + n = q."""
         den, x, images = self.point_images(q)
         d = x - images  # q - {R|t} q, times den
+        t = self.translations_int * (den // DENOMINATOR) + d  # the stabilizing translations t + n, times den
         out = []
         for i in np.nonzero(self.lattice_mask(d, den))[0]:
             op = self.operations[i]
-            out.append(SeitzOp(op.rotation, vec_add(op.translation, tuple(Fraction(int(c), den) for c in d[i])), op.su2))
+            out.append(SeitzOp(op.rotation, tuple(Fraction(int(c), den) for c in t[i]), op.su2))  # type: ignore[arg-type]
         return tuple(out)
 
 
