@@ -5,7 +5,7 @@
   whichever test asks first. Under xdist the workers share it (the cache writes atomically, so two workers that
   compute the same entry at once both leave a whole file).
 - The longest modules are collected first (``HEAVY_FIRST``), then the other slow ones, and the workers take them
-  in that order (``--no-loadscope-reorder`` in pyproject.toml); each worker runs with one BLAS thread.
+  in that order (``--no-loadscope-reorder`` in pyproject.toml); each worker runs with one BLAS thread and one GPAW process.
 - Tests of one module run on one worker (``--dist loadfile``: their module fixtures — DFT runs, models — are built
   once); the tests of an expensive DFT run live in one module (Zr: tests/test_zr_dft.py).
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # a worker per core: BLAS threads of one worker would only take the other workers' cores
-    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    # a worker per core: BLAS threads, or a second GPAW process of the zone stage, would only take the other
+    # workers' cores (as in a screen, where each crystal's analysis runs one GPAW process)
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NHM_ZONE_WORKERS"):
         os.environ.setdefault(_name, "1")
 
 

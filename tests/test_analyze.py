@@ -18,7 +18,8 @@ NHM = [sys.executable, "-m", "nhm.cli"]
 @pytest.fixture(scope="module")
 def nb_run(tmp_path_factory, dft_cache):
     work = tmp_path_factory.mktemp("analyze")
-    env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache)}
+    # as a user runs it: the zone stage on both cores (the suite's workers otherwise run one GPAW process each)
+    env = {**os.environ, "NHM_CACHE_DIR": str(dft_cache), "NHM_ZONE_WORKERS": "2"}
     r = subprocess.run([*NHM, "analyze", "Nb", "--json", "nb.json", "--plot", "figs"], cwd=work, env=env,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr

@@ -208,6 +208,7 @@ def test_zone_plumbing_labels_and_cache(tmp_path, monkeypatch):
     states, the cache round trip."""
     from nhm.bands import dft_zone
 
+    monkeypatch.setenv("NHM_ZONE_WORKERS", "2")  # a user's two cores (the suite's workers run one GPAW process each)
     calls: list[str] = []
     masks: list[list[bool]] = []
     scf_worker = _fake_scf_worker(calls)
@@ -537,12 +538,12 @@ def test_niobium_scf_and_bloch_states_are_cached(niobium, tmp_path):
 
 
 @pytest.mark.slow
-def test_niobium_zone_lines_attach_to_the_levels(niobium, tmp_path):
+def test_niobium_zone_lines_attach_to_the_levels(niobium, dft_cache):
     """Lines of Nb from GPAW: the branches end on the levels of the points with the subduced irreps,
     and the levels from the zone run equal those of the separate run at the points."""
     from nhm.bands.dft_zone import zone_bands
 
-    zone = zone_bands(niobium.crystal, niobium.params, scf=niobium.scf, cache_dir=tmp_path)
+    zone = zone_bands(niobium.crystal, niobium.params, scf=niobium.scf, cache_dir=dft_cache)  # nhm analyze Nb's zone run
     assert sorted(lb.name for lb in zone.lines) == ["GM-H", "GM-N", "GM-P", "H-N", "H-P", "N-P"]
     for name, lvs in zone.levels.items():
         ref = niobium.states[name].levels(229)

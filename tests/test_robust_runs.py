@@ -295,8 +295,8 @@ SIGNALLED = (
 )
 
 
-def _start_and_signal(tmp_path: Path, signum: int, args: list[str], wanted: int = 1, timeout: float = 120):
-    env = env_for(tmp_path)
+def _start_and_signal(tmp_path: Path, signum: int, args: list[str], wanted: int = 1, timeout: float = 120, **extra: str):
+    env = env_for(tmp_path, **extra)
     p = subprocess.Popen([sys.executable, "-c", SIGNALLED, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=env, cwd=tmp_path)
     try:
@@ -332,7 +332,8 @@ def test_sigterm_during_the_parallel_zone_run_stops_every_worker(tmp_path):
     r = nhm(tmp_path, "analyze", "Al", "--kmesh", "4", "--ecut", "300", "--no-plot", "--mesh", "4", "--spacing", "0.5")
     assert r.returncode == 0, r.stderr  # the SCF is now cached: the next run goes straight to the zone stage
     wanted = min(2, os.cpu_count() or 1)
-    rc, err = _start_and_signal(tmp_path, signal.SIGTERM, args, wanted=wanted)
+    # the suite's workers run one GPAW process each (tests/conftest.py); here the zone stage takes both cores again
+    rc, err = _start_and_signal(tmp_path, signal.SIGTERM, args, wanted=wanted, NHM_ZONE_WORKERS=str(wanted))
     assert rc == 143 and lines(err)[-1] == "nhm: terminated (SIGTERM)", err
     assert leftovers(tmp_path) == [] and workers_in(tmp_path / "tmp") == []
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, cached_property
 from itertools import product
+from math import lcm
 
 import numpy as np
 
@@ -249,46 +250,44 @@ def _lines(g: SpaceGroup, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
         for n in product((-1, 0, 1), repeat=3)
     ]
     rot_inv_t = [np.rint(np.linalg.inv(np.array(op.rotation, dtype=float)).T).astype(int) for op in g.operations]
+    rots_i = np.array(rot_inv_t, dtype=np.int64)
+    lattice_den = lcm(*(x.denominator for v in lattice for x in v))
 
-    def images(k: Vec3) -> set[tuple]:
-        out = set()
-        for r in rot_inv_t:
-            rk = tuple(sum((int(r[i][j]) * k[j] for j in range(3)), Fraction(0)) for i in range(3))
-            for gv in lattice:
-                out.add(tuple(rk[i] + gv[i] for i in range(3)))
-        return out
+    def images(k: Vec3) -> tuple[list[tuple], np.ndarray]:
+        """The images R^-T k + G (exact, and as floats in the same order), computed in integers over one
+        denominator; listed in the order a set filled by a loop over (R, G) iterates them, so that the order of
+        equally long candidates stays that of the exact construction."""
+        den = lcm(lattice_den, *(x.denominator for x in k))
+        kx = np.array([int(x * den) for x in k], dtype=np.int64)
+        lat = np.array([[int(x * den) for x in gv] for gv in lattice], dtype=np.int64)
+        every = ((rots_i @ kx)[:, None, :] + lat[None, :, :]).reshape(-1, 3)
+        _, first = np.unique(every, axis=0, return_index=True)
+        rows = every[np.sort(first)]
+        exact = [tuple(Fraction(int(c), den) for c in row) for row in rows]
+        where = {v: i for i, v in enumerate(exact)}
+        order = [where[v] for v in set(exact)]  # the set's own iteration order
+        return [exact[i] for i in order], rows[order] / den, rows[order], den
 
     all_images = {pt.name: images(pt.conventional) for pt in pts}
-    image_array = [
-        (name, np.array([[float(x) for x in v] for v in vs])) for name, vs in all_images.items()
-    ]
+    every_image = np.vstack([arr for _, arr, _, _ in all_images.values()])
 
-    def length(a: Vec3, b: Vec3) -> float:
-        d = np.array([float(y - x) for x, y in zip(a, b)])
-        return float(np.sqrt(d @ metric @ d))
-
-    def interior_point_of_symmetry(a: Vec3, b: Vec3) -> bool:
-        fa = np.array([float(x) for x in a])
-        d = np.array([float(y - x) for x, y in zip(a, b)])
-        dd = d @ d
-        for _, arr in image_array:
-            rel = arr - fa
-            s = rel @ d / dd
-            inside = (s > 1e-9) & (s < 1 - 1e-9)
-            if np.any(inside):
-                perp = rel[inside] - np.outer(s[inside], d)
-                if np.any(np.max(np.abs(perp), axis=1) < 1e-9):
-                    return True
-        return False
+    def interior_point_of_symmetry(fa: np.ndarray, d: np.ndarray) -> bool:
+        """Whether an image of a point of symmetry lies strictly inside the segment from fa along d."""
+        rel = every_image - fa
+        s = rel @ d / (d @ d)
+        inside = (s > 1e-9) & (s < 1 - 1e-9)
+        if not inside.any():
+            return False
+        perp = rel[inside] - np.outer(s[inside], d)
+        return bool(np.any(np.max(np.abs(perp), axis=1) < 1e-9))
 
     rots_f = np.array(rot_inv_t, dtype=float)
     p_f = np.array(p, dtype=float)
 
-    def cogroup(a: Vec3, b: Vec3, s: Fraction) -> tuple[int, ...]:
+    def cogroup(fa: np.ndarray, fb: np.ndarray, s: Fraction) -> tuple[int, ...]:
         """Indices of the rotations with R^-T k = k + G (G in the reciprocal lattice): floats suffice, the
         coordinates are small rationals and G is checked in the primitive basis (k_p = k_c P)."""
-        fa = np.array([float(x) for x in a])
-        k = fa + float(s) * (np.array([float(x) for x in b]) - fa)
+        k = fa + float(s) * (fb - fa)
         d = (rots_f @ k - k) @ p_f
         return tuple(int(i) for i in np.nonzero(np.all(np.abs(d - np.rint(d)) < 1e-9, axis=1))[0])
 
@@ -297,24 +296,32 @@ def _lines(g: SpaceGroup, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
     names = [pt.name for pt in pts]
     for i, pa in enumerate(pts):
         ka = pa.conventional
+        fa = np.array([float(x) for x in ka])
+        den_a = lcm(*(x.denominator for x in ka))
+        ka_int = np.array([int(x * den_a) for x in ka], dtype=np.int64)
         cog_a = g.little_cogroup(ka)
         for pb in pts[i:]:
+            exact, approx, ints, den_b = all_images[pb.name]
+            keep = [j for j, kb in enumerate(exact) if kb != ka]
+            # kb - ka in integers over one denominator, then as floats: each the float of the exact difference
+            den = lcm(den_a, den_b)
+            diffs = (ints[keep] * (den // den_b) - ka_int * (den // den_a)) / den
             candidates = sorted(
-                ((length(ka, kb), kb) for kb in all_images[pb.name] if kb != ka),
+                ((float(np.sqrt(d @ metric @ d)), exact[j], approx[j], d) for d, j in zip(diffs, keep)),
                 key=lambda x: x[0],
             )
             kept_dirs: list[Vec3] = []
             best_trivial: tuple[float, LineOfSymmetry] | None = None
             shortest = candidates[0][0] if candidates else 0.0
-            for ln, kb in candidates:
+            for ln, kb, fb, d_ab in candidates:
                 if ln > 2.5 * shortest + _LENGTH_TOL:
                     break  # farther images cross the zone; the lines of its skeleton are short
-                first = cogroup(ka, kb, _PROBES[0])
+                first = cogroup(fa, fb, _PROBES[0])
                 if len(first) < 2 and best_trivial is not None:
                     continue
-                if interior_point_of_symmetry(ka, kb):
+                if interior_point_of_symmetry(fa, d_ab):
                     continue
-                groups = [first] + [cogroup(ka, kb, s) for s in _PROBES[1:]]
+                groups = [first] + [cogroup(fa, fb, s) for s in _PROBES[1:]]
                 common = set(groups[0]).intersection(*groups[1:])
                 s_ref = next((s for s, gr in zip(_PROBES, groups) if set(gr) == common), None)
                 if s_ref is None:
