@@ -89,6 +89,7 @@ def test_kspace_of_zr_two_branches_from_its_own_bloch_states(tmp_path, dft_cache
     assert 0 <= out["k_space_magnetism"]["whole_zone"]["axis_variation"] <= 2 / 3
     assert (tmp_path / "zfigs" / "kspace_plane.png").stat().st_size > 1000
     assert "μ = 2 branches" in r.stderr
+    assert "Zr: candidate 1 of 1 (0 superconducting, 1 usual: --allow-usual)" in r.stderr  # the usual bands are counted
     bad = subprocess.run([*nhm, "kspace", "Zr", "--kmesh", str(ZR_KMESH), "--mesh", "6"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     # Zr's level set passes test U (A1'@2c): a usual band, offered only with --allow-usual
     assert bad.returncode == 2 and "usual band" in bad.stderr and "--allow-usual" in bad.stderr and "Traceback" not in bad.stderr

@@ -270,7 +270,8 @@ class KSpaceRun:
     fermi_level: float | None = None
 
 
-def _announce(hooks: Hooks, material: str, number: int, an, mc, space_group: int, n: int, limit: float, mu: int = 1):
+def _announce(hooks: Hooks, material: str, number: int, an, mc, space_group: int, n: int, limit: float, mu: int = 1,
+              allow_usual: bool = False):
     """The n³ mesh of a material's candidate (its own checks), the memory guard (μ states per point) and the line that
     says what is about to run; before any GPAW run on the mesh."""
     import numpy as np
@@ -279,12 +280,14 @@ def _announce(hooks: Hooks, material: str, number: int, an, mc, space_group: int
     from nhm.kspace.mesh import make_mesh
 
     cand = mc.candidate
+    n_sc, n_usual = len(an.verdict.superconducting), len(an.verdict.usual) if allow_usual else 0
     fine = make_mesh(space_group, n)
     n_pw = plane_wave_count(abs(float(np.linalg.det(an.crystal.primitive_atoms().cell[:]))), an.parameters.mode_ecut_eV)
     need = check_memory(space_group, n, limit, plane_waves=mu * n_pw)
     branches = "" if mu == 1 else f"μ = {mu} branches, "
     hooks.say(
-        f"{material}: candidate {number} of {len(an.verdict.superconducting)}, {cand.band_text()} ({branches}reading "
+        f"{material}: candidate {number} of {n_sc + n_usual}{f' ({n_sc} superconducting, {n_usual} usual: --allow-usual)' if n_usual else ''}, "
+        f"{cand.band_text()} ({branches}reading "
         f"{cand.reading}, width {mc.measures.width:.2f} eV, filling {mc.measures.filling:.2f}); E_F = {an.fermi_level:.3f} eV; "
         f"{fine.size:,} k points, ~{n_pw} plane waves each, estimated memory {need:.2g} GiB"
     )
@@ -364,7 +367,7 @@ def run_request(req: KSpaceRequest, hooks: Hooks = QUIET) -> KSpaceRun:
         if reading == "R2" and mode == "plain":  # before the GPAW run
             raise InputError("a band with R2 points (reading R2) is optimised in projective mode only: the phase of a bond to an R2 point is the spatial gauge")
         mesh = default_divisions(band.space_group) if mesh is None else mesh
-        fine = _announce(hooks, label, req.candidate, an, mc, band.space_group, mesh, limit)  # before GPAW
+        fine = _announce(hooks, label, req.candidate, an, mc, band.space_group, mesh, limit, allow_usual=req.allow_usual)  # before GPAW
         with hooks.progress("GPAW (Bloch states on the mesh)") as progress:
             mb = material_band(an.crystal, an.parameters, an.zone, cand, mesh, progress=progress)
         characters, overlaps = mb.characters, mb.overlaps
@@ -415,7 +418,7 @@ def _run_orbit(req: KSpaceRequest, label: str, an, mc, hooks: Hooks) -> KSpaceRu
     band = parse_band(cand.band_text(), an.crystal.space_group)
     orbit_classification(band, an.centres[0], "R1", not req.allow_usual)  # before the GPAW run
     n = default_divisions(band.space_group) if req.mesh is None else req.mesh
-    fine = _announce(hooks, label, req.candidate, an, mc, band.space_group, n, req.max_memory, mu)
+    fine = _announce(hooks, label, req.candidate, an, mc, band.space_group, n, req.max_memory, mu, allow_usual=req.allow_usual)
     with hooks.progress("GPAW (Bloch states on the mesh)") as progress:
         source = orbit_material_band(an.crystal, an.parameters, an.zone, cand, n, progress=progress)
     energies = source.energies()
