@@ -584,3 +584,33 @@ def test_twelve_site_half_filled_ground_state():
     e_ref = _hubbard_chain_real_space(12, 6, 4.0)
     assert abs(spec_h.ground_energy - e_ref) < 1e-9
     print(f"\n12-site ring, U = 4t: E0 = {spec_h.ground_energy:.10f} t in {seconds:.1f} s, peak RSS {peak:.0f} MiB")
+
+
+def test_a_single_model_tells_its_spinner_which_sectors_are_done():
+    """nhm manybody on one model: the spinner's text counts the symmetry sectors diagonalized and names the last one
+    with its dimension (a large cluster takes minutes; the spinner alone would not say that it advances)."""
+    from contextlib import contextmanager
+
+    from nhm.report.hooks import Hooks
+    from nhm.report.run_manybody import OPTIONS, manybody_request, run_request
+
+    class Status:
+        def __init__(self):
+            self.texts: list[str] = []
+
+        def update(self, text: str) -> None:
+            self.texts.append(text)
+
+    status = Status()
+
+    @contextmanager
+    def spinner(text: str):
+        yield status
+
+    defaults = {name: None for name in OPTIONS}
+    defaults.update(lattice="chain", sites=4, field="identity", t=1.0, t2=0.0, U=4.0, interaction="hubbard", alpha=1.0,
+                    coulomb=0.0, strength=1.0, selection=False, selection_sites=12)
+    run = run_request(manybody_request(defaults), Hooks(status=spinner))
+    assert run.condensation is not None and status.texts
+    for n, text in enumerate(status.texts, start=1):
+        assert text.startswith(f"exact diagonalization: {n} sector(s) done, the last K=") and "(dim " in text

@@ -9,7 +9,7 @@ the JSON document and the figures.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,8 +170,8 @@ def run_request(req: ManyBodyRequest, hooks: Hooks = QUIET, scan_console: Any = 
                            show_progress=show_progress)
         data = scanned.as_dict()
     else:
-        with hooks.status("exact diagonalization …"):
-            single = run(req.spec)
+        with hooks.status("exact diagonalization …") as status:
+            single = run(req.spec, progress=None if status is None else _sector_news(status))
         data = single.as_dict()
     if req.selection_mesh is not None:
         from nhm.manybody.selection import selection_report
@@ -182,6 +182,20 @@ def run_request(req: ManyBodyRequest, hooks: Hooks = QUIET, scan_console: Any = 
         report = selection_report(f, mesh)
         data["selection"] = report.as_dict()
     return ManyBodyRun(req, single, scanned, report, data)
+
+
+def _sector_news(status: Any) -> Callable[[int, str], None]:
+    """A progress callback of :func:`nhm.manybody.ed.diagonalize` that keeps ``status`` (a rich Status, or any object
+    with ``update(text)``) saying how many symmetry sectors are done and the last one's size: a large cluster's
+    diagonalization takes minutes, and the spinner alone does not say that it advances."""
+    done = 0
+
+    def news(advance: int, description: str) -> None:
+        nonlocal done
+        done += advance
+        status.update(f"exact diagonalization: {done} sector(s) done, the last {description}")
+
+    return news
 
 
 def manybody_figures(run: ManyBodyRun, which: Sequence[str] | None = None, ax=None) -> dict[str, Any]:
