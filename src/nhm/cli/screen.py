@@ -6,7 +6,6 @@ error handling as ``nhm`` (one line ``nhm: error: ...``, exit 2).
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Annotated
 
@@ -76,17 +75,13 @@ def screen(
         return
     if params_hash is not None:
         raise InputError("--params-hash applies to --report only")
-    if reading not in ("R1", "R2", "both"):
-        raise InputError(f"--reading must be R1, R2 or both, got {reading!r}")
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        raise InputError(f"--timeout must be a positive number of seconds, got {timeout}")
+    from nhm.report.run_analyze import readings_of
     from nhm.screen.params import checked_parameters
     from nhm.screen.run import plan, screen as run_screen
 
     params = checked_parameters(
         scheduler=scheduler, workers=workers, timeout=timeout, ecut=ecut, xc=xc, kmesh=kmesh, smearing=smearing,
-        spacing=spacing, mesh=mesh, window=window, readings=("R1", "R2") if reading == "both" else (reading,),
-        kramers=kramers, criteria=criteria,
+        spacing=spacing, mesh=mesh, window=window, readings=readings_of(reading), kramers=kramers, criteria=criteria,
     )
     if dry_run:
         pl = plan(crystals or [], elements=elements, compounds=compounds, include_flagged=include_flagged, db=db,
