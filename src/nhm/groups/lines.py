@@ -253,10 +253,10 @@ def _lines(g: SpaceGroup, metric_flat: tuple) -> tuple[LineOfSymmetry, ...]:
     rots_i = np.array(rot_inv_t, dtype=np.int64)
     lattice_den = lcm(*(x.denominator for v in lattice for x in v))
 
-    def images(k: Vec3) -> tuple[list[tuple], np.ndarray]:
-        """The images R^-T k + G (exact, and as floats in the same order), computed in integers over one
-        denominator; listed in the order a set filled by a loop over (R, G) iterates them, so that the order of
-        equally long candidates stays that of the exact construction."""
+    def images(k: Vec3) -> tuple[list[tuple], np.ndarray, np.ndarray, int]:
+        """The images R^-T k + G: exact, as floats, and as integers over their denominator (the last item), in the
+        order a set filled by a loop over (R, G) iterates them, so that the order of equally long candidates stays
+        that of the exact construction."""
         den = lcm(lattice_den, *(x.denominator for x in k))
         kx = np.array([int(x * den) for x in k], dtype=np.int64)
         lat = np.array([[int(x * den) for x in gv] for gv in lattice], dtype=np.int64)

@@ -23,7 +23,7 @@ import numpy as np
 from nhm.crystal.setting import centering_vectors, check_space_group_number, primitive_transform
 from nhm.errors import GroupTheoryError
 from nhm.groups.bcs import BcsEbrData, BcsTable, bcs_ebrs, bcs_table
-from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, vec_add, vec_sub
+from nhm.groups.seitz import SeitzOp, Vec3, dot, is_integer_vector, vec_sub
 from nhm.groups.wyckoff import WyckoffPosition, wyckoff_position, wyckoff_positions
 
 
